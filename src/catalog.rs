@@ -1,0 +1,121 @@
+//! The feature catalogue: every customer-level feature the scoring rules and expressions of a
+//! risk model may refer to, with its kind, the rule it serves and what it means. `features.rs`
+//! computes exactly these columns; `docs/model.md` lists them for model authors.
+
+use crate::contract;
+
+/// The kind of a feature, which decides the rule types that may read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A number: scored by `bins`.
+    Num,
+    /// A category with the listed values (empty: open set): scored by `map`.
+    Cat(&'static [&'static str]),
+    /// True/false: scored by `flag`.
+    Bool,
+}
+
+/// One feature.
+#[derive(Debug, Clone, Copy)]
+pub struct Feature {
+    /// Column name.
+    pub name: &'static str,
+    /// Kind.
+    pub kind: Kind,
+    /// Rule IDs it serves.
+    pub rules: &'static str,
+    /// Meaning.
+    pub doc: &'static str,
+}
+
+const fn f(name: &'static str, kind: Kind, rules: &'static str, doc: &'static str) -> Feature {
+    Feature {
+        name,
+        kind,
+        rules,
+        doc,
+    }
+}
+
+use Kind::*;
+
+/// Values of the `address_locality` feature (S2.4), from most to least local.
+pub const LOCALITIES: &[&str] = &[
+    "local",
+    "partly_local",
+    "other_city",
+    "other_province",
+    "no_address",
+];
+
+/// Every feature, grouped by element.
+pub const CATALOG: &[Feature] = &[
+    // E1 customer characteristics
+    f("kind", Cat(contract::KINDS), "P2", "natural or non_natural"),
+    f("info_openness", Cat(contract::OPENNESS), "S1.1", "public availability of the customer's information"),
+    f("onboarding_channel", Cat(contract::CHANNELS), "S1.2, XL5", "channel through which the relationship was built"),
+    f("id_doc_type", Cat(contract::ID_DOCS), "S1.3", "kind of identity document"),
+    f("str_count", Num, "S1.4, XH4, XL4", "suspicious transaction reports filed on the customer, all time up to the as-of date"),
+    f("large_value_report_count", Num, "S1.4", "large-value reports filed on the customer in the look-back window"),
+    f("legal_form", Cat(contract::LEGAL_FORMS), "S1.5", "legal form (non-natural persons)"),
+    f("ownership_layers", Num, "S1.5", "layers of ownership to the ultimate owners"),
+    f("hidden_shareholders", Bool, "S1.5", "hidden, nominee or anonymous shareholders"),
+    f("alert_level", Num, "S1.6", "0 none, 1 negative media, 2 regulator/law-enforcement/exchange alert, 3 record of crime or fraud"),
+    f("age_years", Num, "S1.7", "age in whole years at the as-of date (natural persons)"),
+    f("existence_days", Num, "S1.8", "days from founding to the as-of date (non-natural persons)"),
+    f("tenure_days", Num, "segments, T1", "days from the start of the relationship to the as-of date"),
+    // E2 geography
+    f("country_sanctioned", Bool, "S2.1", "any of the customer's countries (nationality, residence, registration, business, beneficial owner, main counterparties) is under sanctions"),
+    f("country_fatf_level", Num, "S2.2", "worst FATF status among those countries: 0 none, 1 increased monitoring, 2 call for action"),
+    f("country_predicate_level", Num, "S2.3", "worst predicate-crime level (1-5) among those countries"),
+    f("region_predicate_level", Num, "S2.3", "worst predicate-crime level (1-5) among the customer's domestic provinces"),
+    f("country_offshore", Bool, "S2.4", "any of those countries is an offshore centre"),
+    f("address_locality", Cat(LOCALITIES), "S2.4", "where the residence / registration / business places lie relative to the institution's branch cities"),
+    // E3 business
+    f("txn_count", Num, "S3.5, published table", "transactions in the look-back window"),
+    f("txn_amount_total", Num, "E3", "sum of transaction amounts in the window, CNY"),
+    f("max_single_amount", Num, "published table", "largest single transaction in the window, CNY"),
+    f("cash_total", Num, "S3.1", "sum of cash transactions in the window, CNY"),
+    f("cash_count", Num, "S3.1", "cash transactions in the window"),
+    f("cash_large_days", Num, "S3.1", "days on which the customer's cash total reached the large-value threshold"),
+    f("cash_near_threshold_count", Num, "S3.1", "cash transactions just below the large-value threshold (structuring)"),
+    f("shared_device_customers", Num, "S3.2(1)", "most customers using one device this customer used online (0: no online use, 1: not shared)"),
+    f("offsite_online_count", Num, "S3.2(2)", "online transactions from an IP abroad or outside the branch city"),
+    f("shared_ip_customers", Num, "S3.2(3)", "most customers using one IP address this customer used online (0: no online use, 1: not shared)"),
+    f("max_online_amount", Num, "S3.2(4)", "largest online or mobile transaction in the window, CNY"),
+    f("corp_personal_count", Num, "S3.2(5)", "transactions between a corporate and a personal account (customer and counterparty of different kinds)"),
+    f("corp_personal_large_count", Num, "S3.2(5), S3.5", "of those, at or above the large-transfer threshold of the customer's kind"),
+    f("related_party_large_count", Num, "S3.2(6)", "related-party transactions at or above the non-natural large-transfer threshold"),
+    f("cross_border_count", Num, "S3.3", "cross-border transactions in the window"),
+    f("cross_border_high_risk_count", Num, "S3.3", "cross-border transactions with a sanctioned or FATF-listed country"),
+    f("proxy_customers", Num, "S3.4(1)", "most customers any proxy acting for this customer acted for (0: no proxy)"),
+    f("proxy_str_count", Num, "S3.4(2)", "suspicious transaction reports involving business done by a proxy"),
+    f("proxy_accounts_opened", Num, "S3.4(3)", "most accounts opened by one proxy who opened an account of this customer (0: none)"),
+    f("shared_contact_customers", Num, "S3.4(4)", "most customers sharing this customer's phone or emergency contact (0: none given, 1: not shared)"),
+    f("accounts_opened_closed", Num, "S3.5", "accounts opened or closed in the window"),
+    f("natural_crossborder_remit_count", Num, "S3.5", "natural persons' outgoing cross-border transfers in the window"),
+    // E4 industry
+    f("industry_code", Cat(&[]), "S4.1, S4.3", "GB/T 4754 industry code"),
+    f("industry_risk", Num, "S4.1", "risk level (1-5) of the industry in the institution's list"),
+    f("industry_cash_intensity", Num, "S4.3, S3.1", "cash intensity (1-5) of the industry"),
+    f("pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH2", "the customer's own PEP relation"),
+    f("controller_pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH3", "PEP relation of its controller or beneficial owner"),
+    // exceptions and scope
+    f("watchlist_hit", Bool, "XH1", "on an AML monitoring list"),
+    f("controller_watchlist_hit", Bool, "XH3", "controller or beneficial owner on such a list"),
+    f("refuses_cdd", Bool, "XH5, XL6", "refuses due diligence"),
+    f("non_resident", Bool, "XL3", "non-resident"),
+    f("foreign_id_document", Bool, "XL3", "identity document issued abroad"),
+    f("correspondent_relation", Bool, "XL2", "correspondent banking relationship"),
+    f("trust_relation", Bool, "XL2", "trust or other high-risk business relationship"),
+    f("onboarding_proxy", Bool, "XL5", "a non-professional proxy or unrelated person acted at onboarding"),
+    f("net_financial_assets", Num, "XL1", "net financial assets at the institution, CNY"),
+    f("annual_life_premium", Num, "XL1", "annual life premium, CNY"),
+    f("noncash_single_premium", Num, "XL1", "largest non-cash single premium, CNY"),
+    f("walk_in", Bool, "SC2", "one-off (walk-in) transaction customer"),
+];
+
+/// Looks a feature up by name.
+pub fn feature(name: &str) -> Option<&'static Feature> {
+    CATALOG.iter().find(|f| f.name == name)
+}

@@ -1,0 +1,103 @@
+//! Command-line flags. What the flags mean lives in `cmd/`; this file only declares them.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+/// Grades every customer of a financial institution for money-laundering and
+/// terrorist-financing risk, following the PBoC guideline on ML/TF risk assessment and
+/// customer classification (rule IDs in docs/ cite it).
+#[derive(Debug, Parser)]
+#[command(name = "riskgrade", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage or model error, 3 input data error."
+)]
+pub struct Cli {
+    /// Print no progress lines.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Grade every customer: features, sub-item scores, totals, exceptions, grades and reports.
+    Assess(AssessArgs),
+    /// Check a risk model file and, with --data, a portfolio folder against the data contract.
+    Validate(ValidateArgs),
+    /// Write a synthetic portfolio (deterministic for a seed) in the data contract.
+    Generate(GenerateArgs),
+}
+
+/// Where the inputs are.
+#[derive(Debug, Args, Clone)]
+pub struct Inputs {
+    /// Folder with customers.parquet, accounts.parquet, transactions.parquet, reports.parquet
+    /// and optionally grades.parquet and events.parquet.
+    #[arg(long, default_value = "data/sample", value_name = "DIR")]
+    pub data: PathBuf,
+    /// The risk model file (TOML; see docs/model.md).
+    #[arg(long, default_value = "data/models/default.toml", value_name = "FILE")]
+    pub model: PathBuf,
+    /// Folder with the reference tables (countries, FATF lists, regions, industries, branches).
+    #[arg(long, default_value = "data/reference", value_name = "DIR")]
+    pub reference: PathBuf,
+}
+
+/// Flags of `assess`.
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    #[command(flatten)]
+    /// Inputs.
+    pub inputs: Inputs,
+    /// The assessment date (YYYY-MM-DD): the look-back window ends on it. Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Output folder; replaced as a whole when the run succeeds.
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print the wall time of each stage.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// Flags of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The risk model file to check.
+    #[arg(long, default_value = "data/models/default.toml", value_name = "FILE")]
+    pub model: PathBuf,
+    /// Also check this portfolio folder against the data contract.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Also check the reference tables in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub reference: Option<PathBuf>,
+}
+
+/// Flags of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 10_000)]
+    pub customers: u64,
+    /// Random seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The date the portfolio is observed; transactions cover the year before it.
+    #[arg(long, value_name = "DATE", value_parser = parse_date, default_value = "2026-10-31")]
+    pub as_of: NaiveDate,
+    /// Output folder (created if needed; the generated files in it are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Parses a YYYY-MM-DD date.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date; write YYYY-MM-DD"))
+}

@@ -1,0 +1,161 @@
+//! `riskgrade assess`: the main job. Validates the inputs, derives features, scores and grades
+//! every customer, and writes scores, reports and a manifest into `--out` atomically.
+
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde_json::{json, Value};
+
+use crate::cli::AssessArgs;
+use crate::dates;
+use crate::error::{Error, Result};
+use crate::features::{self, Ctx};
+use crate::io::{self, Staging};
+use crate::model::Model;
+use crate::progress::Progress;
+use crate::reference::Reference;
+use crate::{contract, report, scoring, validate};
+
+/// Output file names of a run.
+pub const SCORES: &str = "scores.parquet";
+/// Customers per grade.
+pub const DISTRIBUTION: &str = "distribution.csv";
+/// Summary counts.
+pub const SUMMARY: &str = "summary.json";
+
+/// What a finished run reports back.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The summary written to summary.json.
+    pub summary: Value,
+    /// Wall time per stage, seconds.
+    pub timings: Vec<(String, f64)>,
+    /// The one-screen summary for the terminal.
+    pub screen: String,
+}
+
+struct Stages<'a> {
+    progress: &'a Progress,
+    times: Vec<(String, f64)>,
+}
+
+impl Stages<'_> {
+    fn run<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let t = Instant::now();
+        let out = f()?;
+        let secs = t.elapsed().as_secs_f64();
+        self.progress.line(&format!("{name}: {secs:.2}s"));
+        self.times.push((name.to_string(), secs));
+        Ok(out)
+    }
+}
+
+fn hash_inputs(data: &Path, reference: &Reference) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for spec in contract::FILES {
+        let p = data.join(spec.file);
+        if p.exists() {
+            out.push(json!({"file": p.display().to_string(), "sha256": io::sha256_file(&p)?}));
+        }
+    }
+    for p in &reference.files {
+        out.push(json!({"file": p.display().to_string(), "sha256": io::sha256_file(p)?}));
+    }
+    Ok(out)
+}
+
+/// Runs the job.
+pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
+    let started = dates::now_rfc3339();
+    let inp = &args.inputs;
+    let as_of = args.as_of.unwrap_or_else(dates::today);
+    let model = Model::load(&inp.model)?;
+    io::check_run_dest(&args.out, &inp.data)?;
+    let mut st = Stages {
+        progress,
+        times: Vec::new(),
+    };
+    let counts = st.run("validate inputs", || validate::validate_inputs(&inp.data))?;
+    let reference = Reference::load(&inp.reference)?;
+    progress.line(&format!(
+        "model {} {}; as of {as_of}; FATF lists {}",
+        model.meta.id, model.meta.version, reference.fatf_version
+    ));
+
+    // Hash the inputs on another thread while the features are computed.
+    let (hashes, scored) = std::thread::scope(|s| {
+        let h = s.spawn(|| hash_inputs(&inp.data, &reference));
+        let scored = (|| -> Result<DataFrame> {
+            let ctx = Ctx {
+                params: &model.params,
+                reference: &reference,
+                as_of,
+            };
+            let feats = st.run("features", || {
+                Ok(features::build(&inp.data, ctx)?.collect()?)
+            })?;
+            st.run("scoring and grading", || {
+                let mut lf = scoring::score(feats.lazy(), &model);
+                if !model.scope.grade_walk_in {
+                    lf = lf.filter(col("walk_in").not());
+                }
+                Ok(lf.collect()?)
+            })
+        })();
+        let hashes = h
+            .join()
+            .map_err(|_| Error::Internal("hashing thread panicked".into()));
+        (hashes, scored)
+    });
+    let scored = scored?;
+    let hashes = hashes??;
+
+    let staging = Staging::new(&args.out)?;
+    let summary = st.run("reports and outputs", || {
+        let dist = report::distribution(&scored, &model)?;
+        let mut summary = report::summary(&scored, &dist, &model)?;
+        summary["as_of"] = json!(as_of.to_string());
+        summary["fatf_lists"] = json!(reference.fatf_version);
+        let mut out = scored
+            .clone()
+            .lazy()
+            .select(scoring::output_columns(&model))
+            .collect()?;
+        io::write_parquet(&mut out, &staging.path(SCORES))?;
+        io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
+        io::write_json(&summary, &staging.path(SUMMARY))?;
+        Ok(summary)
+    })?;
+
+    let mut outputs = Vec::new();
+    for f in [SCORES, DISTRIBUTION, SUMMARY] {
+        outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
+    }
+    let manifest = json!({
+        "riskgrade_version": env!("CARGO_PKG_VERSION"),
+        "as_of": as_of.to_string(),
+        "started": started,
+        "finished": dates::now_rfc3339(),
+        "model_file": inp.model.display().to_string(),
+        "model": model,
+        "fatf_lists": reference.fatf_version,
+        "inputs": hashes,
+        "input_rows": counts.rows.iter().map(|(f, n)| json!({"file": f, "rows": n})).collect::<Vec<_>>(),
+        "outputs": outputs,
+        "timings_seconds": st.times.iter().map(|(k, v)| json!({"stage": k, "seconds": v})).collect::<Vec<_>>(),
+        "total_formula": "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)",
+    });
+    io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
+    staging.commit_replace()?;
+    if args.timings {
+        for (k, v) in &st.times {
+            println!("{k:<24} {v:>8.2}s");
+        }
+    }
+    Ok(Outcome {
+        screen: report::screen(&summary, &model),
+        summary,
+        timings: st.times,
+    })
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand, over the shared library.
+
+pub mod assess;
+pub mod generate;
+pub mod validate;

@@ -1,0 +1,463 @@
+//! The input data contract: which Parquet files the job reads, their columns, types,
+//! nullability and meaning, and which rule IDs use each column. `docs/data-contract.md`
+//! restates this table for people; a test keeps the two in step.
+
+use polars::prelude::*;
+
+/// Logical column type of the contract, with the Polars dtype it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    /// UTF-8 string.
+    Str,
+    /// Boolean.
+    Bool,
+    /// Calendar date (days since epoch).
+    Date,
+    /// Timestamp, millisecond precision, no time zone.
+    Datetime,
+    /// 64-bit float (amounts in CNY).
+    F64,
+    /// 64-bit signed integer.
+    I64,
+    /// 8-bit unsigned integer (small counts and levels).
+    U8,
+}
+
+impl ColType {
+    /// The Polars dtype this column has in the files.
+    pub fn dtype(self) -> DataType {
+        match self {
+            ColType::Str => DataType::String,
+            ColType::Bool => DataType::Boolean,
+            ColType::Date => DataType::Date,
+            ColType::Datetime => DataType::Datetime(TimeUnit::Milliseconds, None),
+            ColType::F64 => DataType::Float64,
+            ColType::I64 => DataType::Int64,
+            ColType::U8 => DataType::UInt8,
+        }
+    }
+    /// The name used in the docs.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColType::Str => "string",
+            ColType::Bool => "bool",
+            ColType::Date => "date",
+            ColType::Datetime => "datetime[ms]",
+            ColType::F64 => "f64",
+            ColType::I64 => "i64",
+            ColType::U8 => "u8",
+        }
+    }
+}
+
+/// One column of an input file.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Column name.
+    pub name: &'static str,
+    /// Type.
+    pub ty: ColType,
+    /// Whether nulls are allowed.
+    pub nullable: bool,
+    /// Allowed values for a categorical string column (empty: any).
+    pub values: &'static [&'static str],
+    /// Meaning, for the docs.
+    pub meaning: &'static str,
+    /// Rule IDs that use the column.
+    pub rules: &'static str,
+}
+
+/// One input file of the contract.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSpec {
+    /// File name inside the data folder.
+    pub file: &'static str,
+    /// Whether the job refuses to run without it.
+    pub required: bool,
+    /// Columns forming the unique key (non-null, no duplicates).
+    pub key: &'static [&'static str],
+    /// The columns.
+    pub columns: &'static [Column],
+}
+
+impl FileSpec {
+    /// The Polars schema of the file.
+    pub fn schema(&self) -> Schema {
+        self.columns
+            .iter()
+            .map(|c| Field::new(c.name.into(), c.ty.dtype()))
+            .collect()
+    }
+    /// Looks a column up by name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+const fn col(
+    name: &'static str,
+    ty: ColType,
+    nullable: bool,
+    meaning: &'static str,
+    rules: &'static str,
+) -> Column {
+    Column {
+        name,
+        ty,
+        nullable,
+        values: &[],
+        meaning,
+        rules,
+    }
+}
+
+const fn cat(
+    name: &'static str,
+    nullable: bool,
+    values: &'static [&'static str],
+    meaning: &'static str,
+    rules: &'static str,
+) -> Column {
+    Column {
+        name,
+        ty: ColType::Str,
+        nullable,
+        values,
+        meaning,
+        rules,
+    }
+}
+
+use ColType::*;
+
+/// Customer kinds (P2; the guideline's natural vs non-natural persons).
+pub const KINDS: &[&str] = &["natural", "non_natural"];
+/// Onboarding channels (S1.2, XL5).
+pub const CHANNELS: &[&str] = &["face_to_face", "affiliate", "intermediary", "online"];
+/// Information-openness categories (S1.1).
+pub const OPENNESS: &[&str] = &[
+    "state_organ",
+    "public_institution",
+    "soe",
+    "listed",
+    "other",
+];
+/// Identity document types (S1.3).
+pub const ID_DOCS: &[&str] = &[
+    "resident_id",
+    "passport",
+    "hk_macau_permit",
+    "taiwan_permit",
+    "foreign_permanent_residence",
+    "unified_social_credit",
+    "business_license",
+    "other",
+];
+/// Legal forms of non-natural persons (S1.5).
+pub const LEGAL_FORMS: &[&str] = &[
+    "state_organ",
+    "public_institution",
+    "state_owned",
+    "listed_company",
+    "joint_stock",
+    "limited_company",
+    "partnership",
+    "sole_proprietorship",
+    "family_firm",
+    "foreign_entity",
+    "other",
+];
+/// PEP relations (S4.2, XH2, XH3).
+pub const PEP_RELATIONS: &[&str] = &[
+    "none",
+    "foreign_pep",
+    "relative",
+    "close_associate",
+    "domestic_pep",
+];
+/// Transaction channels (S3.2).
+pub const TXN_CHANNELS: &[&str] = &["counter", "online", "mobile", "atm"];
+/// Transaction directions.
+pub const DIRECTIONS: &[&str] = &["in", "out"];
+/// Counterparty kinds (S3.2(5), S3.5, C2).
+pub const COUNTERPARTY_KINDS: &[&str] = &["natural", "non_natural", "government"];
+/// Report types (S1.4, XH4, XL4).
+pub const REPORT_TYPES: &[&str] = &["suspicious", "large_value"];
+/// Event types (T4).
+pub const EVENT_TYPES: &[&str] = &["identity_change", "judicial_investigation", "media_report"];
+
+/// `customers.parquet`: one row per customer per institution (P3).
+pub const CUSTOMERS: FileSpec = FileSpec {
+    file: "customers.parquet",
+    required: true,
+    key: &["institution_id", "customer_id"],
+    columns: &[
+        col("customer_id", Str, false, "customer number, unique within the institution", "P3"),
+        col("institution_id", Str, false, "institution code", "P3, M1"),
+        col("branch_id", Str, false, "branch that holds the relationship", "M2, S2.4"),
+        cat("kind", false, KINDS, "natural person or non-natural person (legal entity, other organisation)", "P2, W1 segments"),
+        col("customer_name", Str, true, "account name (personal data: only the regulator extract reads it)", "extract"),
+        col("id_number", Str, true, "ID document number (personal data: only the regulator extract reads it)", "extract"),
+        col("birth_date", Date, true, "date of birth (natural persons)", "S1.7"),
+        col("founding_date", Date, true, "date of establishment (non-natural persons)", "S1.8"),
+        col("relationship_start", Date, false, "date the business relationship started", "T1, T3, segments"),
+        cat("onboarding_channel", true, CHANNELS, "channel through which the relationship was built", "S1.2, XL5"),
+        cat("info_openness", true, OPENNESS, "public availability of the customer's information", "S1.1"),
+        cat("id_doc_type", true, ID_DOCS, "kind of identity document", "S1.3"),
+        col("id_issuing_country", Str, true, "ISO 3166-1 alpha-2 country that issued the document", "XL3"),
+        cat("legal_form", true, LEGAL_FORMS, "legal form (non-natural persons)", "S1.5"),
+        col("ownership_layers", U8, true, "layers of ownership between the customer and its ultimate owners", "S1.5"),
+        col("hidden_shareholders", Bool, true, "hidden, nominee or anonymous shareholders", "S1.5"),
+        col("nationality", Str, true, "ISO alpha-2 nationality (natural persons)", "S2.1-S2.4"),
+        col("residence_country", Str, true, "ISO alpha-2 country of residence", "S2.1-S2.4"),
+        col("registration_country", Str, true, "ISO alpha-2 country of registration (non-natural persons)", "S2.1-S2.4"),
+        col("business_country", Str, true, "ISO alpha-2 country of the main place of business", "S2.1-S2.4"),
+        col("bo_country", Str, true, "ISO alpha-2 country of the beneficial owner or controller", "S2.1-S2.4"),
+        col("residence_province", Str, true, "GB/T 2260 province code (2 digits) of residence", "S2.3, S2.4"),
+        col("residence_city", Str, true, "GB/T 2260 city code (4 digits) of residence", "S2.4"),
+        col("registration_province", Str, true, "province code of registration", "S2.3, S2.4"),
+        col("registration_city", Str, true, "city code of registration", "S2.4"),
+        col("business_province", Str, true, "province code of the place of business", "S2.3, S2.4"),
+        col("business_city", Str, true, "city code of the place of business", "S2.4"),
+        col("industry_code", Str, true, "GB/T 4754 industry code (for natural persons: of the occupation)", "S4.1, S4.3, S3.1"),
+        cat("pep_relation", true, PEP_RELATIONS, "the customer's own PEP relation", "S4.2, XH2"),
+        cat("controller_pep_relation", true, PEP_RELATIONS, "PEP relation of the actual controller or beneficial owner", "S4.2, XH3"),
+        col("watchlist_hit", Bool, false, "on a list China publishes or recognises for AML monitoring", "XH1"),
+        col("controller_watchlist_hit", Bool, true, "the controller or beneficial owner is on such a list", "XH3"),
+        col("alert_level", U8, true, "0 none, 1 major negative media report, 2 regulator / law-enforcement / exchange alert, 3 record of crime, financial violation or fraud", "S1.6"),
+        col("refuses_cdd", Bool, false, "refuses to cooperate with customer due diligence", "XH5, XL6"),
+        col("non_resident", Bool, false, "non-resident customer", "XL3"),
+        col("correspondent_relation", Bool, false, "correspondent banking relationship with the institution", "XL2"),
+        col("trust_relation", Bool, false, "trust or other high-risk business relationship", "XL2"),
+        col("onboarding_proxy_id", Str, true, "identifier of the non-professional proxy who acted at onboarding (null: none)", "S3.4, XL5"),
+        col("phone_hash", Str, true, "hash of the phone number", "S3.4(4)"),
+        col("emergency_contact_hash", Str, true, "hash of the emergency contact", "S3.4(4)"),
+        col("net_financial_assets", F64, true, "net financial assets held at the institution, CNY", "XL1"),
+        col("annual_life_premium", F64, true, "annual life-insurance premium, CNY", "XL1"),
+        col("noncash_single_premium", F64, true, "largest non-cash single premium, CNY", "XL1"),
+        col("walk_in", Bool, false, "one-off (walk-in) transaction customer", "SC2"),
+    ],
+};
+
+/// `accounts.parquet`: accounts of the customers.
+pub const ACCOUNTS: FileSpec = FileSpec {
+    file: "accounts.parquet",
+    required: true,
+    key: &["account_id"],
+    columns: &[
+        col("account_id", Str, false, "account number", "S3.4, S3.5"),
+        col(
+            "customer_id",
+            Str,
+            false,
+            "owner (customers.customer_id)",
+            "S3.4, S3.5",
+        ),
+        col("opened_date", Date, false, "date opened", "S3.5"),
+        col(
+            "closed_date",
+            Date,
+            true,
+            "date closed (null: open)",
+            "S3.5",
+        ),
+        col(
+            "opened_by_proxy_id",
+            Str,
+            true,
+            "non-professional proxy who opened the account (null: the customer)",
+            "S3.4(1), S3.4(3)",
+        ),
+    ],
+};
+
+/// `transactions.parquet`: the customers' transactions.
+pub const TRANSACTIONS: FileSpec = FileSpec {
+    file: "transactions.parquet",
+    required: true,
+    key: &["txn_id"],
+    columns: &[
+        col("txn_id", I64, false, "transaction id", "-"),
+        col("customer_id", Str, false, "customers.customer_id", "E3"),
+        col("account_id", Str, false, "accounts.account_id", "E3"),
+        col(
+            "ts",
+            Datetime,
+            false,
+            "time of the transaction (local time)",
+            "look-back window",
+        ),
+        col("amount", F64, false, "amount in CNY, positive", "S3.1-S3.5"),
+        cat(
+            "direction",
+            false,
+            DIRECTIONS,
+            "in (credit) or out (debit)",
+            "S3.1",
+        ),
+        col("cash", Bool, false, "cash transaction", "S3.1"),
+        cat(
+            "channel",
+            false,
+            TXN_CHANNELS,
+            "counter, online, mobile or ATM",
+            "S3.2",
+        ),
+        col(
+            "ip_address",
+            Str,
+            true,
+            "IP address of an online or mobile transaction",
+            "S3.2(3)",
+        ),
+        col(
+            "ip_country",
+            Str,
+            true,
+            "ISO alpha-2 country of the IP address",
+            "S3.2(2)",
+        ),
+        col(
+            "ip_city",
+            Str,
+            true,
+            "GB/T 2260 city code of the IP address (domestic)",
+            "S3.2(2)",
+        ),
+        col(
+            "device_id",
+            Str,
+            true,
+            "device identifier of an online or mobile transaction",
+            "S3.2(1)",
+        ),
+        col(
+            "cross_border",
+            Bool,
+            false,
+            "cross-border transaction",
+            "S3.3, S3.5",
+        ),
+        col(
+            "counterparty_id",
+            Str,
+            true,
+            "counterparty identifier",
+            "S3.2(5)",
+        ),
+        cat(
+            "counterparty_kind",
+            true,
+            COUNTERPARTY_KINDS,
+            "natural, non_natural or government",
+            "S3.2(5), S3.5",
+        ),
+        col(
+            "counterparty_country",
+            Str,
+            true,
+            "ISO alpha-2 country of the counterparty",
+            "E2, S3.3",
+        ),
+        col(
+            "related_party",
+            Bool,
+            false,
+            "counterparty is a related company",
+            "S3.2(6)",
+        ),
+        col(
+            "proxy_id",
+            Str,
+            true,
+            "non-professional proxy who did the transaction for the customer",
+            "S3.4(1)",
+        ),
+    ],
+};
+
+/// `reports.parquet`: suspicious-transaction and large-value reports filed on customers.
+pub const REPORTS: FileSpec = FileSpec {
+    file: "reports.parquet",
+    required: true,
+    key: &["report_id"],
+    columns: &[
+        col("report_id", Str, false, "report id", "-"),
+        col("customer_id", Str, false, "customers.customer_id", "S1.4"),
+        cat(
+            "report_type",
+            false,
+            REPORT_TYPES,
+            "suspicious (STR) or large_value",
+            "S1.4, XH4, XL4",
+        ),
+        col("report_date", Date, false, "date filed", "S1.4"),
+        col(
+            "proxy_involved",
+            Bool,
+            false,
+            "business done by a proxy is part of the report",
+            "S3.4(2)",
+        ),
+    ],
+};
+
+/// `grades.parquet`: the grades on file from the previous run.
+pub const GRADES: FileSpec = FileSpec {
+    file: "grades.parquet",
+    required: false,
+    key: &["institution_id", "customer_id"],
+    columns: &[
+        col(
+            "customer_id",
+            Str,
+            false,
+            "customers.customer_id",
+            "P3, T1-T4",
+        ),
+        col("institution_id", Str, false, "institution code", "P3"),
+        col(
+            "grade",
+            Str,
+            false,
+            "grade on file (a grade name of the model)",
+            "P4",
+        ),
+        col(
+            "first_graded",
+            Date,
+            false,
+            "date of the first grading",
+            "T3",
+        ),
+        col(
+            "last_reviewed",
+            Date,
+            false,
+            "date of the last review",
+            "T2, T4",
+        ),
+        col("reviewer", Str, true, "who confirmed the grade", "PR4"),
+    ],
+};
+
+/// `events.parquet`: trigger events (T4).
+pub const EVENTS: FileSpec = FileSpec {
+    file: "events.parquet",
+    required: false,
+    key: &[],
+    columns: &[
+        col("customer_id", Str, false, "customers.customer_id", "T4"),
+        cat(
+            "event_type",
+            false,
+            EVENT_TYPES,
+            "identity_change, judicial_investigation or media_report",
+            "T4",
+        ),
+        col("event_date", Date, false, "date of the event", "T4"),
+    ],
+};
+
+/// Every input file, in load order.
+pub const FILES: &[FileSpec] = &[CUSTOMERS, ACCOUNTS, TRANSACTIONS, REPORTS, GRADES, EVENTS];

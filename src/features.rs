@@ -1,0 +1,547 @@
+//! Customer-level features (see `catalog.rs`) derived from the input tables with the Polars lazy
+//! API: transactions are filtered to the look-back window and aggregated per customer before
+//! anything is joined to the customers; cross-customer patterns (shared IP address, device,
+//! phone, proxy; S3.2, S3.4) are group-bys over distinct (key, customer) pairs. Nothing here
+//! knows about weights or scores, so totals can be recomputed without redoing this stage.
+
+use std::path::Path;
+
+use chrono::{Months, NaiveDate};
+use polars::lazy::dsl;
+use polars::prelude::*;
+
+use crate::contract::{self, FileSpec};
+use crate::error::{Error, Result};
+use crate::model::Params;
+use crate::reference::{lookup_u8, Reference};
+
+/// What the features depend on besides the data.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// Feature parameters of the model.
+    pub params: &'a Params,
+    /// Reference tables.
+    pub reference: &'a Reference,
+    /// The as-of date.
+    pub as_of: NaiveDate,
+}
+
+/// The look-back window (start exclusive, end inclusive) as dates.
+pub fn window(as_of: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
+    let start = as_of
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    (start, as_of)
+}
+
+/// Lazily scans one input file of the contract, projecting only what later steps read.
+pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
+    let path = data.join(spec.file);
+    let p = path
+        .to_str()
+        .ok_or_else(|| Error::Usage(format!("path {} is not UTF-8", path.display())))?;
+    LazyFrame::scan_parquet(PlRefPath::from(p), ScanArgsParquet::default())
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+}
+
+fn count(pred: Expr) -> Expr {
+    pred.fill_null(lit(false)).cast(DataType::UInt32).sum()
+}
+
+fn u32c(name: &str) -> Expr {
+    col(name).fill_null(lit(0u32)).cast(DataType::UInt32)
+}
+
+fn strs(v: &[String]) -> Vec<String> {
+    v.to_vec()
+}
+
+/// Builds the lazy per-customer feature frame: `customer_id`, `institution_id`, `branch_id`,
+/// and every feature of the catalogue.
+pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
+    let p = ctx.params;
+    let r = ctx.reference;
+    let home = p.home_country.as_str();
+    let (win_start, as_of) = window(ctx.as_of, p.lookback_months);
+    let day_after = |d: NaiveDate| d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).unwrap();
+    let ts_lo = day_after(win_start);
+    let ts_hi = day_after(as_of);
+    let as_of_days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
+
+    let cust = scan(data, &contract::CUSTOMERS)?;
+    let acc = scan(data, &contract::ACCOUNTS)?;
+    let rep = scan(data, &contract::REPORTS)?;
+    let txn = scan(data, &contract::TRANSACTIONS)?
+        .filter(col("ts").gt_eq(lit(ts_lo)).and(col("ts").lt(lit(ts_hi))));
+
+    let online = col("channel")
+        .eq(lit("online"))
+        .or(col("channel").eq(lit("mobile")));
+    let risky = r.risky_countries();
+    let risky_cp = lookup_u8(
+        col("counterparty_country"),
+        risky.clone(),
+        vec![1; risky.len()],
+        0,
+    )
+    .eq(lit(1u8));
+    let amount = col("amount");
+    let thr = p.large_cash_cny;
+    let big_nat = p.large_transfer_natural_cny;
+    let big_non = p.large_transfer_non_natural_cny;
+
+    // Per-customer transaction aggregates (S3.1–S3.5) in one pass.
+    let t_agg = txn.clone().group_by([col("customer_id")]).agg([
+        len().cast(DataType::UInt32).alias("txn_count"),
+        amount.clone().sum().alias("txn_amount_total"),
+        amount.clone().max().alias("max_single_amount"),
+        amount.clone().filter(col("cash")).sum().alias("cash_total"),
+        count(col("cash")).alias("cash_count"),
+        count(
+            col("cash")
+                .and(amount.clone().gt_eq(lit(thr * p.near_threshold_ratio)))
+                .and(amount.clone().lt(lit(thr))),
+        )
+        .alias("cash_near_threshold_count"),
+        count(
+            online
+                .clone()
+                .and(col("ip_country").is_not_null())
+                .and(col("ip_country").neq(lit(home))),
+        )
+        .alias("_offsite_abroad"),
+        amount
+            .clone()
+            .filter(online.clone())
+            .max()
+            .alias("max_online_amount"),
+        count(col("counterparty_kind").eq(lit("natural"))).alias("_cp_nat"),
+        count(col("counterparty_kind").eq(lit("non_natural"))).alias("_cp_non"),
+        count(
+            col("counterparty_kind")
+                .eq(lit("natural"))
+                .and(amount.clone().gt_eq(lit(big_non))),
+        )
+        .alias("_cp_nat_big"),
+        count(
+            col("counterparty_kind")
+                .eq(lit("non_natural"))
+                .and(amount.clone().gt_eq(lit(big_nat))),
+        )
+        .alias("_cp_non_big"),
+        count(col("related_party").and(amount.clone().gt_eq(lit(big_non))))
+            .alias("related_party_large_count"),
+        count(col("cross_border")).alias("cross_border_count"),
+        count(col("cross_border").and(risky_cp)).alias("cross_border_high_risk_count"),
+        count(col("cross_border").and(col("direction").eq(lit("out")))).alias("_xb_out"),
+    ]);
+
+    // S3.1: days whose cash total reached the large-value threshold.
+    let cash_days = txn
+        .clone()
+        .filter(col("cash"))
+        .group_by([col("customer_id"), col("ts").dt().date().alias("_day")])
+        .agg([amount.clone().sum().alias("_day_cash")])
+        .filter(col("_day_cash").gt_eq(lit(thr)))
+        .group_by([col("customer_id")])
+        .agg([len().cast(DataType::UInt32).alias("cash_large_days")]);
+
+    // Branch city of each customer (the account-opening place, S3.2(2); locality S2.4).
+    let branch_ids: Vec<String> = r.branches.iter().map(|b| b.0.clone()).collect();
+    let branch_cities: Vec<String> = r.branches.iter().map(|b| b.2.clone()).collect();
+    let branch_city = col("branch_id").replace_strict(
+        lit(Series::new("k".into(), branch_ids)),
+        lit(Series::new("v".into(), branch_cities.clone())),
+        Some(lit(NULL).cast(DataType::String)),
+        Some(DataType::String),
+    );
+
+    // S3.2(2): domestic online transactions from a city other than the branch city.
+    let offsite_city = txn
+        .clone()
+        .filter(
+            online
+                .clone()
+                .and(col("ip_country").eq(lit(home)))
+                .and(col("ip_city").is_not_null()),
+        )
+        .group_by([col("customer_id"), col("ip_city")])
+        .agg([len().cast(DataType::UInt32).alias("_n")])
+        .join(
+            cust.clone()
+                .select([col("customer_id"), branch_city.clone().alias("_bcity")]),
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("ip_city").neq(col("_bcity")).fill_null(lit(true)))
+        .group_by([col("customer_id")])
+        .agg([col("_n").sum().alias("_offsite_city")]);
+
+    // S3.2(1), S3.2(3): customers per device / IP, over distinct pairs.
+    let shared = |key: &str, out: &str| -> LazyFrame {
+        let pairs = txn
+            .clone()
+            .filter(online.clone().and(col(key).is_not_null()))
+            .select([col(key), col("customer_id")])
+            .unique(None, UniqueKeepStrategy::Any);
+        let per_key = pairs
+            .clone()
+            .group_by([col(key)])
+            .agg([len().cast(DataType::UInt32).alias("_k")]);
+        pairs
+            .join(
+                per_key,
+                [col(key)],
+                [col(key)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .group_by([col("customer_id")])
+            .agg([col("_k").max().alias(out)])
+    };
+    let shared_ip = shared("ip_address", "shared_ip_customers");
+    let shared_dev = shared("device_id", "shared_device_customers");
+
+    // S3.4(1): customers each proxy acted for (onboarding, account opening, transactions).
+    let proxy_pairs = concat(
+        [
+            cust.clone().select([
+                col("onboarding_proxy_id").alias("_proxy"),
+                col("customer_id"),
+            ]),
+            acc.clone().select([
+                col("opened_by_proxy_id").alias("_proxy"),
+                col("customer_id"),
+            ]),
+            txn.clone()
+                .select([col("proxy_id").alias("_proxy"), col("customer_id")]),
+        ],
+        UnionArgs::default(),
+    )?
+    .filter(col("_proxy").is_not_null())
+    .unique(None, UniqueKeepStrategy::Any);
+    let per_proxy = proxy_pairs
+        .clone()
+        .group_by([col("_proxy")])
+        .agg([len().cast(DataType::UInt32).alias("_k")]);
+    let proxy_customers = proxy_pairs
+        .join(
+            per_proxy,
+            [col("_proxy")],
+            [col("_proxy")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("customer_id")])
+        .agg([col("_k").max().alias("proxy_customers")]);
+
+    // S3.4(3): accounts opened by each proxy that opened one of this customer's accounts.
+    let acc_proxy = acc.clone().filter(col("opened_by_proxy_id").is_not_null());
+    let per_proxy_acc = acc_proxy
+        .clone()
+        .group_by([col("opened_by_proxy_id")])
+        .agg([len().cast(DataType::UInt32).alias("_k")]);
+    let proxy_accounts = acc_proxy
+        .select([col("opened_by_proxy_id"), col("customer_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .join(
+            per_proxy_acc,
+            [col("opened_by_proxy_id")],
+            [col("opened_by_proxy_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("customer_id")])
+        .agg([col("_k").max().alias("proxy_accounts_opened")]);
+
+    // S3.5: accounts opened or closed in the window.
+    let in_window = |c: &str| {
+        col(c)
+            .gt(lit(win_start))
+            .and(col(c).lt_eq(lit(as_of)))
+            .fill_null(lit(false))
+    };
+    let acc_changes = acc
+        .filter(in_window("opened_date").or(in_window("closed_date")))
+        .group_by([col("customer_id")])
+        .agg([len().cast(DataType::UInt32).alias("accounts_opened_closed")]);
+
+    // S1.4, S3.4(2), XH4, XL4: reports up to the as-of date.
+    let suspicious = col("report_type").eq(lit("suspicious"));
+    let reports = rep
+        .filter(col("report_date").lt_eq(lit(as_of)))
+        .group_by([col("customer_id")])
+        .agg([
+            count(suspicious.clone()).alias("str_count"),
+            count(
+                col("report_type")
+                    .eq(lit("large_value"))
+                    .and(in_window("report_date")),
+            )
+            .alias("large_value_report_count"),
+            count(suspicious.and(col("proxy_involved"))).alias("proxy_str_count"),
+        ]);
+
+    // E2: main counterparty countries (share of the customer's amount in the window).
+    let cp_countries = txn
+        .filter(
+            col("counterparty_country")
+                .is_not_null()
+                .and(col("counterparty_country").neq(lit(home))),
+        )
+        .group_by([col("customer_id"), col("counterparty_country")])
+        .agg([amount.sum().alias("_amt")])
+        .join(
+            t_agg
+                .clone()
+                .select([col("customer_id"), col("txn_amount_total")]),
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("_amt").gt_eq(col("txn_amount_total") * lit(p.main_counterparty_share)));
+    let iso: Vec<String> = r.countries.iter().map(|c| c.iso2.clone()).collect();
+    let sanc: Vec<u8> = r.countries.iter().map(|c| c.sanctioned as u8).collect();
+    let fatf: Vec<u8> = r.countries.iter().map(|c| c.fatf_level).collect();
+    let pred: Vec<u8> = r.countries.iter().map(|c| c.predicate).collect();
+    let offs: Vec<u8> = r.countries.iter().map(|c| c.offshore as u8).collect();
+    let country_facts = |e: Expr| {
+        [
+            lookup_u8(e.clone(), strs(&iso), sanc.clone(), 0),
+            lookup_u8(e.clone(), strs(&iso), fatf.clone(), 0),
+            lookup_u8(e.clone(), strs(&iso), pred.clone(), 1),
+            lookup_u8(e, strs(&iso), offs.clone(), 0),
+        ]
+    };
+    let [cs, cf, cp, co] = country_facts(col("counterparty_country"));
+    let cp_risk = cp_countries.group_by([col("customer_id")]).agg([
+        cs.max().alias("_cp_sanc"),
+        cf.max().alias("_cp_fatf"),
+        cp.max().alias("_cp_pred"),
+        co.max().alias("_cp_off"),
+    ]);
+
+    // The customer's own countries (nationality, residence, registration, business, owner).
+    let own = [
+        "nationality",
+        "residence_country",
+        "registration_country",
+        "business_country",
+        "bo_country",
+    ];
+    let mut facts: [Vec<Expr>; 4] = Default::default();
+    for c in own {
+        for (k, e) in country_facts(col(c)).into_iter().enumerate() {
+            facts[k].push(e);
+        }
+    }
+    for (k, extra) in ["_cp_sanc", "_cp_fatf", "_cp_pred", "_cp_off"]
+        .iter()
+        .enumerate()
+    {
+        facts[k].push(col(*extra));
+    }
+    let [f_sanc, f_fatf, f_pred, f_off] = facts;
+
+    // S2.3 domestic regions and S2.4 locality against the branch cities and provinces.
+    let (rk, rv): (Vec<String>, Vec<u8>) = r.regions.iter().cloned().unzip();
+    let provinces = [
+        "residence_province",
+        "registration_province",
+        "business_province",
+    ];
+    let cities = ["residence_city", "registration_city", "business_city"];
+    let region_pred = dsl::max_horizontal(
+        provinces
+            .iter()
+            .map(|c| lookup_u8(col(*c), rk.clone(), rv.clone(), 1))
+            .collect::<Vec<_>>(),
+    )?;
+    let dedup = |mut v: Vec<String>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    let inst_cities = dedup(branch_cities);
+    let inst_provs = dedup(r.branches.iter().map(|b| b.1.clone()).collect());
+    let sum_of = |es: Vec<Expr>| -> PolarsResult<Expr> { dsl::sum_horizontal(es, true) };
+    let n_places = sum_of(
+        (0..3)
+            .map(|i| {
+                col(cities[i])
+                    .is_not_null()
+                    .or(col(provinces[i]).is_not_null())
+                    .cast(DataType::UInt8)
+            })
+            .collect(),
+    )?;
+    let n_local = sum_of(
+        cities
+            .iter()
+            .map(|c| {
+                lookup_u8(col(*c), inst_cities.clone(), vec![1; inst_cities.len()], 0)
+                    .fill_null(lit(0u8))
+            })
+            .collect(),
+    )?;
+    let n_local_prov = sum_of(
+        provinces
+            .iter()
+            .map(|c| {
+                lookup_u8(col(*c), inst_provs.clone(), vec![1; inst_provs.len()], 0)
+                    .fill_null(lit(0u8))
+            })
+            .collect(),
+    )?;
+    let locality = when(col("_n_places").eq(lit(0u8)))
+        .then(lit("no_address"))
+        .when(col("_n_local").eq(col("_n_places")))
+        .then(lit("local"))
+        .when(col("_n_local").gt(lit(0u8)))
+        .then(lit("partly_local"))
+        .when(col("_n_local_prov").gt(lit(0u8)))
+        .then(lit("other_city"))
+        .otherwise(lit("other_province"));
+
+    let (ik, (irisk, icash)): (Vec<String>, (Vec<u8>, Vec<u8>)) = r
+        .industries
+        .iter()
+        .map(|(c, a, b)| (c.clone(), (*a, *b)))
+        .unzip();
+
+    // Age in whole years at the as-of date (S1.7).
+    let (ay, am, ad) = (
+        chrono::Datelike::year(&as_of),
+        chrono::Datelike::month(&as_of) as i8,
+        chrono::Datelike::day(&as_of) as i8,
+    );
+    let b = col("birth_date");
+    let before_birthday = b.clone().dt().month().gt(lit(am)).or(b
+        .clone()
+        .dt()
+        .month()
+        .eq(lit(am))
+        .and(b.clone().dt().day().gt(lit(ad))));
+    let age =
+        (lit(ay) - b.dt().year() - before_birthday.cast(DataType::Int32)).cast(DataType::Int32);
+    let days_since =
+        |c: &str| (lit(as_of_days) - col(c).cast(DataType::Int32)).cast(DataType::Int32);
+
+    let contact = |c: &str| {
+        when(col(c).is_not_null())
+            .then(
+                col("customer_id")
+                    .count()
+                    .over([col(c)])
+                    .expect("window expression")
+                    .cast(DataType::UInt32),
+            )
+            .otherwise(lit(0u32))
+    };
+    let natural = col("kind").eq(lit("natural"));
+
+    let joined = [
+        t_agg,
+        cash_days,
+        offsite_city,
+        shared_ip,
+        shared_dev,
+        proxy_customers,
+        proxy_accounts,
+        acc_changes,
+        reports,
+        cp_risk,
+    ]
+    .into_iter()
+    .fold(cust, |acc, other| {
+        acc.join(
+            other,
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+    });
+
+    let out = joined
+        .with_columns([
+            n_places.alias("_n_places"),
+            n_local.alias("_n_local"),
+            n_local_prov.alias("_n_local_prov"),
+        ])
+        .select([
+            col("customer_id"),
+            col("institution_id"),
+            col("branch_id"),
+            col("kind"),
+            col("info_openness"),
+            col("onboarding_channel"),
+            col("id_doc_type"),
+            u32c("str_count"),
+            u32c("large_value_report_count"),
+            col("legal_form"),
+            col("ownership_layers").cast(DataType::UInt8),
+            col("hidden_shareholders"),
+            col("alert_level").cast(DataType::UInt8),
+            age.alias("age_years"),
+            days_since("founding_date").alias("existence_days"),
+            days_since("relationship_start").alias("tenure_days"),
+            (dsl::max_horizontal(f_sanc)?.gt(lit(0u8))).alias("country_sanctioned"),
+            dsl::max_horizontal(f_fatf)?.alias("country_fatf_level"),
+            dsl::max_horizontal(f_pred)?.alias("country_predicate_level"),
+            region_pred.alias("region_predicate_level"),
+            (dsl::max_horizontal(f_off)?.gt(lit(0u8))).alias("country_offshore"),
+            locality.alias("address_locality"),
+            u32c("txn_count"),
+            col("txn_amount_total").fill_null(lit(0.0)),
+            col("max_single_amount").fill_null(lit(0.0)),
+            col("cash_total").fill_null(lit(0.0)),
+            u32c("cash_count"),
+            u32c("cash_large_days"),
+            u32c("cash_near_threshold_count"),
+            u32c("shared_device_customers"),
+            (u32c("_offsite_abroad") + u32c("_offsite_city")).alias("offsite_online_count"),
+            u32c("shared_ip_customers"),
+            col("max_online_amount").fill_null(lit(0.0)),
+            when(natural.clone())
+                .then(u32c("_cp_non"))
+                .otherwise(u32c("_cp_nat"))
+                .alias("corp_personal_count"),
+            when(natural.clone())
+                .then(u32c("_cp_non_big"))
+                .otherwise(u32c("_cp_nat_big"))
+                .alias("corp_personal_large_count"),
+            u32c("related_party_large_count"),
+            u32c("cross_border_count"),
+            u32c("cross_border_high_risk_count"),
+            u32c("proxy_customers"),
+            u32c("proxy_str_count"),
+            u32c("proxy_accounts_opened"),
+            dsl::max_horizontal([contact("phone_hash"), contact("emergency_contact_hash")])?
+                .alias("shared_contact_customers"),
+            u32c("accounts_opened_closed"),
+            when(natural)
+                .then(u32c("_xb_out"))
+                .otherwise(lit(0u32))
+                .alias("natural_crossborder_remit_count"),
+            col("industry_code"),
+            lookup_u8(col("industry_code"), ik.clone(), irisk, 1).alias("industry_risk"),
+            lookup_u8(col("industry_code"), ik, icash, 1).alias("industry_cash_intensity"),
+            col("pep_relation"),
+            col("controller_pep_relation"),
+            col("watchlist_hit"),
+            col("controller_watchlist_hit"),
+            col("refuses_cdd"),
+            col("non_resident"),
+            col("id_issuing_country")
+                .neq(lit(home))
+                .alias("foreign_id_document"),
+            col("correspondent_relation"),
+            col("trust_relation"),
+            col("onboarding_proxy_id")
+                .is_not_null()
+                .alias("onboarding_proxy"),
+            col("net_financial_assets"),
+            col("annual_life_premium"),
+            col("noncash_single_premium"),
+            col("walk_in"),
+        ]);
+    Ok(out)
+}

@@ -1,0 +1,26 @@
+use clap::Parser;
+
+use riskgrade::cli::{Cli, Command};
+use riskgrade::cmd;
+use riskgrade::error::{Error, EXIT_OK};
+use riskgrade::progress::Progress;
+
+fn main() {
+    let cli = Cli::parse();
+    let progress = Progress::new(cli.quiet);
+    let result: Result<(), Error> = match &cli.command {
+        Command::Assess(a) => cmd::assess::run(a, &progress).map(|o| {
+            print!("{}", o.screen);
+            println!("outputs in {}", a.out.display());
+        }),
+        Command::Validate(a) => cmd::validate::run(a, &progress),
+        Command::Generate(a) => cmd::generate::run(a, &progress),
+    };
+    match result {
+        Ok(()) => std::process::exit(EXIT_OK),
+        Err(e) => {
+            eprintln!("riskgrade: {e}");
+            std::process::exit(e.exit_code());
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! Sub-item scores, weighted totals, grades and exceptions, as Polars expressions over whole
+//! columns. Three separable stages:
+//! 1. [`subitem_scores`]: features → segment and one small-integer score per sub-item (S*, PR3);
+//! 2. [`totals_and_grades`]: sub-item scores → exact weighted total (W3), regional coefficient
+//!    (M2) and scored grade (W4) — the only stage a weight benchmark has to repeat;
+//! 3. [`exceptions`]: direct-highest (XH) and direct-low (XL) on top of the scored grade.
+//!
+//! Exact arithmetic: weights are held × 100 and band bounds and coefficients × 10⁴, so the
+//! total Σ aᵢ·pᵢ / m is compared with a band bound as integers: a total of exactly 60 or 80
+//! lands in the band the model says, never one float step away.
+
+use polars::lazy::dsl;
+use polars::prelude::*;
+
+use crate::model::{Model, RuleKind, Tenure, E2, E4};
+
+/// Output column: the segment each customer is scored in.
+pub const SEGMENT: &str = "segment";
+
+fn null_u8() -> Expr {
+    lit(NULL).cast(DataType::UInt8)
+}
+
+/// The score one rule gives, null where the feature is missing or no bin/category matches.
+fn rule_score(feature: &str, kind: &RuleKind) -> Expr {
+    let x = col(feature);
+    match kind {
+        RuleKind::Bins(bins) => {
+            let mut chain: Option<ChainedThen> = None;
+            let mut first: Option<Then> = None;
+            for (iv, s) in bins {
+                let lo = if iv.lo.is_infinite() {
+                    lit(true)
+                } else if iv.lo_inc {
+                    x.clone().cast(DataType::Float64).gt_eq(lit(iv.lo))
+                } else {
+                    x.clone().cast(DataType::Float64).gt(lit(iv.lo))
+                };
+                let hi = if iv.hi.is_infinite() {
+                    lit(true)
+                } else if iv.hi_inc {
+                    x.clone().cast(DataType::Float64).lt_eq(lit(iv.hi))
+                } else {
+                    x.clone().cast(DataType::Float64).lt(lit(iv.hi))
+                };
+                let cond = lo.and(hi).and(x.clone().is_not_null());
+                let v = lit(*s);
+                match (first.take(), chain.take()) {
+                    (None, None) => first = Some(when(cond).then(v)),
+                    (Some(t), None) => chain = Some(t.when(cond).then(v)),
+                    (_, Some(c)) => chain = Some(c.when(cond).then(v)),
+                }
+            }
+            match (first, chain) {
+                (_, Some(c)) => c.otherwise(null_u8()),
+                (Some(t), None) => t.otherwise(null_u8()),
+                _ => null_u8(),
+            }
+        }
+        RuleKind::Map(map, default) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            let vals: Vec<u8> = map.values().cloned().collect();
+            let mapped = x.clone().replace_strict(
+                lit(Series::new("k".into(), keys)),
+                lit(Series::new("v".into(), vals)),
+                Some(match default {
+                    Some(d) => lit(*d),
+                    None => null_u8(),
+                }),
+                Some(DataType::UInt8),
+            );
+            when(x.is_null()).then(null_u8()).otherwise(mapped)
+        }
+        RuleKind::Flag { if_true, if_false } => when(x.clone().is_null())
+            .then(null_u8())
+            .when(x)
+            .then(lit(*if_true))
+            .otherwise(lit(*if_false)),
+    }
+}
+
+/// Expression giving each customer's segment name (W1, W5 groups).
+pub fn segment_expr(model: &Model) -> Expr {
+    let new_days = model.params.new_customer_days as i32;
+    let mut out = lit(NULL).cast(DataType::String);
+    for s in model.segments.iter().rev() {
+        let mut cond = col("kind").eq(lit(s.kind.clone()));
+        match s.tenure {
+            Some(Tenure::New) => cond = cond.and(col("tenure_days").lt_eq(lit(new_days))),
+            Some(Tenure::Existing) => cond = cond.and(col("tenure_days").gt(lit(new_days))),
+            None => {}
+        }
+        out = when(cond).then(lit(s.name.clone())).otherwise(out);
+    }
+    out
+}
+
+/// `segment IN (segments adopting sub-item id)`.
+fn adopted(model: &Model, id: &str) -> Expr {
+    model
+        .segments
+        .iter()
+        .filter(|s| s.weight_e2(id) > 0)
+        .map(|s| col(SEGMENT).eq(lit(s.name.clone())))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+/// Name of the hidden column marking a sub-item scored on missing data.
+fn missing_col(id: &str) -> String {
+    format!("_missing_{id}")
+}
+
+/// Stage 1: adds `segment`, one `u8` score column per sub-item (null where the customer's
+/// segment does not adopt it) and the `missing_subitems` list (PR3).
+pub fn subitem_scores(features: LazyFrame, model: &Model) -> LazyFrame {
+    let lf = features.with_column(segment_expr(model).alias(SEGMENT));
+    let mut cols = Vec::new();
+    let mut missing = Vec::new();
+    for s in &model.subitems {
+        let rules: Vec<Expr> = s
+            .rules
+            .iter()
+            .map(|r| rule_score(&r.feature, &r.kind))
+            .collect();
+        let any_missing = rules
+            .iter()
+            .map(|r| r.clone().is_null())
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false));
+        let filled: Vec<Expr> = rules
+            .into_iter()
+            .map(|r| r.fill_null(lit(s.missing_score)))
+            .collect();
+        let score = dsl::max_horizontal(filled).expect("at least one rule");
+        let on = adopted(model, &s.id);
+        cols.push(
+            when(on.clone())
+                .then(score)
+                .otherwise(null_u8())
+                .alias(s.id.as_str()),
+        );
+        cols.push(on.and(any_missing).alias(missing_col(&s.id)));
+        missing.push(
+            when(col(missing_col(&s.id)))
+                .then(lit(s.id.clone()))
+                .otherwise(lit(NULL).cast(DataType::String)),
+        );
+    }
+    let list = concat_str(missing, ",", true);
+    lf.with_columns(cols).with_column(
+        when(list.clone().eq(lit("")))
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(list)
+            .alias("missing_subitems"),
+    )
+}
+
+/// Per-segment weight × 100 of a sub-item as an expression over `segment`.
+fn weight_expr(model: &Model, id: &str) -> Expr {
+    let mut e = lit(0i64);
+    for s in &model.segments {
+        let w = s.weight_e2(id);
+        if w > 0 {
+            e = when(col(SEGMENT).eq(lit(s.name.clone())))
+                .then(lit(w))
+                .otherwise(e);
+        }
+    }
+    e
+}
+
+/// Stage 2: from the sub-item scores, the exact weighted sum Σ aᵢ·(pᵢ×100) (`weighted_sum`),
+/// `total_score` = Σ aᵢ·pᵢ / m (W3), the regional coefficient (M2), `adjusted_score` =
+/// min(100, total × coefficient), `top_subitems` (largest contributions first) and
+/// `scored_grade` (W4).
+pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
+    let m = model.m() as i64;
+    let contrib: Vec<Expr> = model
+        .subitems
+        .iter()
+        .map(|s| {
+            col(s.id.as_str())
+                .cast(DataType::Int64)
+                .fill_null(lit(0i64))
+                * weight_expr(model, &s.id)
+        })
+        .collect();
+    let coef = match &model.regional {
+        Some(r) if !r.coefficients_e4.is_empty() => {
+            let (k, v): (Vec<String>, Vec<i64>) = r
+                .coefficients_e4
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .unzip();
+            col(r.by.as_str()).replace_strict(
+                lit(Series::new("k".into(), k)),
+                lit(Series::new("v".into(), v)),
+                Some(lit(E4)),
+                Some(DataType::Int64),
+            )
+        }
+        _ => lit(E4),
+    };
+    // adjusted × (100·m·10⁴): weighted_sum × coefficient×10⁴, capped at 100.
+    let cap = 100 * E2 * m * E4;
+    let adj = col("weighted_sum") * col("_coef_e4");
+    let adj = when(adj.clone().gt(lit(cap))).then(lit(cap)).otherwise(adj);
+    let mut grade: Expr = lit(model.lowest().name.clone());
+    for g in model.grades.iter().rev().skip(1) {
+        let bound = g.lower.e4 * E2 * m;
+        let cond = if g.lower.inclusive {
+            col("_adj").gt_eq(lit(bound))
+        } else {
+            col("_adj").gt(lit(bound))
+        };
+        grade = when(cond).then(lit(g.name.clone())).otherwise(grade);
+    }
+
+    // Top three contributions: key = contribution × 64 + (63 − index), largest first. Each
+    // round is materialised as columns so the expression stays linear in the sub-item count.
+    let n = model.subitems.len();
+    let ids: Vec<String> = model.subitems.iter().map(|s| s.id.clone()).collect();
+    let key_cols =
+        |round: usize| -> Vec<String> { (0..n).map(|i| format!("_k{round}_{i}")).collect() };
+    let mut lf = scores
+        .with_columns(
+            contrib
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.clone().alias(format!("_c_{i}")))
+                .collect::<Vec<_>>(),
+        )
+        .with_columns(
+            (0..n)
+                .map(|i| {
+                    (col(format!("_c_{i}")) * lit(64i64) + lit(63 - i as i64))
+                        .alias(format!("_k0_{i}"))
+                })
+                .collect::<Vec<_>>(),
+        );
+    let rounds = 3.min(n);
+    for round in 0..rounds {
+        let keys: Vec<Expr> = key_cols(round).into_iter().map(col).collect();
+        let top = format!("_top{round}");
+        lf = lf.with_column(
+            dsl::max_horizontal(keys)
+                .expect("sub-items")
+                .alias(top.as_str()),
+        );
+        if round + 1 < rounds {
+            lf = lf.with_columns(
+                key_cols(round)
+                    .into_iter()
+                    .zip(key_cols(round + 1))
+                    .map(|(k, next)| {
+                        when(col(k.as_str()).eq(col(top.as_str())))
+                            .then(lit(-1i64))
+                            .otherwise(col(k.as_str()))
+                            .alias(next)
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    let name_of = |k: Expr| {
+        let i = lit(63i64) - (k.clone() % lit(64i64));
+        when(k.gt_eq(lit(64i64)))
+            .then(i.replace_strict(
+                lit(Series::new("k".into(), (0..n as i64).collect::<Vec<_>>())),
+                lit(Series::new("v".into(), ids.clone())),
+                Some(lit(NULL).cast(DataType::String)),
+                Some(DataType::String),
+            ))
+            .otherwise(lit(NULL).cast(DataType::String))
+    };
+    let top_list = concat_str(
+        (0..rounds)
+            .map(|r| name_of(col(format!("_top{r}"))))
+            .collect::<Vec<_>>(),
+        ",",
+        true,
+    );
+    let weighted: Expr = (0..n)
+        .map(|i| col(format!("_c_{i}")))
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0i64));
+
+    lf.with_columns([
+        weighted.alias("weighted_sum"),
+        coef.alias("_coef_e4"),
+        top_list.alias("top_subitems"),
+    ])
+    .with_column(adj.alias("_adj"))
+    .with_columns([
+        (col("weighted_sum").cast(DataType::Float64) / lit((E2 * m) as f64)).alias("total_score"),
+        (col("_coef_e4").cast(DataType::Float64) / lit(E4 as f64)).alias("regional_coefficient"),
+        (col("_adj").cast(DataType::Float64) / lit((E2 * m * E4) as f64)).alias("adjusted_score"),
+        grade.alias("scored_grade"),
+    ])
+}
+
+/// The direct-highest conditions in force (XH1–XH6) as (id, predicate) pairs.
+pub fn xh_conditions(model: &Model) -> Vec<(String, Expr)> {
+    let pep = |c: &str| {
+        col(c)
+            .eq(lit("foreign_pep"))
+            .or(col(c).eq(lit("relative")))
+            .or(col(c).eq(lit("close_associate")))
+            .fill_null(lit(false))
+    };
+    let dh = &model.direct_highest;
+    let mut out = Vec::new();
+    for id in &dh.enabled {
+        let e = match id.as_str() {
+            "xh1" => col("watchlist_hit").fill_null(lit(false)),
+            "xh2" => pep("pep_relation"),
+            "xh3" => pep("controller_pep_relation")
+                .or(col("controller_watchlist_hit").fill_null(lit(false))),
+            "xh4" => col("str_count")
+                .gt_eq(lit(dh.str_threshold))
+                .fill_null(lit(false)),
+            _ => col("refuses_cdd").fill_null(lit(false)),
+        };
+        out.push((id.clone(), e));
+    }
+    for c in &dh.custom {
+        out.push((c.id.clone(), c.ast.to_predicate()));
+    }
+    out
+}
+
+/// The six direct-low disqualifiers (XL1–XL6). Unknown net assets or residence disqualify
+/// (the customer cannot be shown to be low risk); unknown premiums count as none.
+pub fn xl_disqualifiers(model: &Model) -> Vec<(&'static str, Expr)> {
+    let Some(low) = &model.direct_low else {
+        return vec![];
+    };
+    let s = &low.settings;
+    let natural = col("kind").eq(lit("natural"));
+    let nfa = col("net_financial_assets");
+    let life = col("annual_life_premium").fill_null(lit(0.0));
+    let single = col("noncash_single_premium").fill_null(lit(0.0));
+    let xl1 = nfa
+        .clone()
+        .gt(when(natural)
+            .then(lit(s.net_assets_natural_cny))
+            .otherwise(lit(s.net_assets_non_natural_cny)))
+        .fill_null(lit(true))
+        .or(life.clone().gt(lit(s.life_premium_cny)))
+        .or(life.gt(lit(s.life_premium_usd * s.usd_cny_rate)))
+        .or(single.clone().gt(lit(s.single_premium_cny)))
+        .or(single.gt(lit(s.single_premium_usd * s.usd_cny_rate)));
+    let t = |c: &str, unknown: bool| col(c).fill_null(lit(unknown));
+    vec![
+        ("xl1", xl1),
+        (
+            "xl2",
+            t("correspondent_relation", true).or(t("trust_relation", true)),
+        ),
+        (
+            "xl3",
+            t("non_resident", true).or(t("foreign_id_document", true)),
+        ),
+        (
+            "xl4",
+            col("str_count").gt_eq(lit(1u32)).fill_null(lit(true)),
+        ),
+        ("xl5", t("onboarding_proxy", true)),
+        ("xl6", t("refuses_cdd", true)),
+    ]
+}
+
+fn id_list(conds: &[(impl AsRef<str>, Expr)], sep: &str) -> Expr {
+    let parts: Vec<Expr> = conds
+        .iter()
+        .map(|(id, e)| {
+            when(e.clone())
+                .then(lit(id.as_ref().to_string()))
+                .otherwise(lit(NULL).cast(DataType::String))
+        })
+        .collect();
+    if parts.is_empty() {
+        return lit(NULL).cast(DataType::String);
+    }
+    let l = concat_str(parts, sep, true);
+    when(l.clone().eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(l)
+}
+
+/// Stage 3: `direct_highest` (the XH conditions met, `+`-joined), `direct_low_blocked_by`
+/// (XL disqualifiers of an eligible customer), and the `computed_grade` with its `basis`:
+/// direct-highest beats direct-low beats scoring.
+pub fn exceptions(graded: LazyFrame, model: &Model) -> LazyFrame {
+    let xh = xh_conditions(model);
+    let xl = xl_disqualifiers(model);
+    let eligible = match &model.direct_low {
+        Some(l) => l.eligible.to_predicate(),
+        None => lit(false),
+    };
+    let blocked = xl
+        .iter()
+        .map(|(_, e)| e.clone())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let mut flags: Vec<Expr> = xh
+        .iter()
+        .map(|(id, e)| e.clone().alias(format!("_xh_{id}")))
+        .collect();
+    flags.extend(
+        xl.iter()
+            .map(|(id, e)| e.clone().alias(format!("_xl_{id}"))),
+    );
+    graded
+        .with_columns(flags)
+        .with_columns([
+            id_list(&xh, "+").alias("direct_highest"),
+            when(eligible.clone())
+                .then(id_list(&xl, "+"))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("direct_low_blocked_by"),
+            eligible.and(blocked.not()).alias("_direct_low"),
+        ])
+        .with_columns([
+            when(col("direct_highest").is_not_null())
+                .then(lit(model.highest().name.clone()))
+                .when(col("_direct_low"))
+                .then(lit(model.lowest().name.clone()))
+                .otherwise(col("scored_grade"))
+                .alias("computed_grade"),
+            when(col("direct_highest").is_not_null())
+                .then(lit("direct_highest"))
+                .when(col("_direct_low"))
+                .then(lit("direct_low"))
+                .otherwise(lit("scored"))
+                .alias("basis"),
+        ])
+}
+
+/// The columns of `scores.parquet`, in order.
+pub fn output_columns(model: &Model) -> Vec<Expr> {
+    let mut out = vec![
+        col("customer_id"),
+        col("institution_id"),
+        col("branch_id"),
+        col("kind"),
+        col(SEGMENT),
+    ];
+    out.extend(model.subitems.iter().map(|s| col(s.id.as_str())));
+    out.extend(
+        [
+            "weighted_sum",
+            "total_score",
+            "regional_coefficient",
+            "adjusted_score",
+            "scored_grade",
+            "direct_highest",
+            "direct_low_blocked_by",
+            "computed_grade",
+            "grade",
+            "basis",
+            "missing_subitems",
+            "top_subitems",
+        ]
+        .map(col),
+    );
+    out
+}
+
+/// All three stages, plus the final `grade` (= computed grade until overrides apply).
+pub fn score(features: LazyFrame, model: &Model) -> LazyFrame {
+    let s = subitem_scores(features, model);
+    let g = totals_and_grades(s, model);
+    exceptions(g, model).with_column(col("computed_grade").alias("grade"))
+}

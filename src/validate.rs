@@ -1,0 +1,209 @@
+//! Input validation against the data contract, before any work: files present and readable,
+//! columns present with their contract types, keys non-null and unique (P3), category codes
+//! known, non-nullable columns without nulls. Errors name the file, column, the count of
+//! offending rows and the first few keys (never personal data).
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::contract::{self, FileSpec};
+use crate::error::{Error, Result};
+use crate::features::scan;
+
+/// Row counts of the files validated.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counts {
+    /// (file, rows) per file present.
+    pub rows: Vec<(String, u64)>,
+}
+
+fn fail(spec: &FileSpec, msg: String) -> Error {
+    Error::Input(format!("{}: {msg}", spec.file))
+}
+
+/// The first few values of `id_col` on rows where `bad` holds.
+fn examples(lf: LazyFrame, bad: Expr, id_col: &str) -> String {
+    lf.filter(bad)
+        .select([col(id_col).cast(DataType::String)])
+        .limit(5)
+        .collect()
+        .ok()
+        .and_then(|df| {
+            df.column(id_col).ok().and_then(|c| {
+                c.str().ok().map(|s| {
+                    s.iter()
+                        .map(|v| v.unwrap_or("<null>").to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// Checks one file's schema; returns its lazy scan.
+pub fn check_schema(data: &Path, spec: &FileSpec) -> Result<Option<LazyFrame>> {
+    let path = data.join(spec.file);
+    if !path.exists() {
+        if spec.required {
+            return Err(fail(
+                spec,
+                format!(
+                    "missing from {}; the data contract requires it (docs/data-contract.md)",
+                    data.display()
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    let mut lf = scan(data, spec)?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| fail(spec, format!("cannot read as Parquet: {e}")))?;
+    for c in spec.columns {
+        match schema.get(c.name) {
+            None => {
+                return Err(fail(
+                    spec,
+                    format!(
+                        "missing column '{}' ({}, {})",
+                        c.name,
+                        c.ty.name(),
+                        c.meaning
+                    ),
+                ))
+            }
+            Some(dt) if *dt != c.ty.dtype() => {
+                return Err(fail(
+                    spec,
+                    format!(
+                        "column '{}' has type {dt}; the contract says {}",
+                        c.name,
+                        c.ty.name()
+                    ),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(lf))
+}
+
+/// Validates every input file of `data`; returns row counts.
+pub fn validate_inputs(data: &Path) -> Result<Counts> {
+    let mut counts = Counts::default();
+    for spec in contract::FILES {
+        let Some(lf) = check_schema(data, spec)? else {
+            continue;
+        };
+        let id_col = spec.key.last().copied().unwrap_or("customer_id");
+        // One pass computing every count the checks need.
+        let mut aggs = vec![len().alias("_rows")];
+        let mut checks: Vec<(String, Expr)> = Vec::new();
+        for c in spec.columns {
+            if !c.nullable {
+                checks.push((
+                    format!(
+                        "column '{}' has null values; it must always be given",
+                        c.name
+                    ),
+                    col(c.name).is_null(),
+                ));
+            }
+            if !c.values.is_empty() {
+                let known = c
+                    .values
+                    .iter()
+                    .map(|v| col(c.name).eq(lit(*v)))
+                    .reduce(|a, b| a.or(b))
+                    .unwrap();
+                checks.push((
+                    format!(
+                        "column '{}' has unknown codes; valid: {}",
+                        c.name,
+                        c.values.join(", ")
+                    ),
+                    col(c.name).is_not_null().and(known.not()),
+                ));
+            }
+        }
+        for (i, (_, e)) in checks.iter().enumerate() {
+            aggs.push(
+                e.clone()
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .alias(format!("_c{i}")),
+            );
+        }
+        if !spec.key.is_empty() && spec.key.len() == 1 {
+            aggs.push(col(spec.key[0]).n_unique().alias("_unique"));
+        }
+        let df = lf
+            .clone()
+            .select(aggs)
+            .collect()
+            .map_err(|e| fail(spec, format!("cannot read: {e}")))?;
+        let get = |name: &str| -> u64 {
+            df.column(name)
+                .ok()
+                .and_then(|c| c.cast(&DataType::UInt64).ok())
+                .and_then(|c| c.u64().ok().and_then(|s| s.get(0)))
+                .unwrap_or(0)
+        };
+        let rows = get("_rows");
+        if rows == 0 && spec.required {
+            return Err(fail(spec, "has no rows".into()));
+        }
+        for (i, (msg, e)) in checks.iter().enumerate() {
+            let n = get(&format!("_c{i}"));
+            if n > 0 {
+                let ex = examples(lf.clone(), e.clone(), id_col);
+                return Err(fail(
+                    spec,
+                    format!("{msg}: {n} rows, first at {id_col} {ex}"),
+                ));
+            }
+        }
+        let dup_key = if spec.key.len() == 1 {
+            rows - get("_unique")
+        } else if !spec.key.is_empty() {
+            // P3: one row per customer; customer ids are unique in the folder.
+            let df = lf
+                .clone()
+                .group_by([col("customer_id")])
+                .agg([len().alias("_n")])
+                .filter(col("_n").gt(lit(1u32)))
+                .select([col("customer_id")])
+                .collect()?;
+            if df.height() > 0 {
+                let ex: Vec<String> = df
+                    .column("customer_id")?
+                    .str()?
+                    .iter()
+                    .take(5)
+                    .map(|v| v.unwrap_or("").to_string())
+                    .collect();
+                return Err(fail(
+                    spec,
+                    format!(
+                        "{} customer ids appear more than once (P3: one grade per customer per institution), e.g. {}",
+                        df.height(),
+                        ex.join(", ")
+                    ),
+                ));
+            }
+            0
+        } else {
+            0
+        };
+        if dup_key > 0 {
+            return Err(fail(
+                spec,
+                format!("{dup_key} duplicate values in key column '{id_col}'; each must be unique"),
+            ));
+        }
+        counts.rows.push((spec.file.to_string(), rows));
+    }
+    Ok(counts)
+}

@@ -1,0 +1,123 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use polars::prelude::*;
+use riskgrade::catalog::{Kind, CATALOG};
+
+/// A feature frame of `n` customers with benign values for every catalogue feature
+/// (numbers 0, first category, false), natural persons of 30 years at branch B001.
+pub fn base_features(n: usize) -> DataFrame {
+    let mut cols: Vec<Column> = vec![
+        Column::new(
+            "customer_id".into(),
+            (0..n).map(|i| format!("C{i}")).collect::<Vec<_>>(),
+        ),
+        Column::new("institution_id".into(), vec!["INST"; n]),
+        Column::new("branch_id".into(), vec!["B001"; n]),
+    ];
+    for f in CATALOG {
+        let c = match f.kind {
+            Kind::Num => Column::new(f.name.into(), vec![0.0f64; n]),
+            Kind::Cat(values) => {
+                let v = match f.name {
+                    "kind" => "natural",
+                    "pep_relation" | "controller_pep_relation" => "none",
+                    "onboarding_channel" => "face_to_face",
+                    "address_locality" => "local",
+                    "id_doc_type" => "resident_id",
+                    "info_openness" => "other",
+                    "legal_form" => "limited_company",
+                    _ => values.first().copied().unwrap_or("X01"),
+                };
+                Column::new(f.name.into(), vec![v; n])
+            }
+            Kind::Bool => Column::new(f.name.into(), vec![false; n]),
+        };
+        cols.push(c);
+    }
+    let mut df = DataFrame::new(n, cols).unwrap();
+    set_num(&mut df, "age_years", &vec![30.0; n]);
+    set_num(&mut df, "tenure_days", &vec![1000.0; n]);
+    set_num(&mut df, "net_financial_assets", &vec![1000.0; n]);
+    for lvl in [
+        "country_predicate_level",
+        "region_predicate_level",
+        "industry_risk",
+        "industry_cash_intensity",
+    ] {
+        set_num(&mut df, lvl, &vec![1.0; n]);
+    }
+    df
+}
+
+/// Replaces a numeric feature column.
+pub fn set_num(df: &mut DataFrame, name: &str, v: &[f64]) {
+    df.with_column(Column::new(name.into(), v.to_vec()))
+        .unwrap();
+}
+
+/// Replaces a numeric feature column, with nulls.
+pub fn set_num_opt(df: &mut DataFrame, name: &str, v: &[Option<f64>]) {
+    df.with_column(Column::new(name.into(), v.to_vec()))
+        .unwrap();
+}
+
+/// Replaces a string column.
+pub fn set_str(df: &mut DataFrame, name: &str, v: &[&str]) {
+    df.with_column(Column::new(name.into(), v.to_vec()))
+        .unwrap();
+}
+
+/// Replaces a string column, with nulls.
+pub fn set_str_opt(df: &mut DataFrame, name: &str, v: &[Option<&str>]) {
+    df.with_column(Column::new(name.into(), v.to_vec()))
+        .unwrap();
+}
+
+/// Replaces a boolean column.
+pub fn set_bool(df: &mut DataFrame, name: &str, v: &[bool]) {
+    df.with_column(Column::new(name.into(), v.to_vec()))
+        .unwrap();
+}
+
+/// String values of a column.
+pub fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(|s| s.to_string()))
+        .collect()
+}
+
+/// Float values of a column.
+pub fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+/// Integer values of a column.
+pub fn ints(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+/// Path of a file in the repository.
+pub fn repo(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
