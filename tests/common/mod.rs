@@ -121,3 +121,75 @@ pub fn ints(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
 pub fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
+
+use riskgrade::contract::{ColType, FileSpec};
+
+/// A frame of `n` rows in the contract of `spec`, with neutral values: strings "x" (the first
+/// allowed value for category columns), false, 2020-01-01, 0.
+pub fn contract_frame(spec: &FileSpec, n: usize) -> DataFrame {
+    let cols = spec
+        .columns
+        .iter()
+        .map(|c| {
+            let name = c.name.into();
+            let col = match c.ty {
+                ColType::Str => {
+                    Column::new(name, vec![c.values.first().copied().unwrap_or("x"); n])
+                }
+                ColType::Bool => Column::new(name, vec![false; n]),
+                ColType::Date => Column::new(name, vec![18262i32; n]),
+                ColType::Datetime => Column::new(name, vec![1_577_836_800_000i64; n]),
+                ColType::F64 => Column::new(name, vec![0.0f64; n]),
+                ColType::I64 => Column::new(name, (0..n as i64).collect::<Vec<_>>()),
+                ColType::U8 => Column::new(name, vec![0u8; n]),
+            };
+            col.cast(&c.ty.dtype()).unwrap()
+        })
+        .collect();
+    DataFrame::new(n, cols).unwrap()
+}
+
+/// Replaces a column with dates given as "YYYY-MM-DD" (None: null).
+pub fn set_dates(df: &mut DataFrame, name: &str, v: &[Option<&str>]) {
+    let days: Vec<Option<i32>> = v
+        .iter()
+        .map(|d| {
+            d.map(|d| {
+                riskgrade::dates::days_since_epoch(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap(),
+                )
+            })
+        })
+        .collect();
+    df.with_column(
+        Column::new(name.into(), days)
+            .cast(&DataType::Date)
+            .unwrap(),
+    )
+    .unwrap();
+}
+
+/// Replaces a timestamp column with "YYYY-MM-DD HH:MM" values.
+pub fn set_ts(df: &mut DataFrame, name: &str, v: &[&str]) {
+    let ms: Vec<i64> = v
+        .iter()
+        .map(|t| {
+            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M")
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        })
+        .collect();
+    df.with_column(
+        Column::new(name.into(), ms)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap(),
+    )
+    .unwrap();
+}
+
+/// Writes a frame as Parquet.
+pub fn write(df: &mut DataFrame, dir: &std::path::Path, file: &str) {
+    let f = std::fs::File::create(dir.join(file)).unwrap();
+    ParquetWriter::new(f).finish(df).unwrap();
+}

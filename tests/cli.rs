@@ -1,0 +1,125 @@
+//! The command-line program as a user meets it: the README's first command, exit codes, and
+//! outputs that a failed run leaves untouched.
+
+mod common;
+
+use std::process::Command;
+
+use common::repo;
+use riskgrade::io::sha256_file;
+
+fn riskgrade(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args(args)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn assess_runs_on_the_bundled_sample_with_defaults() {
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("run");
+    let (code, stdout, stderr) = riskgrade(&[
+        "assess",
+        "--as-of",
+        "2026-10-31",
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("graded 3000 customers"), "{stdout}");
+    for f in [
+        "scores.parquet",
+        "distribution.csv",
+        "summary.json",
+        "manifest.json",
+    ] {
+        assert!(dest.join(f).exists(), "{f}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dest.join("manifest.json")).unwrap())
+            .unwrap();
+    let inputs = manifest["inputs"].as_array().unwrap();
+    let cust = inputs
+        .iter()
+        .find(|i| i["file"].as_str().unwrap().ends_with("customers.parquet"))
+        .unwrap();
+    assert_eq!(
+        cust["sha256"].as_str().unwrap(),
+        sha256_file(&repo("data/sample/customers.parquet")).unwrap()
+    );
+    assert_eq!(manifest["model"]["meta"]["m"], 5);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dest.join("summary.json")).unwrap()).unwrap();
+    let total: u64 = summary["grades"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 3000, "P2: every customer gets a grade");
+    // No staging folder is left beside the output.
+    let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+    assert_eq!(left.len(), 1);
+}
+
+#[test]
+fn invalid_model_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.toml");
+    let text = std::fs::read_to_string(repo("data/models/default.toml"))
+        .unwrap()
+        .replace("s1_2 = 5\n", "s1_2 = 6\n");
+    std::fs::write(&model, text).unwrap();
+    let (code, _, stderr) = riskgrade(&["validate", "--model", model.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("segments[0] (natural).weights") && stderr.contains("101"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_input_exits_3_and_keeps_previous_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("run");
+    let d = dest.to_str().unwrap();
+    let (code, _, stderr) = riskgrade(&["assess", "-q", "--as-of", "2026-10-31", "--out", d]);
+    assert_eq!(code, 0, "{stderr}");
+    let before = sha256_file(&dest.join("scores.parquet")).unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, _, stderr) = riskgrade(&[
+        "assess",
+        "-q",
+        "--data",
+        empty.to_str().unwrap(),
+        "--as-of",
+        "2026-10-31",
+        "--out",
+        d,
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("customers.parquet"), "{stderr}");
+    assert_eq!(sha256_file(&dest.join("scores.parquet")).unwrap(), before);
+}
+
+#[test]
+fn out_equal_to_data_is_refused() {
+    let (code, _, stderr) = riskgrade(&["assess", "-q", "--out", "data/sample"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("data folder"), "{stderr}");
+}
+
+#[test]
+fn bad_date_is_a_usage_error() {
+    let (code, _, stderr) = riskgrade(&["assess", "--as-of", "2026-13-01"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("YYYY-MM-DD"), "{stderr}");
+}

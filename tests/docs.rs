@@ -1,0 +1,51 @@
+//! The documentation states the same contract and features as the code.
+
+mod common;
+
+use common::repo;
+use riskgrade::catalog::{Kind, CATALOG};
+use riskgrade::contract::FILES;
+
+#[test]
+fn data_contract_doc_lists_every_column_with_its_type() {
+    let doc = std::fs::read_to_string(repo("docs/data-contract.md")).unwrap();
+    for spec in FILES {
+        assert!(doc.contains(&format!("## {}", spec.file)), "{}", spec.file);
+        for c in spec.columns {
+            let row = format!(
+                "| `{}` | {} | {} |",
+                c.name,
+                c.ty.name(),
+                if c.nullable { "yes" } else { "no" }
+            );
+            assert!(doc.contains(&row), "{} {row}", spec.file);
+        }
+    }
+}
+
+#[test]
+fn model_doc_lists_every_feature() {
+    let doc = std::fs::read_to_string(repo("docs/model.md")).unwrap();
+    for f in CATALOG {
+        let kind = match f.kind {
+            Kind::Num => "number",
+            Kind::Bool => "bool",
+            Kind::Cat(_) => "category",
+        };
+        assert!(
+            doc.contains(&format!("| `{}` | {kind}", f.name)),
+            "{}",
+            f.name
+        );
+    }
+}
+
+#[test]
+fn readme_opens_with_the_run_and_test_commands() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let run = readme.find("cargo run --release -- assess").unwrap();
+    let test = readme.find("cargo test --release").unwrap();
+    assert!(run < test && test < 1200);
+    let ci = std::fs::read_to_string(repo(".ci/run")).unwrap();
+    assert!(ci.lines().any(|l| l.trim() == "cargo test --release"));
+}
