@@ -60,6 +60,9 @@ pub struct AssessArgs {
     /// Output folder; replaced as a whole when the run succeeds.
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub out: PathBuf,
+    /// Also list customers whose periodic review (T2, T3) falls due within this many days.
+    #[arg(long, default_value_t = 0, value_name = "DAYS")]
+    pub horizon: u32,
     /// Print the wall time of each stage.
     #[arg(long)]
     pub timings: bool,

@@ -438,6 +438,91 @@ pub const GRADES: FileSpec = FileSpec {
             "T2, T4",
         ),
         col("reviewer", Str, true, "who confirmed the grade", "PR4"),
+        col(
+            "basis",
+            Str,
+            true,
+            "basis of the grade on file (scored, direct_highest, direct_low, override)",
+            "XH, P4",
+        ),
+    ],
+};
+
+/// Roles that may set a grade by hand (PR4).
+pub const OVERRIDE_ROLES: &[&str] = &["second_reviewer", "compliance"];
+
+/// `overrides.parquet`: grades set by hand (PR4).
+pub const OVERRIDES: FileSpec = FileSpec {
+    file: "overrides.parquet",
+    required: false,
+    key: &[],
+    columns: &[
+        col("customer_id", Str, false, "customers.customer_id", "PR4"),
+        col(
+            "grade",
+            Str,
+            false,
+            "the grade set (a grade name of the model)",
+            "PR4",
+        ),
+        cat(
+            "set_by_role",
+            false,
+            OVERRIDE_ROLES,
+            "second_reviewer or compliance (the AML compliance department)",
+            "PR4",
+        ),
+        col("set_by", Str, false, "who set it (staff id)", "PR4, M4"),
+        col("set_on", Date, false, "date it was set", "PR4"),
+        col("reason", Str, true, "why", "PR4, M4"),
+        col(
+            "expires_on",
+            Date,
+            true,
+            "last day it stands (null: until replaced)",
+            "PR4",
+        ),
+    ],
+};
+
+/// `grade_history.parquet`: every grading of every customer (optional input; the run writes
+/// the extended history).
+pub const HISTORY: FileSpec = FileSpec {
+    file: "grade_history.parquet",
+    required: false,
+    key: &[],
+    columns: &[
+        col(
+            "customer_id",
+            Str,
+            false,
+            "customers.customer_id",
+            "M4, extract",
+        ),
+        col(
+            "institution_id",
+            Str,
+            false,
+            "institution code",
+            "M4, extract",
+        ),
+        col("grade", Str, false, "grade given", "M4"),
+        col(
+            "previous_grade",
+            Str,
+            true,
+            "grade before (null: first grading)",
+            "P4",
+        ),
+        col("graded_on", Date, false, "date of the grading", "M4"),
+        col(
+            "basis",
+            Str,
+            false,
+            "scored, direct_highest, direct_low or override",
+            "M4",
+        ),
+        col("total_score", F64, true, "total score at the grading", "M4"),
     ],
 };
 
@@ -460,4 +545,13 @@ pub const EVENTS: FileSpec = FileSpec {
 };
 
 /// Every input file, in load order.
-pub const FILES: &[FileSpec] = &[CUSTOMERS, ACCOUNTS, TRANSACTIONS, REPORTS, GRADES, EVENTS];
+pub const FILES: &[FileSpec] = &[
+    CUSTOMERS,
+    ACCOUNTS,
+    TRANSACTIONS,
+    REPORTS,
+    GRADES,
+    EVENTS,
+    OVERRIDES,
+    HISTORY,
+];

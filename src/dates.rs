@@ -30,3 +30,9 @@ pub fn now_rfc3339() -> String {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
 }
+
+/// A Polars literal of type Date.
+pub fn date_lit(d: NaiveDate) -> polars::prelude::Expr {
+    use polars::prelude::*;
+    lit(days_since_epoch(d)).cast(DataType::Date)
+}

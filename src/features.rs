@@ -11,6 +11,7 @@ use polars::lazy::dsl;
 use polars::prelude::*;
 
 use crate::contract::{self, FileSpec};
+use crate::dates::date_lit;
 use crate::error::{Error, Result};
 use crate::model::Params;
 use crate::reference::{lookup_u8, Reference};
@@ -255,8 +256,8 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
     // S3.5: accounts opened or closed in the window.
     let in_window = |c: &str| {
         col(c)
-            .gt(lit(win_start))
-            .and(col(c).lt_eq(lit(as_of)))
+            .gt(date_lit(win_start))
+            .and(col(c).lt_eq(date_lit(as_of)))
             .fill_null(lit(false))
     };
     let acc_changes = acc
@@ -267,7 +268,7 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
     // S1.4, S3.4(2), XH4, XL4: reports up to the as-of date.
     let suspicious = col("report_type").eq(lit("suspicious"));
     let reports = rep
-        .filter(col("report_date").lt_eq(lit(as_of)))
+        .filter(col("report_date").lt_eq(date_lit(as_of)))
         .group_by([col("customer_id")])
         .agg([
             count(suspicious.clone()).alias("str_count"),
@@ -483,6 +484,7 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
             age.alias("age_years"),
             days_since("founding_date").alias("existence_days"),
             days_since("relationship_start").alias("tenure_days"),
+            col("relationship_start"),
             (dsl::max_horizontal(f_sanc)?.gt(lit(0u8))).alias("country_sanctioned"),
             dsl::max_horizontal(f_fatf)?.alias("country_fatf_level"),
             dsl::max_horizontal(f_pred)?.alias("country_predicate_level"),

@@ -45,6 +45,8 @@ pub struct GenStats {
     pub grades: u64,
     /// Events.
     pub events: u64,
+    /// Grades set by hand.
+    pub overrides: u64,
 }
 
 /// Branches of the synthetic institution: id, province, city (GB/T 2260 codes).
@@ -183,7 +185,7 @@ struct Profile {
 }
 
 struct Chunk {
-    frames: [DataFrame; 6],
+    frames: [DataFrame; 7],
 }
 
 fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
@@ -755,6 +757,15 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
     let mut g_cust = StringChunkedBuilder::new("customer_id".into(), n);
     let (mut g_grade, mut g_first, mut g_last, mut g_rev) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut o_cust = StringChunkedBuilder::new("customer_id".into(), n / 100);
+    let (mut o_grade, mut o_role, mut o_by, mut o_on, mut o_reason, mut o_exp) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let mut e_cust = StringChunkedBuilder::new("customer_id".into(), n / 100);
     let (mut e_type, mut e_date) = (Vec::new(), Vec::new());
     for p in &profiles {
@@ -781,15 +792,30 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
             r_date.push(Some(as_of - rng.range(0, back) as i32));
             r_proxy.push(suspicious && p.proxy.is_some() && rng.chance(0.5));
         }
-        if p.rel_start <= as_of - 15 && rng.chance(0.97) {
+        if p.rel_start <= as_of - 15 && rng.chance(0.995) {
             g_cust.append_value(f.id("C", p.g, 10));
-            g_grade.push(*rng.pick(&[("low", 0.8), ("medium", 0.17), ("high", 0.03)]));
+            g_grade.push(*rng.pick(&[("low", 0.9), ("medium", 0.08), ("high", 0.02)]));
             let first_g = p.rel_start + rng.range(0, 14) as i32;
             g_first.push(Some(first_g));
-            g_last.push(Some(
-                first_g + rng.range(0, (as_of - first_g).max(1) as i64) as i32,
-            ));
+            // Most reviews are recent; some are overdue.
+            let back = rng.range(0, 800) as i32;
+            g_last.push(Some((as_of - back).max(first_g)));
             g_rev.push(Some(*rng.pick(&[("R01", 1.0), ("R02", 1.0), ("R03", 1.0)])));
+            // Grades set by hand (PR4): some expired, some in force.
+            if rng.chance(0.002) {
+                o_cust.append_value(f.id("C", p.g, 10));
+                o_grade.push(*rng.pick(&[("low", 0.5), ("medium", 0.3), ("high", 0.2)]));
+                o_role.push(*rng.pick(&[("second_reviewer", 0.6), ("compliance", 0.4)]));
+                o_by.push(*rng.pick(&[("S101", 1.0), ("S102", 1.0), ("S201", 1.0)]));
+                let on = as_of - rng.range(1, 700) as i32;
+                o_on.push(Some(on));
+                o_reason.push(Some("documented review of the customer's business"));
+                o_exp.push(if rng.chance(0.5) {
+                    Some(on + rng.range(30, 730) as i32)
+                } else {
+                    None
+                });
+            }
         }
         if rng.chance(0.003) {
             e_cust.append_value(f.id("C", p.g, 10));
@@ -822,6 +848,20 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
             date_col("first_graded", g_first)?,
             date_col("last_reviewed", g_last)?,
             strs("reviewer", g_rev),
+            Column::new("basis".into(), vec!["scored"; ng]),
+        ],
+    )?;
+    let no = o_grade.len();
+    let overrides = DataFrame::new(
+        no,
+        vec![
+            o_cust.finish().into_column(),
+            Column::new("grade".into(), o_grade),
+            Column::new("set_by_role".into(), o_role),
+            Column::new("set_by".into(), o_by),
+            date_col("set_on", o_on)?,
+            strs("reason", o_reason),
+            date_col("expires_on", o_exp)?,
         ],
     )?;
     let ne = e_type.len();
@@ -834,20 +874,29 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
         ],
     )?;
     Ok(Chunk {
-        frames: [customers, accounts, transactions, reports, grades, events],
+        frames: [
+            customers,
+            accounts,
+            transactions,
+            reports,
+            grades,
+            events,
+            overrides,
+        ],
     })
 }
 
 /// Generates the portfolio into `out` (created if needed); files are written under temporary
 /// names and renamed into place only when all of them are complete.
 pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<GenStats> {
-    let specs: [FileSpec; 6] = [
+    let specs: [FileSpec; 7] = [
         contract::CUSTOMERS,
         contract::ACCOUNTS,
         contract::TRANSACTIONS,
         contract::REPORTS,
         contract::GRADES,
         contract::EVENTS,
+        contract::OVERRIDES,
     ];
     let staging = io::Staging::new(out)?;
     let mut writers = specs
@@ -879,6 +928,7 @@ pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<Ge
             stats.reports += rows[3];
             stats.grades += rows[4];
             stats.events += rows[5];
+            stats.overrides += rows[6];
             for (w, (df, s)) in writers.iter_mut().zip(chunk.frames.iter().zip(&specs)) {
                 w.write_batch(df).internal_ctx(s.file)?;
             }

@@ -4,6 +4,7 @@
 //! (`features`, `catalog`, `reference`) → scores and grades (`model`, `scoring`) → outputs
 //! (`report`, `io`). `cmd` holds one module per subcommand.
 
+pub mod calendar;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod progress;
 pub mod reference;
 pub mod report;
+pub mod review;
 pub mod rng;
 pub mod scoring;
 pub mod validate;

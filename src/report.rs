@@ -189,5 +189,17 @@ pub fn screen(summary: &Value, model: &Model) -> String {
         }
     }
     s += "\n";
+    if let Some(r) = summary["reclassification"].as_object() {
+        s += &format!(
+            "needing action: {} customers ({} overdue):",
+            r["customers_needing_action"], r["overdue"]
+        );
+        if let Some(p) = r["per_reason"].as_object() {
+            for (k, v) in p {
+                s += &format!(" {k} {v}");
+            }
+        }
+        s += "\n";
+    }
     s
 }

@@ -460,6 +460,7 @@ pub fn output_columns(model: &Model) -> Vec<Expr> {
             "computed_grade",
             "grade",
             "basis",
+            "grade_on_file",
             "missing_subitems",
             "top_subitems",
         ]

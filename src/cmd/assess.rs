@@ -7,6 +7,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde_json::{json, Value};
 
+use crate::calendar::Calendar;
 use crate::cli::AssessArgs;
 use crate::dates;
 use crate::error::{Error, Result};
@@ -15,7 +16,7 @@ use crate::io::{self, Staging};
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::reference::Reference;
-use crate::{contract, report, scoring, validate};
+use crate::{contract, report, review, scoring, validate};
 
 /// Output file names of a run.
 pub const SCORES: &str = "scores.parquet";
@@ -23,6 +24,14 @@ pub const SCORES: &str = "scores.parquet";
 pub const DISTRIBUTION: &str = "distribution.csv";
 /// Summary counts.
 pub const SUMMARY: &str = "summary.json";
+/// Customers needing action (Parquet).
+pub const RECLASSIFY: &str = "reclassify.parquet";
+/// Customers needing action (CSV).
+pub const RECLASSIFY_CSV: &str = "reclassify.csv";
+/// The grade file for the next run.
+pub const GRADES_NEXT: &str = "grades_next.parquet";
+/// Every grading of every customer.
+pub const HISTORY: &str = "grade_history.parquet";
 
 /// What a finished run reports back.
 #[derive(Debug)]
@@ -51,7 +60,7 @@ impl Stages<'_> {
     }
 }
 
-fn hash_inputs(data: &Path, reference: &Reference) -> Result<Vec<Value>> {
+fn hash_inputs(data: &Path, reference: &Reference, calendar: &Calendar) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for spec in contract::FILES {
         let p = data.join(spec.file);
@@ -59,7 +68,7 @@ fn hash_inputs(data: &Path, reference: &Reference) -> Result<Vec<Value>> {
             out.push(json!({"file": p.display().to_string(), "sha256": io::sha256_file(&p)?}));
         }
     }
-    for p in &reference.files {
+    for p in reference.files.iter().chain(&calendar.files) {
         out.push(json!({"file": p.display().to_string(), "sha256": io::sha256_file(p)?}));
     }
     Ok(out)
@@ -78,6 +87,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     };
     let counts = st.run("validate inputs", || validate::validate_inputs(&inp.data))?;
     let reference = Reference::load(&inp.reference)?;
+    let calendar = Calendar::load(&inp.reference)?;
     progress.line(&format!(
         "model {} {}; as of {as_of}; FATF lists {}",
         model.meta.id, model.meta.version, reference.fatf_version
@@ -85,7 +95,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
 
     // Hash the inputs on another thread while the features are computed.
     let (hashes, scored) = std::thread::scope(|s| {
-        let h = s.spawn(|| hash_inputs(&inp.data, &reference));
+        let h = s.spawn(|| hash_inputs(&inp.data, &reference, &calendar));
         let scored = (|| -> Result<DataFrame> {
             let ctx = Ctx {
                 params: &model.params,
@@ -110,6 +120,17 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     });
     let scored = scored?;
     let hashes = hashes??;
+    let mut rev = st.run("reclassification", || {
+        review::review(scored, &inp.data, &model, as_of, args.horizon, &calendar)
+    })?;
+    let missing = &rev.summary["calendar"]["years_without_data_weekends_only"];
+    if missing.as_array().is_some_and(|a| !a.is_empty()) {
+        progress.line(&format!(
+            "warning: no working-day calendar data for year(s) {missing}; T1 due dates there count weekends only. Add the year's holidays to a calendar_*.csv in {}",
+            inp.reference.display()
+        ));
+    }
+    let scored = std::mem::take(&mut rev.scores);
 
     let staging = Staging::new(&args.out)?;
     let summary = st.run("reports and outputs", || {
@@ -117,6 +138,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         let mut summary = report::summary(&scored, &dist, &model)?;
         summary["as_of"] = json!(as_of.to_string());
         summary["fatf_lists"] = json!(reference.fatf_version);
+        summary["reclassification"] = rev.summary.clone();
         let mut out = scored
             .clone()
             .lazy()
@@ -125,11 +147,23 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         io::write_parquet(&mut out, &staging.path(SCORES))?;
         io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
         io::write_json(&summary, &staging.path(SUMMARY))?;
+        io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
+        io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
+        io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
+        io::write_parquet(&mut rev.history, &staging.path(HISTORY))?;
         Ok(summary)
     })?;
 
     let mut outputs = Vec::new();
-    for f in [SCORES, DISTRIBUTION, SUMMARY] {
+    for f in [
+        SCORES,
+        DISTRIBUTION,
+        SUMMARY,
+        RECLASSIFY,
+        RECLASSIFY_CSV,
+        GRADES_NEXT,
+        HISTORY,
+    ] {
         outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
     }
     let manifest = json!({
