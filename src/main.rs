@@ -1,5 +1,11 @@
 use clap::Parser;
 
+/// mimalloc: Polars allocates and frees many large buffers; the system allocator spends much
+/// of the run in the kernel returning and faulting in pages.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+
 use riskgrade::cli::{Cli, Command};
 use riskgrade::cmd;
 use riskgrade::error::{Error, EXIT_OK};
