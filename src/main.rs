@@ -5,7 +5,6 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-
 use riskgrade::cli::{Cli, Command};
 use riskgrade::cmd;
 use riskgrade::error::{Error, EXIT_OK};
