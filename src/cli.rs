@@ -31,6 +31,16 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write a synthetic portfolio (deterministic for a seed) in the data contract.
     Generate(GenerateArgs),
+    /// Re-hash a run's inputs and outputs against its manifest: has anything changed since?
+    Verify(VerifyArgs),
+}
+
+/// Flags of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The run folder (written by `riskgrade assess`).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
 }
 
 /// Where the inputs are.
@@ -80,6 +90,9 @@ pub struct ValidateArgs {
     /// Also check the reference tables in this folder.
     #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
+    /// The assessment date the data is checked for (dates after it are refused). Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
 }
 
 /// Flags of `generate`.

@@ -11,6 +11,8 @@ pub const EXIT_INTERNAL: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code: the input data breaks the data contract.
 pub const EXIT_INPUT: i32 = 3;
+/// Exit code: `verify` found files changed since the run.
+pub const EXIT_CHANGED: i32 = 4;
 
 /// A failure of a riskgrade command.
 #[derive(Debug)]

@@ -34,10 +34,22 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).internal_ctx(&format!("creating {}", parent.display()))?;
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).internal_ctx(&tmp.display().to_string())?;
+        // Remove what killed runs left behind: staging folders of processes no longer alive.
+        let prefix = format!(".{name}.partial-");
+        if let Ok(entries) = fs::read_dir(&parent) {
+            for e in entries.flatten() {
+                let n = e.file_name().to_string_lossy().to_string();
+                let pid = n.strip_prefix(&prefix).map(|p| p.trim_end_matches(".old"));
+                if let Some(pid) = pid {
+                    let alive = pid != std::process::id().to_string()
+                        && Path::new("/proc").join(pid).exists();
+                    if !alive {
+                        let _ = fs::remove_dir_all(e.path());
+                    }
+                }
+            }
         }
+        let tmp = parent.join(format!("{prefix}{}", std::process::id()));
         fs::create_dir(&tmp).internal_ctx(&format!("creating {}", tmp.display()))?;
         Ok(Staging {
             dest: dest.to_path_buf(),

@@ -7,7 +7,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use riskgrade::cli::{Cli, Command};
 use riskgrade::cmd;
-use riskgrade::error::{Error, EXIT_OK};
+use riskgrade::error::{Error, EXIT_CHANGED, EXIT_OK};
 use riskgrade::progress::Progress;
 
 fn main() {
@@ -20,6 +20,10 @@ fn main() {
         }),
         Command::Validate(a) => cmd::validate::run(a, &progress),
         Command::Generate(a) => cmd::generate::run(a, &progress),
+        Command::Verify(a) => match cmd::verify::run(a) {
+            Ok(v) if !v.changed.is_empty() => std::process::exit(EXIT_CHANGED),
+            other => other.map(|_| ()),
+        },
     };
     match result {
         Ok(()) => std::process::exit(EXIT_OK),

@@ -7,16 +7,43 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::contract::{self, FileSpec};
+use crate::contract::{self, ColType, FileSpec};
+use crate::dates::date_lit;
 use crate::error::{Error, Result};
 use crate::features::scan;
 
-/// Row counts of the files validated.
+/// Row counts of the files validated, and the rows set aside with a warning.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Counts {
     /// (file, rows) per file present.
     pub rows: Vec<(String, u64)>,
+    /// Counted warnings: rows that are ignored, with the reason.
+    pub warnings: Vec<Warning>,
 }
+
+/// A counted warning about input rows that the job sets aside.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Warning {
+    /// The file.
+    pub file: String,
+    /// What is wrong and what the job does about it.
+    pub message: String,
+    /// How many rows.
+    pub rows: u64,
+}
+
+/// Largest amount accepted, CNY (10¹²): anything above is a unit or parsing error.
+pub const MAX_AMOUNT: f64 = 1e12;
+
+/// Columns whose dates may not lie after the as-of date.
+const NOT_AFTER_AS_OF: &[(&str, &str)] = &[
+    ("customers.parquet", "birth_date"),
+    ("customers.parquet", "founding_date"),
+    ("customers.parquet", "relationship_start"),
+    ("accounts.parquet", "opened_date"),
+    ("grades.parquet", "first_graded"),
+    ("grades.parquet", "last_reviewed"),
+];
 
 fn fail(spec: &FileSpec, msg: String) -> Error {
     Error::Input(format!("{}: {msg}", spec.file))
@@ -90,8 +117,16 @@ pub fn check_schema(data: &Path, spec: &FileSpec) -> Result<Option<LazyFrame>> {
     Ok(Some(lf))
 }
 
-/// Validates every input file of `data`; returns row counts.
-pub fn validate_inputs(data: &Path) -> Result<Counts> {
+/// Validates every input file of `data` for an assessment as of `as_of`; returns row counts
+/// and counted warnings. The first error found stops the check.
+pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> {
+    if !data.is_dir() {
+        return Err(Error::Input(format!(
+            "data folder {} does not exist or is not a folder",
+            data.display()
+        )));
+    }
+    let y1900 = date_lit(chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("date"));
     let mut counts = Counts::default();
     for spec in contract::FILES {
         let Some(lf) = check_schema(data, spec)? else {
@@ -109,6 +144,42 @@ pub fn validate_inputs(data: &Path) -> Result<Counts> {
                         c.name
                     ),
                     col(c.name).is_null(),
+                ));
+            }
+            if matches!(c.ty, ColType::Date) {
+                checks.push((
+                    format!("column '{}' has dates before 1900-01-01", c.name),
+                    col(c.name).lt(y1900.clone()),
+                ));
+                if NOT_AFTER_AS_OF.contains(&(spec.file, c.name)) {
+                    checks.push((
+                        format!("column '{}' has dates after the as-of date {as_of}", c.name),
+                        col(c.name).gt(date_lit(as_of)),
+                    ));
+                }
+            }
+            if matches!(c.ty, ColType::F64) {
+                checks.push((
+                    format!(
+                        "column '{}' has negative, non-finite or absurd values (valid: 0 to {MAX_AMOUNT:e} CNY)",
+                        c.name
+                    ),
+                    col(c.name)
+                        .lt(lit(0.0))
+                        .or(col(c.name).gt(lit(MAX_AMOUNT)))
+                        .or(col(c.name).is_nan()),
+                ));
+            }
+            if c.name == "alert_level" {
+                checks.push((
+                    "column 'alert_level' has levels above 3 (valid: 0 none, 1 media, 2 regulator alert, 3 record of crime)".into(),
+                    col(c.name).gt(lit(3u8)),
+                ));
+            }
+            if c.name.ends_with("country") || c.name == "nationality" {
+                checks.push((
+                    format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters)", c.name),
+                    col(c.name).str().len_bytes().neq(lit(2u32)),
                 ));
             }
             if !c.values.is_empty() {
@@ -204,6 +275,44 @@ pub fn validate_inputs(data: &Path) -> Result<Counts> {
             ));
         }
         counts.rows.push((spec.file.to_string(), rows));
+    }
+    // Rows of other files whose customer is not in customers.parquet: set aside, counted.
+    let customers = scan(data, &contract::CUSTOMERS)?.select([col("customer_id")]);
+    for spec in [
+        &contract::ACCOUNTS,
+        &contract::TRANSACTIONS,
+        &contract::REPORTS,
+        &contract::GRADES,
+        &contract::EVENTS,
+        &contract::OVERRIDES,
+    ] {
+        if !data.join(spec.file).exists() {
+            continue;
+        }
+        let orphans = scan(data, spec)?
+            .select([col("customer_id")])
+            .join(
+                customers.clone(),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .select([len().alias("n")])
+            .collect()?;
+        let n = orphans
+            .column("n")?
+            .cast(&DataType::UInt64)?
+            .u64()?
+            .get(0)
+            .unwrap_or(0);
+        if n > 0 {
+            counts.warnings.push(Warning {
+                file: spec.file.to_string(),
+                message: "rows whose customer_id is not in customers.parquet; they are ignored"
+                    .into(),
+                rows: n,
+            });
+        }
     }
     Ok(counts)
 }

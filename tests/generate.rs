@@ -39,7 +39,11 @@ fn generated_files_follow_the_contract_and_promised_frequencies() {
             spec.file
         );
     }
-    let counts = validate_inputs(dir.path()).unwrap();
+    let counts = validate_inputs(
+        dir.path(),
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+    )
+    .unwrap();
     assert_eq!(counts.rows[0], ("customers.parquet".to_string(), n));
 
     let c = scan(dir.path(), &contract::CUSTOMERS)

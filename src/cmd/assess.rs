@@ -65,13 +65,20 @@ fn hash_inputs(data: &Path, reference: &Reference, calendar: &Calendar) -> Resul
     for spec in contract::FILES {
         let p = data.join(spec.file);
         if p.exists() {
-            out.push(json!({"file": p.display().to_string(), "sha256": io::sha256_file(&p)?}));
+            out.push(json!({"file": abs(&p), "sha256": io::sha256_file(&p)?}));
         }
     }
     for p in reference.files.iter().chain(&calendar.files) {
-        out.push(json!({"file": p.display().to_string(), "sha256": io::sha256_file(p)?}));
+        out.push(json!({"file": abs(p), "sha256": io::sha256_file(p)?}));
     }
     Ok(out)
+}
+
+fn abs(p: &Path) -> String {
+    p.canonicalize()
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Runs the job.
@@ -85,7 +92,12 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         progress,
         times: Vec::new(),
     };
-    let counts = st.run("validate inputs", || validate::validate_inputs(&inp.data))?;
+    let counts = st.run("validate inputs", || {
+        validate::validate_inputs(&inp.data, as_of)
+    })?;
+    for w in &counts.warnings {
+        progress.line(&format!("warning: {}: {} {}", w.file, w.rows, w.message));
+    }
     let reference = Reference::load(&inp.reference)?;
     let calendar = Calendar::load(&inp.reference)?;
     progress.line(&format!(
@@ -139,10 +151,12 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         summary["as_of"] = json!(as_of.to_string());
         summary["fatf_lists"] = json!(reference.fatf_version);
         summary["reclassification"] = rev.summary.clone();
+        summary["input_warnings"] = json!(counts.warnings);
         let mut out = scored
             .clone()
             .lazy()
             .select(scoring::output_columns(&model))
+            .sort(["customer_id"], SortMultipleOptions::default())
             .collect()?;
         io::write_parquet(&mut out, &staging.path(SCORES))?;
         io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
@@ -177,6 +191,8 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         "inputs": hashes,
         "input_rows": counts.rows.iter().map(|(f, n)| json!({"file": f, "rows": n})).collect::<Vec<_>>(),
         "outputs": outputs,
+        "data_folder": abs(&inp.data),
+        "reference_folder": abs(&inp.reference),
         "timings_seconds": st.times.iter().map(|(k, v)| json!({"stage": k, "seconds": v})).collect::<Vec<_>>(),
         "total_formula": "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)",
     });

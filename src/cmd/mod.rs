@@ -3,3 +3,4 @@
 pub mod assess;
 pub mod generate;
 pub mod validate;
+pub mod verify;

@@ -29,9 +29,18 @@ pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
             "checking {} against the data contract",
             dir.display()
         ));
-        let counts = validate_inputs(dir)?;
+        let counts = validate_inputs(dir, args.as_of.unwrap_or_else(crate::dates::today))?;
         for (file, rows) in &counts.rows {
             println!("{}/{file}: {rows} rows, valid", dir.display());
+        }
+        for w in &counts.warnings {
+            println!(
+                "warning: {}/{}: {} {}",
+                dir.display(),
+                w.file,
+                w.rows,
+                w.message
+            );
         }
     }
     Ok(())

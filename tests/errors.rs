@@ -1,0 +1,389 @@
+//! Every row of docs/errors.md: a bad input, the message it gets and the exit code. Each case
+//! starts from a copy of the bundled sample, breaks one thing and runs the program.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::repo;
+use polars::prelude::*;
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    data: PathBuf,
+    reference: PathBuf,
+    model: PathBuf,
+    out: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let reference = tmp.path().join("reference");
+    copy_dir(&repo("data/sample"), &data);
+    copy_dir(&repo("data/reference"), &reference);
+    let model = tmp.path().join("model.toml");
+    std::fs::copy(repo("data/models/default.toml"), &model).unwrap();
+    let out = tmp.path().join("out");
+    Env {
+        data,
+        reference,
+        model,
+        out,
+        _tmp: tmp,
+    }
+}
+
+impl Env {
+    fn args(&self) -> Vec<String> {
+        [
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--data",
+            self.data.to_str().unwrap(),
+            "--reference",
+            self.reference.to_str().unwrap(),
+            "--model",
+            self.model.to_str().unwrap(),
+            "--out",
+            self.out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+    fn run_with(&self, args: &[String]) -> (i32, String) {
+        let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    }
+    fn run(&self) -> (i32, String) {
+        self.run_with(&self.args())
+    }
+    fn edit(&self, file: &str, f: impl FnOnce(LazyFrame) -> LazyFrame) {
+        let path = self.data.join(file);
+        let df =
+            LazyFrame::scan_parquet(PlRefPath::from(path.to_str().unwrap()), Default::default())
+                .unwrap();
+        let mut df = f(df).collect().unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    }
+    fn edit_model(&self, from: &str, to: &str) {
+        let t = std::fs::read_to_string(&self.model).unwrap();
+        assert!(t.contains(from), "{from}");
+        std::fs::write(&self.model, t.replacen(from, to, 1)).unwrap();
+    }
+}
+
+/// Sets column `c` of the first row to `v`.
+fn set_first(lf: LazyFrame, c: &str, v: Expr) -> LazyFrame {
+    lf.with_row_index("_i", None)
+        .with_column(
+            when(col("_i").eq(lit(0u32)))
+                .then(v)
+                .otherwise(col(c))
+                .alias(c),
+        )
+        .drop(cols(["_i"]))
+}
+
+fn expect(id: &str, e: &Env, code: i32, needle: &str) {
+    let (got, stderr) = e.run();
+    assert_eq!(got, code, "{id}: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{id}: expected '{needle}' in: {stderr}"
+    );
+    // A failed run writes nothing.
+    if code != 0 {
+        assert!(!e.out.exists(), "{id}: output written by a failed run");
+    }
+}
+
+#[test]
+fn e01_to_e04_usage_errors() {
+    let e = env();
+    let mut a = e.args();
+    a.push("--bogus".into());
+    let (c, s) = e.run_with(&a);
+    assert_eq!(c, 2, "E01 {s}");
+    assert!(s.contains("unexpected argument"), "E01 {s}");
+    let mut a = e.args();
+    a[3] = "2026-02-30".into();
+    let (c, s) = e.run_with(&a);
+    assert!(c == 2 && s.contains("YYYY-MM-DD"), "E02 {s}");
+    let mut a = e.args();
+    let n = a.len();
+    a[n - 1] = e.data.to_str().unwrap().into();
+    let (c, s) = e.run_with(&a);
+    assert!(c == 2 && s.contains("data folder"), "E03 {s}");
+    std::fs::create_dir_all(&e.out).unwrap();
+    std::fs::write(e.out.join("notes.txt"), "mine").unwrap();
+    let (c, s) = e.run();
+    assert!(
+        c == 2 && s.contains("not an earlier riskgrade run"),
+        "E04 {s}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(e.out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn e05_to_e15_model_errors() {
+    let cases: Vec<(&str, &str, &str, &str)> = vec![
+        ("E06", "[model]", "[model", "TOML parse error"),
+        ("E07", "s1_2 = 5\n", "s1_2 = 6\n", "sum to 101"),
+        (
+            "E08",
+            "s1_2 = 5\ns1_3 = 4\n",
+            "s1_2 = 9\ns1_3 = 0\n",
+            "weight > 0",
+        ),
+        (
+            "E09",
+            "map = { face_to_face = 1, affiliate = 2",
+            "map = { face_to_face = 6, affiliate = 2",
+            "outside 1..5",
+        ),
+        (
+            "E10",
+            "interval = \"(35, 50]\"",
+            "interval = \"(36, 50]\"",
+            "no gap",
+        ),
+        (
+            "E11",
+            "interval = \"(35, 50]\"",
+            "interval = \"[35, 50]\"",
+            "no overlap",
+        ),
+        (
+            "E13",
+            "feature = \"cash_total\"",
+            "feature = \"cash_sum\"",
+            "no feature 'cash_sum'",
+        ),
+        ("E14", "review_months = 24", "review_months = 36", "T2"),
+        (
+            "E15",
+            "review_months = 12",
+            "review_month = 12",
+            "unknown field",
+        ),
+    ];
+    for (id, from, to, needle) in cases {
+        let e = env();
+        e.edit_model(from, to);
+        expect(id, &e, 2, needle);
+    }
+    let e = env();
+    std::fs::remove_file(&e.model).unwrap();
+    expect("E05", &e, 2, "cannot read");
+    let e = env();
+    let t = std::fs::read_to_string(&e.model).unwrap();
+    let start = t.find("[[grades]]\nname = \"medium\"").unwrap();
+    let end = start + t[start..].find("[[grades]]\nname = \"low\"").unwrap();
+    std::fs::write(
+        &e.model,
+        format!("{}{}", &t[..start], &t[end..]).replace("[min, 35]", "[min, 50]"),
+    )
+    .unwrap();
+    expect("E12", &e, 2, "at least three");
+}
+
+#[test]
+fn e16_to_e19_missing_and_unreadable_files() {
+    let e = env();
+    std::fs::remove_dir_all(&e.data).unwrap();
+    expect("E16", &e, 3, "does not exist");
+    let e = env();
+    std::fs::remove_file(e.data.join("transactions.parquet")).unwrap();
+    expect("E17", &e, 3, "transactions.parquet: missing");
+    let e = env();
+    std::fs::write(
+        e.data.join("customers.parquet"),
+        b"customer_id,kind\nC1,natural\n",
+    )
+    .unwrap();
+    expect("E18", &e, 3, "customers.parquet: cannot read as Parquet");
+    let e = env();
+    let p = e.data.join("accounts.parquet");
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    expect("E19", &e, 3, "accounts.parquet: cannot read as Parquet");
+}
+
+#[test]
+fn e20_to_e31_contract_violations() {
+    let e = env();
+    e.edit("customers.parquet", |lf| lf.drop(cols(["kind"])));
+    expect("E20", &e, 3, "customers.parquet: missing column 'kind'");
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        lf.with_column(col("amount").cast(DataType::String))
+    });
+    expect(
+        "E21",
+        &e,
+        3,
+        "column 'amount' has type str; the contract says f64",
+    );
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        set_first(lf, "customer_id", lit(NULL).cast(DataType::String))
+    });
+    expect("E22", &e, 3, "column 'customer_id' has null values");
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        set_first(lf, "customer_id", lit("C0000000001"))
+    });
+    expect("E23", &e, 3, "P3");
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        set_first(lf, "kind", lit("person"))
+    });
+    expect("E24", &e, 3, "column 'kind' has unknown codes; valid: natural, non_natural: 1 rows, first at customer_id C0000000000");
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        set_first(lf, "amount", lit(-5.0))
+    });
+    expect("E25", &e, 3, "column 'amount' has negative");
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        set_first(lf, "amount", lit(1e13))
+    });
+    expect("E26", &e, 3, "absurd");
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        set_first(lf, "birth_date", lit(20_800).cast(DataType::Date))
+    });
+    expect(
+        "E27",
+        &e,
+        3,
+        "column 'birth_date' has dates after the as-of date 2026-10-31",
+    );
+    let e = env();
+    e.edit("accounts.parquet", |lf| {
+        set_first(lf, "opened_date", lit(-30_000).cast(DataType::Date))
+    });
+    expect(
+        "E28",
+        &e,
+        3,
+        "column 'opened_date' has dates before 1900-01-01",
+    );
+    let e = env();
+    e.edit("customers.parquet", |lf| lf.limit(0));
+    expect("E29", &e, 3, "customers.parquet: has no rows");
+    let e = env();
+    e.edit("grades.parquet", |lf| set_first(lf, "grade", lit("severe")));
+    expect(
+        "E30",
+        &e,
+        3,
+        "grades.parquet: column 'grade' has grades the model does not know",
+    );
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        set_first(lf, "txn_id", lit(1i64))
+    });
+    expect("E31", &e, 3, "1 duplicate values in key column 'txn_id'");
+}
+
+#[test]
+fn e32_to_e37_reference_and_codes() {
+    let e = env();
+    std::fs::remove_file(e.reference.join("countries.csv")).unwrap();
+    expect("E32", &e, 3, "countries.csv");
+    let e = env();
+    let p = e.reference.join("fatf_lists_2026-06.csv");
+    let t = std::fs::read_to_string(&p)
+        .unwrap()
+        .replacen("call_for_action", "blacklist", 1);
+    std::fs::write(&p, t).unwrap();
+    expect("E33", &e, 3, "fatf_status 'blacklist'");
+    let e = env();
+    std::fs::write(
+        e.reference.join("calendar_2027.csv"),
+        "date,kind\n2027-01-01,day_off\n",
+    )
+    .unwrap();
+    expect("E34", &e, 3, "use holiday or workday");
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        set_first(lf, "alert_level", lit(7u8))
+    });
+    expect("E35", &e, 3, "alert_level");
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        set_first(lf, "nationality", lit("CHN"))
+    });
+    expect("E36", &e, 3, "ISO 3166-1 alpha-2");
+    let e = env();
+    e.edit("overrides.parquet", |lf| {
+        set_first(lf, "grade", lit("extreme"))
+    });
+    expect(
+        "E37",
+        &e,
+        3,
+        "overrides.parquet: column 'grade' has grades the model does not know",
+    );
+}
+
+#[test]
+fn w01_w02_rows_of_unknown_customers_are_counted_and_set_aside() {
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        set_first(lf, "customer_id", lit("NOBODY"))
+    });
+    e.edit("accounts.parquet", |lf| {
+        set_first(lf, "customer_id", lit("NOBODY"))
+    });
+    let (code, stderr) = e.run();
+    assert_eq!(code, 0, "{stderr}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(e.out.join("summary.json")).unwrap())
+            .unwrap();
+    let w = s["input_warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(w[0]["file"], "accounts.parquet");
+    assert_eq!(w[0]["rows"], 1);
+    assert_eq!(w[1]["file"], "transactions.parquet");
+    let (code, _) = e.run_with(&[
+        "validate".into(),
+        "--data".into(),
+        e.data.to_str().unwrap().into(),
+        "--as-of".into(),
+        "2026-10-31".into(),
+    ]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn every_case_is_documented() {
+    let doc = std::fs::read_to_string(repo("docs/errors.md")).unwrap();
+    for i in 1..=37 {
+        assert!(doc.contains(&format!("| E{i:02} |")), "E{i:02}");
+    }
+    assert!(doc.contains("| W01 |") && doc.contains("| W02 |"));
+}
