@@ -1,0 +1,127 @@
+//! Runs that are killed part-way, and runs with different thread counts.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::repo;
+use riskgrade::generate::{generate, GenOptions};
+use riskgrade::io::sha256_file;
+use riskgrade::progress::Progress;
+
+fn portfolio(dir: &Path, customers: u64) {
+    let opts = GenOptions {
+        customers,
+        seed: 5,
+        as_of: riskgrade::dates::days_since_epoch(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        ),
+    };
+    generate(&opts, dir, &Progress::new(true)).unwrap();
+}
+
+fn assess(data: &Path, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_riskgrade"));
+    c.args(["assess", "-q", "--as-of", "2026-10-31", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .arg("--model")
+        .arg(repo("data/models/default.toml"))
+        .arg("--reference")
+        .arg(repo("data/reference"));
+    c
+}
+
+fn hashes(dir: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "manifest.json")
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                sha256_file(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn partials(parent: &Path) -> usize {
+    std::fs::read_dir(parent)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".partial-")
+        })
+        .count()
+}
+
+#[test]
+fn one_and_two_threads_give_byte_identical_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    portfolio(&data, 20_000);
+    let mut runs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("out{threads}"));
+        let st = assess(&data, &out)
+            .stdout(std::process::Stdio::null())
+            .env("POLARS_MAX_THREADS", threads)
+            .env("RAYON_NUM_THREADS", threads)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        runs.push(hashes(&out));
+    }
+    assert_eq!(runs[0].len(), 7);
+    assert_eq!(runs[0], runs[1]);
+}
+
+#[test]
+fn a_killed_run_leaves_the_previous_outputs_and_a_rerun_succeeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    portfolio(&data, 400_000);
+    let out = tmp.path().join("out");
+    assert!(assess(&data, &out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let before = hashes(&out);
+    let manifest = std::fs::read(out.join("manifest.json")).unwrap();
+
+    let mut child = assess(&data, &out)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        still_running,
+        "the run finished before it could be killed; use more customers"
+    );
+    assert_eq!(hashes(&out), before);
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), manifest);
+    // Nothing partial inside the output folder.
+    assert_eq!(partials(&out), 0);
+
+    assert!(assess(&data, &out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(hashes(&out), before);
+    // The rerun removed the staging folder the killed run left beside the output.
+    assert_eq!(partials(tmp.path()), 0);
+}
