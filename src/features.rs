@@ -72,12 +72,37 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
     let cust = scan(data, &contract::CUSTOMERS)?;
     let acc = scan(data, &contract::ACCOUNTS)?;
     let rep = scan(data, &contract::REPORTS)?;
+    // The window's transactions, compacted as they are read: categories become booleans
+    // early, so the wide string columns are never held whole (streaming engine).
     let txn = scan(data, &contract::TRANSACTIONS)?
-        .filter(col("ts").gt_eq(lit(ts_lo)).and(col("ts").lt(lit(ts_hi))));
+        .filter(col("ts").gt_eq(lit(ts_lo)).and(col("ts").lt(lit(ts_hi))))
+        .select([
+            col("customer_id"),
+            col("ts").dt().date().alias("_day"),
+            col("amount"),
+            col("cash"),
+            col("channel")
+                .eq(lit("online"))
+                .or(col("channel").eq(lit("mobile")))
+                .alias("_online"),
+            col("direction").eq(lit("out")).alias("_out"),
+            col("ip_address"),
+            col("ip_country"),
+            col("ip_city"),
+            col("device_id"),
+            col("cross_border"),
+            col("counterparty_kind")
+                .eq(lit("natural"))
+                .alias("_cp_is_nat"),
+            col("counterparty_kind")
+                .eq(lit("non_natural"))
+                .alias("_cp_is_non"),
+            col("counterparty_country"),
+            col("related_party"),
+            col("proxy_id"),
+        ]);
 
-    let online = col("channel")
-        .eq(lit("online"))
-        .or(col("channel").eq(lit("mobile")));
+    let online = col("_online");
     let risky = r.risky_countries();
     let risky_cp = lookup_u8(
         col("counterparty_country"),
@@ -116,32 +141,22 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
             .filter(online.clone())
             .max()
             .alias("max_online_amount"),
-        count(col("counterparty_kind").eq(lit("natural"))).alias("_cp_nat"),
-        count(col("counterparty_kind").eq(lit("non_natural"))).alias("_cp_non"),
-        count(
-            col("counterparty_kind")
-                .eq(lit("natural"))
-                .and(amount.clone().gt_eq(lit(big_non))),
-        )
-        .alias("_cp_nat_big"),
-        count(
-            col("counterparty_kind")
-                .eq(lit("non_natural"))
-                .and(amount.clone().gt_eq(lit(big_nat))),
-        )
-        .alias("_cp_non_big"),
+        count(col("_cp_is_nat")).alias("_cp_nat"),
+        count(col("_cp_is_non")).alias("_cp_non"),
+        count(col("_cp_is_nat").and(amount.clone().gt_eq(lit(big_non)))).alias("_cp_nat_big"),
+        count(col("_cp_is_non").and(amount.clone().gt_eq(lit(big_nat)))).alias("_cp_non_big"),
         count(col("related_party").and(amount.clone().gt_eq(lit(big_non))))
             .alias("related_party_large_count"),
         count(col("cross_border")).alias("cross_border_count"),
         count(col("cross_border").and(risky_cp)).alias("cross_border_high_risk_count"),
-        count(col("cross_border").and(col("direction").eq(lit("out")))).alias("_xb_out"),
+        count(col("cross_border").and(col("_out"))).alias("_xb_out"),
     ]);
 
     // S3.1: days whose cash total reached the large-value threshold.
     let cash_days = txn
         .clone()
         .filter(col("cash"))
-        .group_by([col("customer_id"), col("ts").dt().date().alias("_day")])
+        .group_by([col("customer_id"), col("_day")])
         .agg([amount.clone().sum().alias("_day_cash")])
         .filter(col("_day_cash").gt_eq(lit(thr)))
         .group_by([col("customer_id")])

@@ -170,13 +170,9 @@ fn weight_expr(model: &Model, id: &str) -> Expr {
     e
 }
 
-/// Stage 2: from the sub-item scores, the exact weighted sum Σ aᵢ·(pᵢ×100) (`weighted_sum`),
-/// `total_score` = Σ aᵢ·pᵢ / m (W3), the regional coefficient (M2), `adjusted_score` =
-/// min(100, total × coefficient), `top_subitems` (largest contributions first) and
-/// `scored_grade` (W4).
-pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
-    let m = model.m() as i64;
-    let contrib: Vec<Expr> = model
+/// Per-segment contribution aᵢ·(pᵢ×100) of every sub-item, as expressions.
+fn contributions(model: &Model) -> Vec<Expr> {
+    model
         .subitems
         .iter()
         .map(|s| {
@@ -185,7 +181,19 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
                 .fill_null(lit(0i64))
                 * weight_expr(model, &s.id)
         })
-        .collect();
+        .collect()
+}
+
+/// Stage 2: from the sub-item scores, the exact weighted sum Σ aᵢ·(pᵢ×100) (`weighted_sum`),
+/// `total_score` = Σ aᵢ·pᵢ / m (W3), the regional coefficient (M2), `adjusted_score` =
+/// min(100, total × coefficient) and `scored_grade` (W4). This is all a weight benchmark has to
+/// recompute for another weight vector or band table.
+pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
+    let m = model.m() as i64;
+    let weighted = contributions(model)
+        .into_iter()
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0i64));
     let coef = match &model.regional {
         Some(r) if !r.coefficients_e4.is_empty() => {
             let (k, v): (Vec<String>, Vec<i64>) = r
@@ -216,29 +224,35 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
         };
         grade = when(cond).then(lit(g.name.clone())).otherwise(grade);
     }
+    scores
+        .with_columns([weighted.alias("weighted_sum"), coef.alias("_coef_e4")])
+        .with_column(adj.alias("_adj"))
+        .with_columns([
+            (col("weighted_sum").cast(DataType::Float64) / lit((E2 * m) as f64))
+                .alias("total_score"),
+            (col("_coef_e4").cast(DataType::Float64) / lit(E4 as f64))
+                .alias("regional_coefficient"),
+            (col("_adj").cast(DataType::Float64) / lit((E2 * m * E4) as f64))
+                .alias("adjusted_score"),
+            grade.alias("scored_grade"),
+        ])
+}
 
-    // Top three contributions: key = contribution × 64 + (63 − index), largest first. Each
-    // round is materialised as columns so the expression stays linear in the sub-item count.
+/// `top_subitems`: the three sub-items contributing most to the total (a·p), largest first.
+/// Key = contribution × 64 + (63 − index); each round is materialised as columns so the
+/// expression stays linear in the sub-item count.
+pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
     let n = model.subitems.len();
     let ids: Vec<String> = model.subitems.iter().map(|s| s.id.clone()).collect();
     let key_cols =
         |round: usize| -> Vec<String> { (0..n).map(|i| format!("_k{round}_{i}")).collect() };
-    let mut lf = scores
-        .with_columns(
-            contrib
-                .iter()
-                .enumerate()
-                .map(|(i, c)| c.clone().alias(format!("_c_{i}")))
-                .collect::<Vec<_>>(),
-        )
-        .with_columns(
-            (0..n)
-                .map(|i| {
-                    (col(format!("_c_{i}")) * lit(64i64) + lit(63 - i as i64))
-                        .alias(format!("_k0_{i}"))
-                })
-                .collect::<Vec<_>>(),
-        );
+    let mut lf = scores.with_columns(
+        contributions(model)
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (c * lit(64i64) + lit(63 - i as i64)).alias(format!("_k0_{i}")))
+            .collect::<Vec<_>>(),
+    );
     let rounds = 3.min(n);
     for round in 0..rounds {
         let keys: Vec<Expr> = key_cols(round).into_iter().map(col).collect();
@@ -274,30 +288,14 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
             ))
             .otherwise(lit(NULL).cast(DataType::String))
     };
-    let top_list = concat_str(
+    let list = concat_str(
         (0..rounds)
             .map(|r| name_of(col(format!("_top{r}"))))
             .collect::<Vec<_>>(),
         ",",
         true,
     );
-    let weighted: Expr = (0..n)
-        .map(|i| col(format!("_c_{i}")))
-        .reduce(|a, b| a + b)
-        .unwrap_or(lit(0i64));
-
-    lf.with_columns([
-        weighted.alias("weighted_sum"),
-        coef.alias("_coef_e4"),
-        top_list.alias("top_subitems"),
-    ])
-    .with_column(adj.alias("_adj"))
-    .with_columns([
-        (col("weighted_sum").cast(DataType::Float64) / lit((E2 * m) as f64)).alias("total_score"),
-        (col("_coef_e4").cast(DataType::Float64) / lit(E4 as f64)).alias("regional_coefficient"),
-        (col("_adj").cast(DataType::Float64) / lit((E2 * m * E4) as f64)).alias("adjusted_score"),
-        grade.alias("scored_grade"),
-    ])
+    lf.with_column(list.alias("top_subitems"))
 }
 
 /// The direct-highest conditions in force (XH1–XH6) as (id, predicate) pairs.
@@ -472,6 +470,6 @@ pub fn output_columns(model: &Model) -> Vec<Expr> {
 /// All three stages, plus the final `grade` (= computed grade until overrides apply).
 pub fn score(features: LazyFrame, model: &Model) -> LazyFrame {
     let s = subitem_scores(features, model);
-    let g = totals_and_grades(s, model);
+    let g = top_contributors(totals_and_grades(s, model), model);
     exceptions(g, model).with_column(col("computed_grade").alias("grade"))
 }
