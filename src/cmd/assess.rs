@@ -33,29 +33,61 @@ pub const GRADES_NEXT: &str = "grades_next.parquet";
 /// Every grading of every customer.
 pub const HISTORY: &str = "grade_history.parquet";
 
+/// Wall time, CPU time and peak memory of one stage.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageTime {
+    /// Stage name.
+    pub stage: String,
+    /// Wall time, seconds.
+    pub wall_s: f64,
+    /// CPU time (user + system, all threads), seconds.
+    pub cpu_s: f64,
+    /// Peak resident memory of the process at the end of the stage, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// CPU seconds and peak RSS (MiB) of this process so far.
+fn usage() -> (f64, f64) {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        secs(ru.ru_utime) + secs(ru.ru_stime),
+        ru.ru_maxrss as f64 / 1024.0,
+    )
+}
+
 /// What a finished run reports back.
 #[derive(Debug)]
 pub struct Outcome {
     /// The summary written to summary.json.
     pub summary: Value,
-    /// Wall time per stage, seconds.
-    pub timings: Vec<(String, f64)>,
+    /// Time and memory per stage.
+    pub timings: Vec<StageTime>,
     /// The one-screen summary for the terminal.
     pub screen: String,
 }
 
 struct Stages<'a> {
     progress: &'a Progress,
-    times: Vec<(String, f64)>,
+    times: Vec<StageTime>,
 }
 
 impl Stages<'_> {
     fn run<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let (cpu0, _) = usage();
         let t = Instant::now();
         let out = f()?;
-        let secs = t.elapsed().as_secs_f64();
-        self.progress.line(&format!("{name}: {secs:.2}s"));
-        self.times.push((name.to_string(), secs));
+        let wall_s = t.elapsed().as_secs_f64();
+        let (cpu1, peak_rss_mib) = usage();
+        self.progress.line(&format!("{name}: {wall_s:.2}s"));
+        self.times.push(StageTime {
+            stage: name.to_string(),
+            wall_s,
+            cpu_s: cpu1 - cpu0,
+            peak_rss_mib,
+        });
         Ok(out)
     }
 }
@@ -195,15 +227,28 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         "outputs": outputs,
         "data_folder": abs(&inp.data),
         "reference_folder": abs(&inp.reference),
-        "timings_seconds": st.times.iter().map(|(k, v)| json!({"stage": k, "seconds": v})).collect::<Vec<_>>(),
+        "timings": st.times,
         "total_formula": "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)",
     });
     io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
     staging.commit_replace()?;
     if args.timings {
-        for (k, v) in &st.times {
-            println!("{k:<24} {v:>8.2}s");
+        println!(
+            "{:<24} {:>9} {:>9} {:>12}",
+            "stage", "wall s", "cpu s", "peak MiB"
+        );
+        for t in &st.times {
+            println!(
+                "{:<24} {:>9.2} {:>9.2} {:>12.0}",
+                t.stage, t.wall_s, t.cpu_s, t.peak_rss_mib
+            );
         }
+        let (wall, cpu) = st
+            .times
+            .iter()
+            .fold((0.0, 0.0), |a, t| (a.0 + t.wall_s, a.1 + t.cpu_s));
+        let peak = st.times.iter().map(|t| t.peak_rss_mib).fold(0.0, f64::max);
+        println!("{:<24} {wall:>9.2} {cpu:>9.2} {peak:>12.0}", "total");
     }
     Ok(Outcome {
         screen: report::screen(&summary, &model),
