@@ -210,11 +210,14 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
         if !spec.key.is_empty() && spec.key.len() == 1 {
             aggs.push(col(spec.key[0]).n_unique().alias("_unique"));
         }
+        // One streaming pass: the checks are aggregations, evaluated in cache-sized morsels
+        // without holding the file's columns whole.
         let df = lf
             .clone()
             .select(aggs)
-            .collect()
-            .map_err(|e| fail(spec, format!("cannot read: {e}")))?;
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| fail(spec, format!("cannot read: {e}")))?
+            .unwrap_single();
         let get = |name: &str| -> u64 {
             df.column(name)
                 .ok()
