@@ -13,6 +13,14 @@ fn main() {
 
 const N: usize = 10_000_000;
 
+fn model() -> Model {
+    Model::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/models/default.toml"
+    )))
+    .unwrap()
+}
+
 fn scores(model: &Model) -> DataFrame {
     let mut rng = Rng::new(1, 1);
     let mut cols = vec![
@@ -46,11 +54,7 @@ fn scores(model: &Model) -> DataFrame {
 
 #[divan::bench(sample_count = 5)]
 fn totals_and_grades_10m_x_20(bencher: divan::Bencher) {
-    let model = Model::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/models/default.toml"
-    )))
-    .unwrap();
+    let model = model();
     let df = scores(&model);
     assert_eq!(model.subitems.len(), 20);
     bencher.bench(|| {
@@ -67,11 +71,7 @@ fn totals_and_grades_10m_x_20(bencher: divan::Bencher) {
 
 #[divan::bench(sample_count = 5)]
 fn totals_and_grades_10m_x_20_streaming(bencher: divan::Bencher) {
-    let model = Model::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/models/default.toml"
-    )))
-    .unwrap();
+    let model = model();
     let df = scores(&model);
     bencher.bench(|| {
         totals_and_grades(df.clone().lazy(), &model)

@@ -29,7 +29,12 @@ pub enum Command {
     Assess(AssessArgs),
     /// Check a risk model file and, with --data, a portfolio folder against the data contract.
     Validate(ValidateArgs),
-    /// Write a synthetic portfolio (deterministic for a seed) in the data contract.
+    /// Write a synthetic portfolio (deterministic for a seed) in the data contract: about 90%
+    /// natural persons, 0.1% foreign PEPs and their relatives or associates, 0.01% watch-list
+    /// hits, STR histories, shared IP addresses, devices, phones and busy proxies, cross-border
+    /// flows to FATF-listed countries, cash just under 50,000 CNY, grades on file (some
+    /// overdue), grades set by hand and trigger events; about 20 transactions per customer
+    /// per year with a long tail.
     Generate(GenerateArgs),
     /// Re-hash a run's inputs and outputs against its manifest: has anything changed since?
     Verify(VerifyArgs),

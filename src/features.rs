@@ -60,47 +60,249 @@ fn strs(v: &[String]) -> Vec<String> {
 /// Builds the lazy per-customer feature frame: `customer_id`, `institution_id`, `branch_id`,
 /// and every feature of the catalogue.
 pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
+    build_range(data, ctx, &Range::default(), None)
+}
+
+/// A range of customer ids, `lo` inclusive, `hi` exclusive (`None`: open).
+#[derive(Debug, Clone, Default)]
+pub struct Range {
+    /// Lowest id in the range.
+    pub lo: Option<String>,
+    /// First id after the range.
+    pub hi: Option<String>,
+}
+
+impl Range {
+    fn filter(&self, lf: LazyFrame) -> LazyFrame {
+        let mut pred = lit(true);
+        if let Some(lo) = &self.lo {
+            pred = pred.and(col("customer_id").gt_eq(lit(lo.clone())));
+        }
+        if let Some(hi) = &self.hi {
+            pred = pred.and(col("customer_id").lt(lit(hi.clone())));
+        }
+        if self.lo.is_none() && self.hi.is_none() {
+            lf
+        } else {
+            lf.filter(pred)
+        }
+    }
+}
+
+/// The window's transactions with the columns the features read.
+fn window_transactions(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
+    let (win_start, as_of) = window(ctx.as_of, ctx.params.lookback_months);
+    let day_after = |d: NaiveDate| d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).unwrap();
+    Ok(scan(data, &contract::TRANSACTIONS)?.filter(
+        col("ts")
+            .gt_eq(lit(day_after(win_start)))
+            .and(col("ts").lt(lit(day_after(as_of)))),
+    ))
+}
+
+/// Cross-customer features over the whole portfolio (S3.2(1), S3.2(3), S3.4(1), S3.4(3),
+/// S3.4(4)): group-bys over distinct (key, customer) pairs. One row per customer with any.
+fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<LazyFrame> {
+    let online = col("channel")
+        .eq(lit("online"))
+        .or(col("channel").eq(lit("mobile")));
+    // S3.2(1), S3.2(3): customers per device / IP.
+    let shared = |key: &str, out: &str| -> LazyFrame {
+        let pairs = txn
+            .clone()
+            .filter(online.clone().and(col(key).is_not_null()))
+            .select([col(key), col("customer_id")])
+            .unique(None, UniqueKeepStrategy::Any);
+        let per_key = pairs
+            .clone()
+            .group_by([col(key)])
+            .agg([len().cast(DataType::UInt32).alias("_k")]);
+        pairs
+            .join(
+                per_key,
+                [col(key)],
+                [col(key)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .group_by([col("customer_id")])
+            .agg([col("_k").max().alias(out)])
+    };
+    // S3.4(1): customers each proxy acted for (onboarding, account opening, transactions).
+    let proxy_pairs = concat(
+        [
+            cust.clone().select([
+                col("onboarding_proxy_id").alias("_proxy"),
+                col("customer_id"),
+            ]),
+            acc.clone().select([
+                col("opened_by_proxy_id").alias("_proxy"),
+                col("customer_id"),
+            ]),
+            txn.clone()
+                .select([col("proxy_id").alias("_proxy"), col("customer_id")]),
+        ],
+        UnionArgs::default(),
+    )?
+    .filter(col("_proxy").is_not_null())
+    .unique(None, UniqueKeepStrategy::Any);
+    let per_proxy = proxy_pairs
+        .clone()
+        .group_by([col("_proxy")])
+        .agg([len().cast(DataType::UInt32).alias("_k")]);
+    let proxy_customers = proxy_pairs
+        .join(
+            per_proxy,
+            [col("_proxy")],
+            [col("_proxy")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("customer_id")])
+        .agg([col("_k").max().alias("proxy_customers")]);
+    // S3.4(3): accounts opened by each proxy that opened one of this customer's accounts.
+    let acc_proxy = acc.filter(col("opened_by_proxy_id").is_not_null());
+    let per_proxy_acc = acc_proxy
+        .clone()
+        .group_by([col("opened_by_proxy_id")])
+        .agg([len().cast(DataType::UInt32).alias("_k")]);
+    let proxy_accounts = acc_proxy
+        .select([col("opened_by_proxy_id"), col("customer_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .join(
+            per_proxy_acc,
+            [col("opened_by_proxy_id")],
+            [col("opened_by_proxy_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("customer_id")])
+        .agg([col("_k").max().alias("proxy_accounts_opened")]);
+    // S3.4(4): customers sharing a phone number or an emergency contact.
+    let contact = |c: &str| {
+        when(col(c).is_not_null())
+            .then(
+                col("customer_id")
+                    .count()
+                    .over([col(c)])
+                    .expect("window expression")
+                    .cast(DataType::UInt32),
+            )
+            .otherwise(lit(0u32))
+    };
+    let contacts = cust.select([
+        col("customer_id"),
+        dsl::max_horizontal([contact("phone_hash"), contact("emergency_contact_hash")])?
+            .alias("shared_contact_customers"),
+    ]);
+    Ok([
+        shared("ip_address", "shared_ip_customers"),
+        shared("device_id", "shared_device_customers"),
+        proxy_customers,
+        proxy_accounts,
+    ]
+    .into_iter()
+    .fold(contacts, |acc, other| {
+        acc.join(
+            other,
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+    }))
+}
+
+/// Rows of customers per partition when the portfolio is processed in parts.
+pub const PARTITION_ROWS: usize = 1_000_000;
+
+/// The feature frame, computed in ranges of at most `rows` customers when the portfolio is
+/// larger (memory stays bounded by a range; cross-customer features are computed once over
+/// the whole portfolio first). Ranges are cut in customer-id order.
+pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataFrame> {
+    let ids = scan(data, &contract::CUSTOMERS)?
+        .select([col("customer_id")])
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    if ids.height() <= rows {
+        return Ok(build(data, ctx)?.collect()?);
+    }
+    let ids = ids.column("customer_id")?.str()?.clone();
+    let bounds: Vec<String> = (rows..ids.len())
+        .step_by(rows)
+        .filter_map(|i| ids.get(i).map(|s| s.to_string()))
+        .collect();
+    drop(ids);
+    let cross = cross_customer(
+        scan(data, &contract::CUSTOMERS)?,
+        scan(data, &contract::ACCOUNTS)?,
+        window_transactions(data, ctx)?,
+    )?
+    .collect_with_engine(Engine::Streaming)?
+    .unwrap_single();
+    let mut parts = Vec::new();
+    let mut lo: Option<String> = None;
+    for hi in bounds.into_iter().map(Some).chain(std::iter::once(None)) {
+        let range = Range {
+            lo: lo.clone(),
+            hi: hi.clone(),
+        };
+        parts.push(build_range(data, ctx, &range, Some(cross.clone().lazy()))?.collect()?);
+        lo = hi;
+    }
+    let mut out = parts.remove(0);
+    for p in parts {
+        out.vstack_mut_owned(p)?;
+    }
+    out.rechunk_mut();
+    Ok(out)
+}
+
+/// The feature frame of the customers in `range`; `cross` holds the cross-customer features
+/// when they were computed over the whole portfolio beforehand.
+fn build_range(
+    data: &Path,
+    ctx: Ctx<'_>,
+    range: &Range,
+    cross: Option<LazyFrame>,
+) -> Result<LazyFrame> {
     let p = ctx.params;
     let r = ctx.reference;
     let home = p.home_country.as_str();
     let (win_start, as_of) = window(ctx.as_of, p.lookback_months);
-    let day_after = |d: NaiveDate| d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).unwrap();
-    let ts_lo = day_after(win_start);
-    let ts_hi = day_after(as_of);
     let as_of_days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
 
-    let cust = scan(data, &contract::CUSTOMERS)?;
-    let acc = scan(data, &contract::ACCOUNTS)?;
-    let rep = scan(data, &contract::REPORTS)?;
+    let cust = range.filter(scan(data, &contract::CUSTOMERS)?);
+    let acc = range.filter(scan(data, &contract::ACCOUNTS)?);
+    let rep = range.filter(scan(data, &contract::REPORTS)?);
+    let raw_txn = range.filter(window_transactions(data, ctx)?);
+    let cross = match cross {
+        Some(c) => range.filter(c),
+        None => cross_customer(cust.clone(), acc.clone(), raw_txn.clone())?,
+    };
     // The window's transactions, compacted as they are read: categories become booleans
     // early, so the wide string columns are never held whole (streaming engine).
-    let txn = scan(data, &contract::TRANSACTIONS)?
-        .filter(col("ts").gt_eq(lit(ts_lo)).and(col("ts").lt(lit(ts_hi))))
-        .select([
-            col("customer_id"),
-            col("ts").dt().date().alias("_day"),
-            col("amount"),
-            col("cash"),
-            col("channel")
-                .eq(lit("online"))
-                .or(col("channel").eq(lit("mobile")))
-                .alias("_online"),
-            col("direction").eq(lit("out")).alias("_out"),
-            col("ip_address"),
-            col("ip_country"),
-            col("ip_city"),
-            col("device_id"),
-            col("cross_border"),
-            col("counterparty_kind")
-                .eq(lit("natural"))
-                .alias("_cp_is_nat"),
-            col("counterparty_kind")
-                .eq(lit("non_natural"))
-                .alias("_cp_is_non"),
-            col("counterparty_country"),
-            col("related_party"),
-            col("proxy_id"),
-        ]);
+    let txn = raw_txn.select([
+        col("customer_id"),
+        col("ts").dt().date().alias("_day"),
+        col("amount"),
+        col("cash"),
+        col("channel")
+            .eq(lit("online"))
+            .or(col("channel").eq(lit("mobile")))
+            .alias("_online"),
+        col("direction").eq(lit("out")).alias("_out"),
+        col("ip_address"),
+        col("ip_country"),
+        col("ip_city"),
+        col("device_id"),
+        col("cross_border"),
+        col("counterparty_kind")
+            .eq(lit("natural"))
+            .alias("_cp_is_nat"),
+        col("counterparty_kind")
+            .eq(lit("non_natural"))
+            .alias("_cp_is_non"),
+        col("counterparty_country"),
+        col("related_party"),
+        col("proxy_id"),
+    ]);
 
     let online = col("_online");
     let risky = r.risky_countries();
@@ -193,80 +395,6 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
         .filter(col("ip_city").neq(col("_bcity")).fill_null(lit(true)))
         .group_by([col("customer_id")])
         .agg([col("_n").sum().alias("_offsite_city")]);
-
-    // S3.2(1), S3.2(3): customers per device / IP, over distinct pairs.
-    let shared = |key: &str, out: &str| -> LazyFrame {
-        let pairs = txn
-            .clone()
-            .filter(online.clone().and(col(key).is_not_null()))
-            .select([col(key), col("customer_id")])
-            .unique(None, UniqueKeepStrategy::Any);
-        let per_key = pairs
-            .clone()
-            .group_by([col(key)])
-            .agg([len().cast(DataType::UInt32).alias("_k")]);
-        pairs
-            .join(
-                per_key,
-                [col(key)],
-                [col(key)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .group_by([col("customer_id")])
-            .agg([col("_k").max().alias(out)])
-    };
-    let shared_ip = shared("ip_address", "shared_ip_customers");
-    let shared_dev = shared("device_id", "shared_device_customers");
-
-    // S3.4(1): customers each proxy acted for (onboarding, account opening, transactions).
-    let proxy_pairs = concat(
-        [
-            cust.clone().select([
-                col("onboarding_proxy_id").alias("_proxy"),
-                col("customer_id"),
-            ]),
-            acc.clone().select([
-                col("opened_by_proxy_id").alias("_proxy"),
-                col("customer_id"),
-            ]),
-            txn.clone()
-                .select([col("proxy_id").alias("_proxy"), col("customer_id")]),
-        ],
-        UnionArgs::default(),
-    )?
-    .filter(col("_proxy").is_not_null())
-    .unique(None, UniqueKeepStrategy::Any);
-    let per_proxy = proxy_pairs
-        .clone()
-        .group_by([col("_proxy")])
-        .agg([len().cast(DataType::UInt32).alias("_k")]);
-    let proxy_customers = proxy_pairs
-        .join(
-            per_proxy,
-            [col("_proxy")],
-            [col("_proxy")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("customer_id")])
-        .agg([col("_k").max().alias("proxy_customers")]);
-
-    // S3.4(3): accounts opened by each proxy that opened one of this customer's accounts.
-    let acc_proxy = acc.clone().filter(col("opened_by_proxy_id").is_not_null());
-    let per_proxy_acc = acc_proxy
-        .clone()
-        .group_by([col("opened_by_proxy_id")])
-        .agg([len().cast(DataType::UInt32).alias("_k")]);
-    let proxy_accounts = acc_proxy
-        .select([col("opened_by_proxy_id"), col("customer_id")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .join(
-            per_proxy_acc,
-            [col("opened_by_proxy_id")],
-            [col("opened_by_proxy_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("customer_id")])
-        .agg([col("_k").max().alias("proxy_accounts_opened")]);
 
     // S3.5: accounts opened or closed in the window.
     let in_window = |c: &str| {
@@ -441,27 +569,13 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
     let days_since =
         |c: &str| (lit(as_of_days) - col(c).cast(DataType::Int32)).cast(DataType::Int32);
 
-    let contact = |c: &str| {
-        when(col(c).is_not_null())
-            .then(
-                col("customer_id")
-                    .count()
-                    .over([col(c)])
-                    .expect("window expression")
-                    .cast(DataType::UInt32),
-            )
-            .otherwise(lit(0u32))
-    };
     let natural = col("kind").eq(lit("natural"));
 
     let joined = [
         t_agg,
         cash_days,
         offsite_city,
-        shared_ip,
-        shared_dev,
-        proxy_customers,
-        proxy_accounts,
+        cross,
         acc_changes,
         reports,
         cp_risk,
@@ -531,8 +645,7 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
             u32c("proxy_customers"),
             u32c("proxy_str_count"),
             u32c("proxy_accounts_opened"),
-            dsl::max_horizontal([contact("phone_hash"), contact("emergency_contact_hash")])?
-                .alias("shared_contact_customers"),
+            u32c("shared_contact_customers"),
             u32c("accounts_opened_closed"),
             when(natural)
                 .then(u32c("_xb_out"))

@@ -467,6 +467,23 @@ pub fn output_columns(model: &Model) -> Vec<Expr> {
     out
 }
 
+/// The columns the stages after scoring read: the outputs, the relationship start (T1), and
+/// the per-condition exception flags (`_xh_*`, `_xl_*`) the summary counts.
+pub fn kept_columns(model: &Model) -> Vec<Expr> {
+    let mut out: Vec<Expr> = output_columns(model)
+        .into_iter()
+        .filter(|e| !matches!(e, Expr::Column(n) if n.as_str() == "grade_on_file"))
+        .collect();
+    out.push(col("relationship_start"));
+    for (id, _) in xh_conditions(model) {
+        out.push(col(format!("_xh_{id}")));
+    }
+    for (id, _) in xl_disqualifiers(model) {
+        out.push(col(format!("_xl_{id}")));
+    }
+    out
+}
+
 /// All three stages, plus the final `grade` (= computed grade until overrides apply).
 pub fn score(features: LazyFrame, model: &Model) -> LazyFrame {
     let s = subitem_scores(features, model);

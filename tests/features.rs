@@ -540,3 +540,27 @@ fn s4_1_s4_3_industry_lookups() {
         vec![Some(4), None, Some(1)]
     );
 }
+
+/// A portfolio processed in ranges of one customer gives the same features as in one piece:
+/// the cross-customer patterns (shared IP, device, phone, proxy) span the ranges.
+#[test]
+fn partitioned_features_equal_whole_portfolio_features() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    let reference = Reference::load(&repo("data/reference")).unwrap();
+    let params = Params::default();
+    let ctx = Ctx {
+        params: &params,
+        reference: &reference,
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+    };
+    let sort = |df: DataFrame| df.sort(["customer_id"], Default::default()).unwrap();
+    let whole = sort(features::build(dir.path(), ctx).unwrap().collect().unwrap());
+    let parts = sort(features::build_partitioned(dir.path(), ctx, 1).unwrap());
+    assert_eq!(parts.height(), 3);
+    assert!(whole.equals_missing(&parts), "{whole}\n{parts}");
+    assert_eq!(
+        ints(&parts, "shared_device_customers"),
+        vec![Some(3), Some(3), Some(3)]
+    );
+}
