@@ -123,3 +123,36 @@ fn bad_date_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("YYYY-MM-DD"), "{stderr}");
 }
+
+#[test]
+fn w2_three_level_model_runs_end_to_end_on_the_sample() {
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("run");
+    let model = repo("tests/models/three_level.toml");
+    let (code, stdout, stderr) = riskgrade(&[
+        "assess",
+        "-q",
+        "--as-of",
+        "2026-10-31",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("graded 3000 customers with model three-level"),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dest.join("summary.json")).unwrap()).unwrap();
+    let grades = summary["grades"].as_object().unwrap();
+    assert_eq!(
+        grades.keys().cloned().collect::<Vec<_>>(),
+        ["high", "medium", "low"]
+    );
+    assert_eq!(
+        grades.values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
+        3000
+    );
+}

@@ -616,3 +616,87 @@ fn top_subitems_by_contribution() {
         vec![Some("monitoring,cash_industry,frequency".into())]
     );
 }
+
+/// The default model's rules for S1.1, S1.5, S1.6, S2.1–S2.4, S3.1–S3.5, S4.1 and S4.3, on
+/// non-natural persons (each sub-item takes the worst of its rules; values from
+/// data/models/default.toml).
+#[test]
+fn s1_s2_s3_s4_default_model_rules() {
+    let model = default_model();
+    let mut df = base_features(4);
+    set_str(&mut df, "kind", &["non_natural"; 4]);
+    set_num(&mut df, "existence_days", &[1000.0; 4]);
+    set_str_opt(
+        &mut df,
+        "info_openness",
+        &[Some("state_organ"), Some("soe"), Some("other"), None],
+    );
+    set_str(
+        &mut df,
+        "legal_form",
+        &[
+            "limited_company",
+            "sole_proprietorship",
+            "limited_company",
+            "listed_company",
+        ],
+    );
+    set_num(&mut df, "ownership_layers", &[1.0, 1.0, 5.0, 1.0]);
+    set_bool(&mut df, "hidden_shareholders", &[false, false, false, true]);
+    set_num(&mut df, "alert_level", &[0.0, 1.0, 2.0, 3.0]);
+    set_bool(&mut df, "country_sanctioned", &[false, true, false, false]);
+    set_num(&mut df, "country_fatf_level", &[0.0, 1.0, 2.0, 0.0]);
+    set_num(&mut df, "country_predicate_level", &[1.0, 3.0, 2.0, 1.0]);
+    set_num(&mut df, "region_predicate_level", &[1.0, 1.0, 5.0, 2.0]);
+    set_bool(&mut df, "country_offshore", &[false, false, false, true]);
+    set_str(
+        &mut df,
+        "address_locality",
+        &["local", "other_city", "partly_local", "local"],
+    );
+    set_num(
+        &mut df,
+        "cash_total",
+        &[0.0, 250_000.0, 49_999.0, 5_000_000.0],
+    );
+    set_num(&mut df, "cash_near_threshold_count", &[0.0, 0.0, 3.0, 0.0]);
+    set_num(&mut df, "cash_large_days", &[0.0, 1.0, 0.0, 0.0]);
+    set_num(&mut df, "shared_ip_customers", &[1.0, 5.0, 0.0, 2.0]);
+    set_num(&mut df, "offsite_online_count", &[0.0, 5.0, 20.0, 0.0]);
+    set_num(&mut df, "cross_border_count", &[0.0, 6.0, 1.0, 20.0]);
+    set_num(
+        &mut df,
+        "cross_border_high_risk_count",
+        &[0.0, 1.0, 0.0, 0.0],
+    );
+    set_num(&mut df, "proxy_customers", &[0.0, 2.0, 0.0, 5.0]);
+    set_num(&mut df, "shared_contact_customers", &[1.0, 1.0, 4.0, 0.0]);
+    set_num(&mut df, "accounts_opened_closed", &[0.0, 6.0, 3.0, 0.0]);
+    set_num(&mut df, "corp_personal_count", &[0.0, 0.0, 0.0, 200.0]);
+    set_num(&mut df, "industry_risk", &[1.0, 4.0, 2.0, 5.0]);
+    set_num(&mut df, "industry_cash_intensity", &[1.0, 3.0, 4.0, 2.0]);
+    let out = score(df, &model);
+    let v = |c: &str| {
+        ints(&out, c)
+            .into_iter()
+            .map(|x| x.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(v("s1_1"), [1, 2, 3, 3]); // state organ 1, SOE 2, other 3, missing 3
+    assert_eq!(v("s1_5"), [2, 4, 5, 5]); // limited 2; sole proprietorship 4; 5 layers 5; hidden 5
+    assert_eq!(v("s1_6"), [1, 3, 4, 5]);
+    assert_eq!(v("s2_1"), [1, 5, 1, 1]);
+    assert_eq!(v("s2_2"), [1, 4, 5, 1]);
+    assert_eq!(v("s2_3"), [1, 3, 5, 2]); // worst of country and region
+    assert_eq!(v("s2_4"), [1, 3, 2, 5]); // locality; offshore 5
+    assert_eq!(v("s3_1"), [1, 3, 5, 5]); // 250k 3 / one large day 3; 3 near-threshold 5; 5M 5
+    assert_eq!(v("s3_2"), [1, 5, 3, 3]); // shared IP 5; 20 offsite 3; 2 sharing one IP 3
+    assert_eq!(v("s3_3"), [1, 4, 2, 4]); // 1 high-risk 4; 1 cross-border 2; 20 → 4
+    assert_eq!(v("s3_4"), [1, 3, 5, 5]);
+    assert_eq!(v("s3_5"), [1, 5, 3, 3]); // 6 accounts 5; 3 accounts 3; 200 corporate-personal 3
+    assert_eq!(v("s4_1"), [1, 4, 2, 5]);
+    assert_eq!(v("s4_3"), [1, 3, 4, 2]);
+    assert_eq!(strs(&out, "missing_subitems")[3].as_deref(), Some("s1_1"));
+    // S1.7 (age) is not adopted for non-natural persons: no score.
+    assert_eq!(ints(&out, "s1_7"), vec![None; 4]);
+}
