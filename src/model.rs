@@ -1103,24 +1103,6 @@ impl Model {
         &self.grades[self.grades.len() - 1]
     }
 
-    /// Features any rule or expression of the model reads.
-    pub fn used_features(&self) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = self
-            .subitems
-            .iter()
-            .flat_map(|s| s.rules.iter().map(|r| r.feature.clone()))
-            .collect();
-        let mut v = Vec::new();
-        for c in &self.direct_highest.custom {
-            c.ast.features(&mut v);
-        }
-        if let Some(l) = &self.direct_low {
-            l.eligible.features(&mut v);
-        }
-        out.extend(v);
-        out
-    }
-
     /// A short human summary (for `riskgrade validate`).
     pub fn summary(&self) -> String {
         let mut s = format!(
