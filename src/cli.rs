@@ -52,13 +52,15 @@ pub struct VerifyArgs {
 #[derive(Debug, Args, Clone)]
 pub struct Inputs {
     /// Folder with customers.parquet, accounts.parquet, transactions.parquet, reports.parquet
-    /// and optionally grades.parquet and events.parquet.
+    /// and optionally grades.parquet, events.parquet, overrides.parquet, grade_history.parquet
+    /// (docs/data-contract.md).
     #[arg(long, default_value = "data/sample", value_name = "DIR")]
     pub data: PathBuf,
     /// The risk model file (TOML; see docs/model.md).
     #[arg(long, default_value = "data/models/default.toml", value_name = "FILE")]
     pub model: PathBuf,
-    /// Folder with the reference tables (countries, FATF lists, regions, industries, branches).
+    /// Folder with the reference tables (countries, FATF lists, regions, industries, branches,
+    /// working-day calendars).
     #[arg(long, default_value = "data/reference", value_name = "DIR")]
     pub reference: PathBuf,
 }
@@ -78,7 +80,7 @@ pub struct AssessArgs {
     /// Also list customers whose periodic review (T2, T3) falls due within this many days.
     #[arg(long, default_value_t = 0, value_name = "DAYS")]
     pub horizon: u32,
-    /// Print the wall time of each stage.
+    /// Print wall time, CPU time and peak memory of each stage.
     #[arg(long)]
     pub timings: bool,
 }
