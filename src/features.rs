@@ -53,10 +53,6 @@ fn u32c(name: &str) -> Expr {
     col(name).fill_null(lit(0u32)).cast(DataType::UInt32)
 }
 
-fn strs(v: &[String]) -> Vec<String> {
-    v.to_vec()
-}
-
 /// Builds the lazy per-customer feature frame: `customer_id`, `institution_id`, `branch_id`,
 /// and every feature of the catalogue.
 pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
@@ -449,10 +445,10 @@ fn build_range(
     let offs: Vec<u8> = r.countries.iter().map(|c| c.offshore as u8).collect();
     let country_facts = |e: Expr| {
         [
-            lookup_u8(e.clone(), strs(&iso), sanc.clone(), 0),
-            lookup_u8(e.clone(), strs(&iso), fatf.clone(), 0),
-            lookup_u8(e.clone(), strs(&iso), pred.clone(), 1),
-            lookup_u8(e, strs(&iso), offs.clone(), 0),
+            lookup_u8(e.clone(), iso.clone(), sanc.clone(), 0),
+            lookup_u8(e.clone(), iso.clone(), fatf.clone(), 0),
+            lookup_u8(e.clone(), iso.clone(), pred.clone(), 1),
+            lookup_u8(e, iso.clone(), offs.clone(), 0),
         ]
     };
     let [cs, cf, cp, co] = country_facts(col("counterparty_country"));
