@@ -16,15 +16,7 @@ fn main() {
         std::path::PathBuf::from(std::env::args().nth(1).expect("usage: scan_floor DATA_DIR"));
     let t = Instant::now();
     let mut rows = 0;
-    for spec in [
-        contract::CUSTOMERS,
-        contract::ACCOUNTS,
-        contract::TRANSACTIONS,
-        contract::REPORTS,
-        contract::GRADES,
-        contract::EVENTS,
-        contract::OVERRIDES,
-    ] {
+    for spec in contract::FILES {
         if !dir.join(spec.file).exists() {
             continue;
         }
@@ -44,7 +36,7 @@ fn main() {
             })
             .map(|c| col(c.name))
             .collect();
-        let df = scan(&dir, &spec).unwrap().select(cols).collect().unwrap();
+        let df = scan(&dir, spec).unwrap().select(cols).collect().unwrap();
         rows += df.height();
     }
     println!(
