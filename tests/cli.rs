@@ -156,3 +156,42 @@ fn w2_three_level_model_runs_end_to_end_on_the_sample() {
         3000
     );
 }
+
+#[test]
+fn sc2_walk_in_customers_left_out_when_the_model_says_so() {
+    use polars::prelude::*;
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("m.toml");
+    let text = std::fs::read_to_string(repo("data/models/default.toml"))
+        .unwrap()
+        .replace("grade_walk_in = true", "grade_walk_in = false");
+    std::fs::write(&model, text).unwrap();
+    let dest = out.path().join("run");
+    let (code, _, stderr) = riskgrade(&[
+        "assess",
+        "-q",
+        "--as-of",
+        "2026-10-31",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let walk_in = LazyFrame::scan_parquet(
+        PlRefPath::from(repo("data/sample/customers.parquet").to_str().unwrap()),
+        Default::default(),
+    )
+    .unwrap()
+    .filter(col("walk_in"))
+    .collect()
+    .unwrap()
+    .height();
+    assert!(walk_in > 0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dest.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["customers"].as_u64().unwrap() as usize,
+        3000 - walk_in
+    );
+}
