@@ -195,3 +195,24 @@ fn sc2_walk_in_customers_left_out_when_the_model_says_so() {
         3000 - walk_in
     );
 }
+
+#[test]
+fn m4_verify_finds_changed_outputs() {
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("run");
+    let d = dest.to_str().unwrap();
+    let (code, _, stderr) = riskgrade(&["assess", "-q", "--as-of", "2026-10-31", "--out", d]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = riskgrade(&["verify", "--run", d]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("match the manifest"), "{stdout}");
+    let mut csv = std::fs::read_to_string(dest.join("reclassify.csv")).unwrap();
+    csv.push_str("edited\n");
+    std::fs::write(dest.join("reclassify.csv"), csv).unwrap();
+    let (code, stdout, _) = riskgrade(&["verify", "--run", d]);
+    assert_eq!(code, 4, "{stdout}");
+    assert!(
+        stdout.contains("changed:") && stdout.contains("reclassify.csv"),
+        "{stdout}"
+    );
+}
