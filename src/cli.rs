@@ -80,6 +80,11 @@ pub struct AssessArgs {
     /// Also list customers whose periodic review (T2, T3) falls due within this many days.
     #[arg(long, default_value_t = 0, value_name = "DAYS")]
     pub horizon: u32,
+    /// Customers per range when features are computed range by range (bounded memory). Files
+    /// clustered by customer id, as core-banking extracts usually are, are read only where a
+    /// range lies; for unsorted files a larger value means fewer passes over the transactions.
+    #[arg(long, default_value_t = crate::features::PARTITION_ROWS, value_name = "N")]
+    pub partition_rows: usize,
     /// Print wall time, CPU time and peak memory of each stage.
     #[arg(long)]
     pub timings: bool,

@@ -205,8 +205,8 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<Laz
     }))
 }
 
-/// Rows of customers per partition when the portfolio is processed in parts.
-pub const PARTITION_ROWS: usize = 1_000_000;
+/// Default number of customers per range when the portfolio is processed range by range.
+pub const PARTITION_ROWS: usize = 250_000;
 
 /// The feature frame, computed in ranges of at most `rows` customers when the portfolio is
 /// larger (memory stays bounded by a range; cross-customer features are computed once over

@@ -147,7 +147,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
                 as_of,
             };
             let feats = st.run("features", || {
-                features::build_partitioned(&inp.data, ctx, features::PARTITION_ROWS)
+                features::build_partitioned(&inp.data, ctx, args.partition_rows.max(1))
             })?;
             st.run("scoring and grading", || {
                 let mut lf = scoring::score(feats.lazy(), &model);
