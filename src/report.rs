@@ -2,11 +2,13 @@
 //! `summary.json` (the same plus bases, exception counts and missing-data counts) and the
 //! one-screen summary printed at the end.
 
+use polars::lazy::dsl;
 use polars::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::error::Result;
 use crate::model::Model;
+use crate::scoring;
 
 fn grade_rank(model: &Model) -> Expr {
     let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
@@ -92,14 +94,6 @@ fn nested(dist: &DataFrame, dim: &str) -> Result<Value> {
     Ok(Value::Object(out))
 }
 
-fn sum_bool(scores: &DataFrame, name: &str) -> u64 {
-    scores
-        .column(name)
-        .ok()
-        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0) as u64))
-        .unwrap_or(0)
-}
-
 /// The summary of a run (grades, bases, exceptions, missing data).
 pub fn summary(scores: &DataFrame, dist: &DataFrame, model: &Model) -> Result<Value> {
     let grades = counts(scores, "grade")?;
@@ -113,40 +107,63 @@ pub fn summary(scores: &DataFrame, dist: &DataFrame, model: &Model) -> Result<Va
             )
         })
         .collect();
-    let mut xh = Map::new();
-    for name in scores.get_column_names() {
-        if let Some(id) = name.strip_prefix("_xh_") {
-            xh.insert(id.to_string(), json!(sum_bool(scores, name)));
-        }
-    }
-    let several = scores
-        .column("direct_highest")?
-        .str()?
+    // Exception and missing-data counts: sums of the per-customer flag columns, in one pass.
+    let names: Vec<String> = scores
+        .get_column_names()
         .iter()
-        .filter(|v| v.is_some_and(|s| s.contains('+')))
-        .count();
-    xh.insert("several_conditions".into(), json!(several));
+        .map(|n| n.to_string())
+        .collect();
+    let xh_cols: Vec<&String> = names.iter().filter(|n| n.starts_with("_xh_")).collect();
+    let xl_cols: Vec<&String> = names.iter().filter(|n| n.starts_with("_xl_")).collect();
+    let as_u32 = |e: Expr| e.cast(DataType::UInt32);
+    let mut aggs: Vec<Expr> = xh_cols
+        .iter()
+        .map(|n| as_u32(col(n.as_str())).sum())
+        .collect();
+    let several = dsl::sum_horizontal(
+        xh_cols
+            .iter()
+            .map(|n| as_u32(col(n.as_str())))
+            .collect::<Vec<_>>(),
+        true,
+    )?;
+    aggs.push(as_u32(several.gt(lit(1u32))).sum().alias("_several"));
+    aggs.extend(xl_cols.iter().map(|n| {
+        as_u32(
+            col("direct_low_blocked_by")
+                .is_not_null()
+                .and(col(n.as_str())),
+        )
+        .sum()
+        .alias(n.as_str())
+    }));
+    aggs.extend(
+        model
+            .subitems
+            .iter()
+            .map(|s| as_u32(col(scoring::missing_col(&s.id))).sum()),
+    );
+    let totals = scores.clone().lazy().select(aggs).collect()?;
+    let total = |name: &str| -> Result<u64> {
+        Ok(totals
+            .column(name)?
+            .cast(&DataType::UInt64)?
+            .u64()?
+            .get(0)
+            .unwrap_or(0))
+    };
+    let mut xh = Map::new();
+    for n in &xh_cols {
+        xh.insert(n["_xh_".len()..].to_string(), json!(total(n)?));
+    }
+    xh.insert("several_conditions".into(), json!(total("_several")?));
     let mut xl = Map::new();
-    for name in scores.get_column_names() {
-        if let Some(id) = name.strip_prefix("_xl_") {
-            let blocked = scores
-                .column("direct_low_blocked_by")?
-                .str()?
-                .iter()
-                .filter(|v| v.is_some_and(|s| s.split('+').any(|p| p == id)))
-                .count();
-            xl.insert(id.to_string(), json!(blocked));
-        }
+    for n in &xl_cols {
+        xl.insert(n["_xl_".len()..].to_string(), json!(total(n)?));
     }
     let mut missing = Map::new();
     for s in &model.subitems {
-        let n = scores
-            .column("missing_subitems")?
-            .str()?
-            .iter()
-            .filter(|v| v.is_some_and(|l| l.split(',').any(|p| p == s.id)))
-            .count();
-        missing.insert(s.id.clone(), json!(n));
+        missing.insert(s.id.clone(), json!(total(&scoring::missing_col(&s.id))?));
     }
     Ok(json!({
         "customers": scores.height(),

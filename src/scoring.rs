@@ -107,7 +107,7 @@ fn adopted(model: &Model, id: &str) -> Expr {
 }
 
 /// Name of the hidden column marking a sub-item scored on missing data.
-fn missing_col(id: &str) -> String {
+pub fn missing_col(id: &str) -> String {
     format!("_missing_{id}")
 }
 
@@ -436,8 +436,8 @@ pub fn exceptions(graded: LazyFrame, model: &Model) -> LazyFrame {
         ])
 }
 
-/// The columns of `scores.parquet`, in order.
-pub fn output_columns(model: &Model) -> Vec<Expr> {
+/// The columns scoring gives each customer, in `scores.parquet` order.
+pub fn score_columns(model: &Model) -> Vec<Expr> {
     let mut out = vec![
         col("customer_id"),
         col("institution_id"),
@@ -458,7 +458,6 @@ pub fn output_columns(model: &Model) -> Vec<Expr> {
             "computed_grade",
             "grade",
             "basis",
-            "grade_on_file",
             "missing_subitems",
             "top_subitems",
         ]
@@ -467,14 +466,21 @@ pub fn output_columns(model: &Model) -> Vec<Expr> {
     out
 }
 
-/// The columns the stages after scoring read: the outputs, the relationship start (T1), and
-/// the per-condition exception flags (`_xh_*`, `_xl_*`) the summary counts.
+/// The columns of `scores.parquet`, in order: the scoring columns with the grade on file after
+/// the final grade and its basis.
+pub fn output_columns(model: &Model) -> Vec<Expr> {
+    let mut out = score_columns(model);
+    // score_columns ends with missing_subitems, top_subitems.
+    out.insert(out.len() - 2, col("grade_on_file"));
+    out
+}
+
+/// The columns the stages after scoring read: the scoring columns, the relationship start
+/// (T1), and the per-customer flags the summary counts (`_xh_*`, `_xl_*`, `_missing_*`).
 pub fn kept_columns(model: &Model) -> Vec<Expr> {
-    let mut out: Vec<Expr> = output_columns(model)
-        .into_iter()
-        .filter(|e| !matches!(e, Expr::Column(n) if n.as_str() == "grade_on_file"))
-        .collect();
+    let mut out = score_columns(model);
     out.push(col("relationship_start"));
+    out.extend(model.subitems.iter().map(|s| col(missing_col(&s.id))));
     for (id, _) in xh_conditions(model) {
         out.push(col(format!("_xh_{id}")));
     }
