@@ -45,8 +45,9 @@ pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
         .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
 }
 
+/// Rows where `pred` holds (a boolean sum; nulls count as false).
 fn count(pred: Expr) -> Expr {
-    pred.fill_null(lit(false)).cast(DataType::UInt32).sum()
+    pred.sum()
 }
 
 fn u32c(name: &str) -> Expr {
@@ -217,7 +218,9 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?;
     if ids.height() <= rows {
-        return Ok(build(data, ctx)?.collect()?);
+        return Ok(build(data, ctx)?
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single());
     }
     let ids = ids.column("customer_id")?.str()?.clone();
     let bounds: Vec<String> = (rows..ids.len())
@@ -239,7 +242,11 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
             lo: lo.clone(),
             hi: hi.clone(),
         };
-        parts.push(build_range(data, ctx, &range, Some(cross.clone().lazy()))?.collect()?);
+        parts.push(
+            build_range(data, ctx, &range, Some(cross.clone().lazy()))?
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single(),
+        );
         lo = hi;
     }
     let mut out = parts.remove(0);
@@ -302,13 +309,7 @@ fn build_range(
 
     let online = col("_online");
     let risky = r.risky_countries();
-    let risky_cp = lookup_u8(
-        col("counterparty_country"),
-        risky.clone(),
-        vec![1; risky.len()],
-        0,
-    )
-    .eq(lit(1u8));
+    let home_risky = risky.iter().any(|c| c == home);
     let amount = col("amount");
     let thr = p.large_cash_cny;
     let big_nat = p.large_transfer_natural_cny;
@@ -319,7 +320,13 @@ fn build_range(
         len().cast(DataType::UInt32).alias("txn_count"),
         amount.clone().sum().alias("txn_amount_total"),
         amount.clone().max().alias("max_single_amount"),
-        amount.clone().filter(col("cash")).sum().alias("cash_total"),
+        // Elementwise masks, not `filter`, inside aggregations: the streaming group-by
+        // reduces those in one pass instead of evaluating each group on its own.
+        when(col("cash"))
+            .then(amount.clone())
+            .otherwise(lit(0.0))
+            .sum()
+            .alias("cash_total"),
         count(col("cash")).alias("cash_count"),
         count(
             col("cash")
@@ -334,9 +341,9 @@ fn build_range(
                 .and(col("ip_country").neq(lit(home))),
         )
         .alias("_offsite_abroad"),
-        amount
-            .clone()
-            .filter(online.clone())
+        when(online.clone())
+            .then(amount.clone())
+            .otherwise(lit(NULL).cast(DataType::Float64))
             .max()
             .alias("max_online_amount"),
         count(col("_cp_is_nat")).alias("_cp_nat"),
@@ -346,8 +353,11 @@ fn build_range(
         count(col("related_party").and(amount.clone().gt_eq(lit(big_non))))
             .alias("related_party_large_count"),
         count(col("cross_border")).alias("cross_border_count"),
-        count(col("cross_border").and(risky_cp)).alias("cross_border_high_risk_count"),
         count(col("cross_border").and(col("_out"))).alias("_xb_out"),
+        // S3.3: cross-border with a high-risk country; foreign countries are looked up after
+        // the (customer, country) group-by below, on far fewer rows.
+        count(col("cross_border").and(col("counterparty_country").eq(lit(home))))
+            .alias("_xb_risky_home"),
     ]);
 
     // S3.1: days whose cash total reached the large-value threshold.
@@ -420,15 +430,29 @@ fn build_range(
             count(suspicious.and(col("proxy_involved"))).alias("proxy_str_count"),
         ]);
 
-    // E2: main counterparty countries (share of the customer's amount in the window).
-    let cp_countries = txn
+    // E2 and S3.3: the window's amounts and cross-border counts per (customer, foreign
+    // counterparty country).
+    let cp_groups = txn
         .filter(
             col("counterparty_country")
                 .is_not_null()
                 .and(col("counterparty_country").neq(lit(home))),
         )
         .group_by([col("customer_id"), col("counterparty_country")])
-        .agg([amount.sum().alias("_amt")])
+        .agg([
+            amount.sum().alias("_amt"),
+            count(col("cross_border")).alias("_xb"),
+        ]);
+    let risky_foreign = cp_groups
+        .clone()
+        .filter(col("counterparty_country").is_in(
+            lit(Series::new("risky".into(), risky)).implode(false),
+            false,
+        ))
+        .group_by([col("customer_id")])
+        .agg([col("_xb").sum().alias("_xb_risky_foreign")]);
+    // E2: main counterparty countries (share of the customer's amount in the window).
+    let cp_countries = cp_groups
         .join(
             t_agg
                 .clone()
@@ -452,12 +476,23 @@ fn build_range(
         ]
     };
     let [cs, cf, cp, co] = country_facts(col("counterparty_country"));
-    let cp_risk = cp_countries.group_by([col("customer_id")]).agg([
-        cs.max().alias("_cp_sanc"),
-        cf.max().alias("_cp_fatf"),
-        cp.max().alias("_cp_pred"),
-        co.max().alias("_cp_off"),
-    ]);
+    // Looked up row by row first, then reduced: a lookup inside an aggregation is evaluated
+    // group by group.
+    let cp_risk = cp_countries
+        .select([
+            col("customer_id"),
+            cs.alias("_cp_sanc"),
+            cf.alias("_cp_fatf"),
+            cp.alias("_cp_pred"),
+            co.alias("_cp_off"),
+        ])
+        .group_by([col("customer_id")])
+        .agg([
+            col("_cp_sanc").max(),
+            col("_cp_fatf").max(),
+            col("_cp_pred").max(),
+            col("_cp_off").max(),
+        ]);
 
     // The customer's own countries (nationality, residence, registration, business, owner).
     let own = [
@@ -575,6 +610,7 @@ fn build_range(
         acc_changes,
         reports,
         cp_risk,
+        risky_foreign,
     ]
     .into_iter()
     .fold(cust, |acc, other| {
@@ -637,7 +673,12 @@ fn build_range(
                 .alias("corp_personal_large_count"),
             u32c("related_party_large_count"),
             u32c("cross_border_count"),
-            u32c("cross_border_high_risk_count"),
+            (if home_risky {
+                u32c("_xb_risky_home")
+            } else {
+                lit(0u32)
+            } + u32c("_xb_risky_foreign"))
+            .alias("cross_border_high_risk_count"),
             u32c("proxy_customers"),
             u32c("proxy_str_count"),
             u32c("proxy_accounts_opened"),

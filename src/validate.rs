@@ -69,6 +69,39 @@ fn examples(lf: LazyFrame, bad: Expr, id_col: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Whether the non-null values of `key` strictly increase in file order, checked batch by
+/// batch in one streaming pass over that column alone. Extracts numbered in sequence pass
+/// this check, which proves the key unique without hashing every value (P3); otherwise the
+/// caller counts distinct values.
+fn strictly_increasing(lf: LazyFrame, key: &str) -> Result<bool> {
+    use std::sync::{Arc, Mutex};
+    // (still increasing, last value of the previous batch)
+    let state = Arc::new(Mutex::new((true, None::<Series>)));
+    let st = state.clone();
+    let name = key.to_string();
+    let check = move |df: DataFrame| -> PolarsResult<bool> {
+        let s = df.column(&name)?.as_materialized_series().drop_nulls();
+        let mut st = st.lock().expect("lock");
+        if !st.0 || s.is_empty() {
+            return Ok(!st.0);
+        }
+        let n = s.len();
+        let mut ok = n < 2 || s.slice(1, n - 1).gt(&s.slice(0, n - 1))?.all();
+        if let Some(last) = &st.1 {
+            ok &= s.head(Some(1)).gt(last)?.all();
+        }
+        st.0 = ok;
+        st.1 = Some(s.tail(Some(1)));
+        // Returning true stops the query early.
+        Ok(!ok)
+    };
+    lf.select([col(key)])
+        .sink_batches(PlanCallback::new(check), true, None)?
+        .collect_with_engine(Engine::Streaming)?;
+    let ok = state.lock().expect("lock").0;
+    Ok(ok)
+}
+
 /// Checks one file's schema; returns its lazy scan.
 pub fn check_schema(data: &Path, spec: &FileSpec) -> Result<Option<LazyFrame>> {
     let path = data.join(spec.file);
@@ -207,7 +240,10 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
                     .alias(format!("_c{i}")),
             );
         }
-        if !spec.key.is_empty() && spec.key.len() == 1 {
+        let key_increasing = spec.key.len() == 1
+            && strictly_increasing(lf.clone(), spec.key[0])
+                .map_err(|e| fail(spec, format!("cannot read: {e}")))?;
+        if spec.key.len() == 1 && !key_increasing {
             aggs.push(col(spec.key[0]).n_unique().alias("_unique"));
         }
         // One streaming pass: the checks are aggregations, evaluated in cache-sized morsels
@@ -239,7 +275,10 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
                 ));
             }
         }
-        let dup_key = if spec.key.len() == 1 {
+        let dup_key = if key_increasing {
+            // Nulls were counted by the null check above; non-null values strictly increase.
+            0
+        } else if spec.key.len() == 1 {
             rows - get("_unique")
         } else if !spec.key.is_empty() {
             // P3: one row per customer; customer ids are unique in the folder.

@@ -307,6 +307,50 @@ fn e20_to_e31_contract_violations() {
         set_first(lf, "txn_id", lit(1i64))
     });
     expect("E31", &e, 3, "1 duplicate values in key column 'txn_id'");
+    // E31 in a file numbered in sequence (the fast path that proves uniqueness by strict
+    // increase): two equal neighbours, and a repeat of the last id at the very end.
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        let lf = lf.sort(["txn_id"], Default::default());
+        let first = lf
+            .clone()
+            .limit(1)
+            .select([col("txn_id")])
+            .collect()
+            .unwrap();
+        let v = first
+            .column("txn_id")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .get(0)
+            .unwrap();
+        lf.with_row_index("_i", None)
+            .with_column(
+                when(col("_i").eq(lit(1u32)))
+                    .then(lit(v))
+                    .otherwise(col("txn_id"))
+                    .alias("txn_id"),
+            )
+            .drop(cols(["_i"]))
+    });
+    expect("E31", &e, 3, "1 duplicate values in key column 'txn_id'");
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        let lf = lf.sort(["txn_id"], Default::default());
+        concat([lf.clone(), lf.tail(1)], UnionArgs::default()).unwrap()
+    });
+    expect("E31", &e, 3, "1 duplicate values in key column 'txn_id'");
+    // Unique ids in no particular order are accepted.
+    let e = env();
+    e.edit("transactions.parquet", |lf| {
+        lf.sort(
+            ["txn_id"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+    });
+    let (code, stderr) = e.run();
+    assert_eq!(code, 0, "descending unique txn_id: {stderr}");
 }
 
 #[test]
