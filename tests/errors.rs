@@ -351,6 +351,15 @@ fn e20_to_e31_contract_violations() {
     });
     let (code, stderr) = e.run();
     assert_eq!(code, 0, "descending unique txn_id: {stderr}");
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        lf.sort(
+            ["customer_id"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+    });
+    let (code, stderr) = e.run();
+    assert_eq!(code, 0, "descending unique customer_id: {stderr}");
 }
 
 #[test]
