@@ -10,6 +10,7 @@ use riskgrade::reference::Reference;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    riskgrade::alloc::tune_memory();
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().expect("DATA_DIR"));
     let as_of =

@@ -12,6 +12,7 @@ use riskgrade::features::scan;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    riskgrade::alloc::tune_memory();
     let dir =
         std::path::PathBuf::from(std::env::args().nth(1).expect("usage: scan_floor DATA_DIR"));
     let t = Instant::now();

@@ -228,7 +228,6 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
         .filter_map(|i| ids.get(i).map(|s| s.to_string()))
         .collect();
     drop(ids);
-    let _t = std::time::Instant::now();
     let cross = cross_customer(
         scan(data, &contract::CUSTOMERS)?,
         scan(data, &contract::ACCOUNTS)?,
@@ -236,7 +235,6 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
     )?
     .collect_with_engine(Engine::Streaming)?
     .unwrap_single();
-    eprintln!("cross {:.2}", _t.elapsed().as_secs_f64());
     let mut parts = Vec::new();
     let mut lo: Option<String> = None;
     for hi in bounds.into_iter().map(Some).chain(std::iter::once(None)) {
@@ -250,7 +248,6 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
                 .unwrap_single(),
         );
         lo = hi;
-        eprintln!("range {:.2}", _t.elapsed().as_secs_f64());
     }
     let mut out = parts.remove(0);
     for p in parts {

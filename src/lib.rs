@@ -4,6 +4,7 @@
 //! (`features`, `catalog`, `reference`) → scores and grades (`model`, `scoring`) → outputs
 //! (`report`, `io`). `cmd` holds one module per subcommand.
 
+pub mod alloc;
 pub mod calendar;
 pub mod catalog;
 pub mod cli;

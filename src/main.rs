@@ -11,6 +11,7 @@ use riskgrade::error::{Error, EXIT_CHANGED, EXIT_OK};
 use riskgrade::progress::Progress;
 
 fn main() {
+    riskgrade::alloc::tune_memory();
     let cli = Cli::parse();
     let progress = Progress::new(cli.quiet);
     let result: Result<(), Error> = match &cli.command {
