@@ -57,7 +57,13 @@ fn u32c(name: &str) -> Expr {
 /// Builds the lazy per-customer feature frame: `customer_id`, `institution_id`, `branch_id`,
 /// and every feature of the catalogue.
 pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
-    build_range(data, ctx, &Range::default(), None)
+    let txn = compact(window_transactions(data, ctx)?);
+    let cross = cross_customer(
+        scan(data, &contract::CUSTOMERS)?,
+        scan(data, &contract::ACCOUNTS)?,
+        Pairs::of(&txn),
+    )?;
+    build_range(data, ctx, &Range::default(), txn, Some(cross))
 }
 
 /// A range of customer ids, `lo` inclusive, `hi` exclusive (`None`: open).
@@ -97,19 +103,72 @@ fn window_transactions(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
     ))
 }
 
+/// Distinct (key, customer) pairs of the window's transactions, from which the
+/// cross-customer features are counted: online transactions by IP address and by device, and
+/// transactions by proxy. A range of customers gives the pairs of its own customers.
+pub struct Pairs {
+    /// `ip_address`, `customer_id` of online transactions.
+    pub ip: LazyFrame,
+    /// `device_id`, `customer_id` of online transactions.
+    pub device: LazyFrame,
+    /// `_proxy`, `customer_id` of transactions made through a proxy.
+    pub proxy: LazyFrame,
+}
+
+impl Pairs {
+    /// The pairs of a compacted transaction frame (see [`compact`]).
+    fn of(txn: &LazyFrame) -> Pairs {
+        let pairs = |key: &str, online: bool| {
+            let mut pred = col(key).is_not_null();
+            if online {
+                pred = pred.and(col("_online"));
+            }
+            txn.clone()
+                .filter(pred)
+                .select([col(key), col("customer_id")])
+                .unique(None, UniqueKeepStrategy::Any)
+        };
+        Pairs {
+            ip: pairs("ip_address", true),
+            device: pairs("device_id", true),
+            proxy: pairs("proxy_id", false)
+                .select([col("proxy_id").alias("_proxy"), col("customer_id")]),
+        }
+    }
+
+    /// Materialises the pairs (one streaming query).
+    fn collect(self) -> Result<[DataFrame; 3]> {
+        let dfs = LazyFrame::collect_all_with_engine(
+            vec![
+                self.ip.logical_plan,
+                self.device.logical_plan,
+                self.proxy.logical_plan,
+            ],
+            Engine::Streaming,
+            OptFlags::default(),
+        )?;
+        let [ip, device, proxy]: [DataFrame; 3] = dfs
+            .try_into()
+            .map_err(|_| Error::Internal("three pair frames expected".into()))?;
+        Ok([ip, device, proxy])
+    }
+}
+
+/// Columns of the cross-customer frame (prefixed `_x_`) and the features they become.
+const CROSS: [(&str, &str); 5] = [
+    ("_x_shared_ip", "shared_ip_customers"),
+    ("_x_shared_device", "shared_device_customers"),
+    ("_x_proxy_customers", "proxy_customers"),
+    ("_x_proxy_accounts", "proxy_accounts_opened"),
+    ("_x_shared_contact", "shared_contact_customers"),
+];
+
 /// Cross-customer features over the whole portfolio (S3.2(1), S3.2(3), S3.4(1), S3.4(3),
-/// S3.4(4)): group-bys over distinct (key, customer) pairs. One row per customer with any.
-fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<LazyFrame> {
-    let online = col("channel")
-        .eq(lit("online"))
-        .or(col("channel").eq(lit("mobile")));
+/// S3.4(4)): group-bys over distinct (key, customer) pairs. One row per customer with any;
+/// columns named as in [`CROSS`].
+fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyFrame> {
     // S3.2(1), S3.2(3): customers per device / IP.
-    let shared = |key: &str, out: &str| -> LazyFrame {
-        let pairs = txn
-            .clone()
-            .filter(online.clone().and(col(key).is_not_null()))
-            .select([col(key), col("customer_id")])
-            .unique(None, UniqueKeepStrategy::Any);
+    let shared = |pairs: LazyFrame, key: &str, out: &str| -> LazyFrame {
         let per_key = pairs
             .clone()
             .group_by([col(key)])
@@ -135,8 +194,7 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<Laz
                 col("opened_by_proxy_id").alias("_proxy"),
                 col("customer_id"),
             ]),
-            txn.clone()
-                .select([col("proxy_id").alias("_proxy"), col("customer_id")]),
+            pairs.proxy,
         ],
         UnionArgs::default(),
     )?
@@ -154,7 +212,7 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<Laz
             JoinArgs::new(JoinType::Inner),
         )
         .group_by([col("customer_id")])
-        .agg([col("_k").max().alias("proxy_customers")]);
+        .agg([col("_k").max().alias(CROSS[2].0)]);
     // S3.4(3): accounts opened by each proxy that opened one of this customer's accounts.
     let acc_proxy = acc.filter(col("opened_by_proxy_id").is_not_null());
     let per_proxy_acc = acc_proxy
@@ -171,7 +229,7 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<Laz
             JoinArgs::new(JoinType::Inner),
         )
         .group_by([col("customer_id")])
-        .agg([col("_k").max().alias("proxy_accounts_opened")]);
+        .agg([col("_k").max().alias(CROSS[3].0)]);
     // S3.4(4): customers sharing a phone number or an emergency contact.
     let contact = |c: &str| {
         when(col(c).is_not_null())
@@ -187,11 +245,11 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, txn: LazyFrame) -> Result<Laz
     let contacts = cust.select([
         col("customer_id"),
         dsl::max_horizontal([contact("phone_hash"), contact("emergency_contact_hash")])?
-            .alias("shared_contact_customers"),
+            .alias(CROSS[4].0),
     ]);
     Ok([
-        shared("ip_address", "shared_ip_customers"),
-        shared("device_id", "shared_device_customers"),
+        shared(pairs.ip, "ip_address", CROSS[0].0),
+        shared(pairs.device, "device_id", CROSS[1].0),
         proxy_customers,
         proxy_accounts,
     ]
@@ -228,60 +286,71 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
         .filter_map(|i| ids.get(i).map(|s| s.to_string()))
         .collect();
     drop(ids);
-    let cross = cross_customer(
-        scan(data, &contract::CUSTOMERS)?,
-        scan(data, &contract::ACCOUNTS)?,
-        window_transactions(data, ctx)?,
-    )?
-    .collect_with_engine(Engine::Streaming)?
-    .unwrap_single();
     let mut parts = Vec::new();
+    let mut pairs: Vec<[DataFrame; 3]> = Vec::new();
     let mut lo: Option<String> = None;
     for hi in bounds.into_iter().map(Some).chain(std::iter::once(None)) {
         let range = Range {
             lo: lo.clone(),
             hi: hi.clone(),
         };
+        // The range's transactions are read and decoded once; every aggregate below reads
+        // the compacted frame.
+        let txn = compact(range.filter(window_transactions(data, ctx)?))
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single()
+            .lazy();
+        pairs.push(Pairs::of(&txn).collect()?);
         parts.push(
-            build_range(data, ctx, &range, Some(cross.clone().lazy()))?
+            build_range(data, ctx, &range, txn, None)?
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single(),
         );
         lo = hi;
     }
-    let mut out = parts.remove(0);
-    for p in parts {
-        out.vstack_mut_owned(p)?;
+    let stack = |mut dfs: Vec<DataFrame>| -> Result<DataFrame> {
+        let mut out = dfs.remove(0);
+        for p in dfs {
+            out.vstack_mut_owned(p)?;
+        }
+        out.rechunk_mut();
+        Ok(out)
+    };
+    let [mut ip, mut device, mut proxy] = [Vec::new(), Vec::new(), Vec::new()];
+    for [i, d, p] in pairs {
+        ip.push(i);
+        device.push(d);
+        proxy.push(p);
     }
-    out.rechunk_mut();
+    // Customers are disjoint between ranges, so the stacked pairs stay distinct.
+    let cross = cross_customer(
+        scan(data, &contract::CUSTOMERS)?,
+        scan(data, &contract::ACCOUNTS)?,
+        Pairs {
+            ip: stack(ip)?.lazy(),
+            device: stack(device)?.lazy(),
+            proxy: stack(proxy)?.lazy(),
+        },
+    )?;
+    let out = stack(parts)?
+        .lazy()
+        .join(
+            cross,
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns(CROSS.map(|(x, name)| u32c(x).alias(name)))
+        .drop(cols(CROSS.map(|(x, _)| x)))
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
     Ok(out)
 }
 
-/// The feature frame of the customers in `range`; `cross` holds the cross-customer features
-/// when they were computed over the whole portfolio beforehand.
-fn build_range(
-    data: &Path,
-    ctx: Ctx<'_>,
-    range: &Range,
-    cross: Option<LazyFrame>,
-) -> Result<LazyFrame> {
-    let p = ctx.params;
-    let r = ctx.reference;
-    let home = p.home_country.as_str();
-    let (win_start, as_of) = window(ctx.as_of, p.lookback_months);
-    let as_of_days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
-
-    let cust = range.filter(scan(data, &contract::CUSTOMERS)?);
-    let acc = range.filter(scan(data, &contract::ACCOUNTS)?);
-    let rep = range.filter(scan(data, &contract::REPORTS)?);
-    let raw_txn = range.filter(window_transactions(data, ctx)?);
-    let cross = match cross {
-        Some(c) => range.filter(c),
-        None => cross_customer(cust.clone(), acc.clone(), raw_txn.clone())?,
-    };
-    // The window's transactions, compacted as they are read: categories become booleans
-    // early, so the wide string columns are never held whole (streaming engine).
-    let txn = raw_txn.select([
+/// The window's transactions compacted as they are read: categories become booleans early, so
+/// the wide string columns are never held whole.
+fn compact(raw_txn: LazyFrame) -> LazyFrame {
+    raw_txn.select([
         col("customer_id"),
         col("ts").dt().date().alias("_day"),
         col("amount"),
@@ -305,7 +374,28 @@ fn build_range(
         col("counterparty_country"),
         col("related_party"),
         col("proxy_id"),
-    ]);
+    ])
+}
+
+/// The feature frame of the customers in `range` from their compacted window transactions
+/// `txn`. `cross` holds the cross-customer features; without it their columns are left at 0
+/// for the caller to fill in (see [`CROSS`]).
+fn build_range(
+    data: &Path,
+    ctx: Ctx<'_>,
+    range: &Range,
+    txn: LazyFrame,
+    cross: Option<LazyFrame>,
+) -> Result<LazyFrame> {
+    let p = ctx.params;
+    let r = ctx.reference;
+    let home = p.home_country.as_str();
+    let (win_start, as_of) = window(ctx.as_of, p.lookback_months);
+    let as_of_days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
+
+    let cust = range.filter(scan(data, &contract::CUSTOMERS)?);
+    let acc = range.filter(scan(data, &contract::ACCOUNTS)?);
+    let rep = range.filter(scan(data, &contract::REPORTS)?);
 
     let online = col("_online");
     let risky = r.risky_countries();
@@ -601,18 +691,27 @@ fn build_range(
         |c: &str| (lit(as_of_days) - col(c).cast(DataType::Int32)).cast(DataType::Int32);
 
     let natural = col("kind").eq(lit("natural"));
+    let has_cross = cross.is_some();
+    let cross_col = |name: &str| {
+        let (x, _) = CROSS.iter().find(|c| c.1 == name).expect("cross column");
+        if has_cross {
+            u32c(x).alias(name)
+        } else {
+            lit(0u32).alias(name)
+        }
+    };
 
     let joined = [
         t_agg,
         cash_days,
         offsite_city,
-        cross,
         acc_changes,
         reports,
         cp_risk,
         risky_foreign,
     ]
     .into_iter()
+    .chain(cross)
     .fold(cust, |acc, other| {
         acc.join(
             other,
@@ -659,9 +758,9 @@ fn build_range(
             u32c("cash_count"),
             u32c("cash_large_days"),
             u32c("cash_near_threshold_count"),
-            u32c("shared_device_customers"),
+            cross_col("shared_device_customers"),
             (u32c("_offsite_abroad") + u32c("_offsite_city")).alias("offsite_online_count"),
-            u32c("shared_ip_customers"),
+            cross_col("shared_ip_customers"),
             col("max_online_amount").fill_null(lit(0.0)),
             when(natural.clone())
                 .then(u32c("_cp_non"))
@@ -679,10 +778,10 @@ fn build_range(
                 lit(0u32)
             } + u32c("_xb_risky_foreign"))
             .alias("cross_border_high_risk_count"),
-            u32c("proxy_customers"),
+            cross_col("proxy_customers"),
             u32c("proxy_str_count"),
-            u32c("proxy_accounts_opened"),
-            u32c("shared_contact_customers"),
+            cross_col("proxy_accounts_opened"),
+            cross_col("shared_contact_customers"),
             u32c("accounts_opened_closed"),
             when(natural)
                 .then(u32c("_xb_out"))
