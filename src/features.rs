@@ -267,19 +267,15 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyF
 /// Default number of customers per range when the portfolio is processed range by range.
 pub const PARTITION_ROWS: usize = 250_000;
 
-/// The feature frame, computed in ranges of at most `rows` customers when the portfolio is
-/// larger (memory stays bounded by a range; cross-customer features are computed once over
-/// the whole portfolio first). Ranges are cut in customer-id order.
+/// The feature frame, computed in ranges of at most `rows` customers cut in customer-id order
+/// (memory stays bounded by a range). Each range's window transactions are read once into a
+/// compacted frame; the cross-customer features are counted at the end from the distinct
+/// pairs every range contributes. Same result as [`build`].
 pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataFrame> {
     let ids = scan(data, &contract::CUSTOMERS)?
         .select([col("customer_id")])
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?;
-    if ids.height() <= rows {
-        return Ok(build(data, ctx)?
-            .collect_with_engine(Engine::Streaming)?
-            .unwrap_single());
-    }
     let ids = ids.column("customer_id")?.str()?.clone();
     let bounds: Vec<String> = (rows..ids.len())
         .step_by(rows)
@@ -313,7 +309,6 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
         for p in dfs {
             out.vstack_mut_owned(p)?;
         }
-        out.rechunk_mut();
         Ok(out)
     };
     let [mut ip, mut device, mut proxy] = [Vec::new(), Vec::new(), Vec::new()];
@@ -332,18 +327,21 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
             proxy: stack(proxy)?.lazy(),
         },
     )?;
-    let out = stack(parts)?
+    // The cross-customer columns are looked up for the stacked ids alone, in their order, and
+    // set beside the other features (no gather of the wide frame).
+    let mut out = stack(parts)?;
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let cross = out
+        .select(["customer_id"])?
         .lazy()
-        .join(
-            cross,
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns(CROSS.map(|(x, name)| u32c(x).alias(name)))
-        .drop(cols(CROSS.map(|(x, _)| x)))
+        .join(cross, [col("customer_id")], [col("customer_id")], args)
+        .select(CROSS.map(|(x, name)| u32c(x).alias(name)))
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
+    for c in cross.columns() {
+        out.with_column(c.clone())?;
+    }
     Ok(out)
 }
 
