@@ -265,7 +265,7 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyF
 }
 
 /// Default number of customers per range when the portfolio is processed range by range.
-pub const PARTITION_ROWS: usize = 250_000;
+pub const PARTITION_ROWS: usize = 500_000;
 
 /// The feature frame, computed in ranges of at most `rows` customers cut in customer-id order
 /// (memory stays bounded by a range). Each range's window transactions are read once into a

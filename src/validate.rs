@@ -134,6 +134,17 @@ fn count_orphans(lf: LazyFrame, ids: DataFrame) -> Result<u64> {
         .unwrap_or(0))
 }
 
+/// Whether validation checks the values of `c` beyond nulls (dates, amounts, levels, codes):
+/// such columns are decoded anyway. Only decides which columns take the null-count shortcut;
+/// a column's null check is skipped only once that shortcut has proved it has no nulls.
+fn has_content_check(c: &contract::Column) -> bool {
+    matches!(c.ty, ColType::Date | ColType::F64)
+        || c.name == "alert_level"
+        || c.name.ends_with("country")
+        || c.name == "nationality"
+        || !c.values.is_empty()
+}
+
 /// Checks one file's schema; returns its lazy scan.
 pub fn check_schema(data: &Path, spec: &FileSpec) -> Result<Option<LazyFrame>> {
     let path = data.join(spec.file);
@@ -204,8 +215,34 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
         // One pass computing every count the checks need.
         let mut aggs = vec![len().alias("_rows")];
         let mut checks: Vec<(String, Expr)> = Vec::new();
+        // Columns whose only check is "no nulls": one filter over them all first, which the
+        // Parquet reader answers from the row groups' null counts without decoding a value
+        // when the writer recorded them. Nulls found: their checks join the pass below.
+        let null_only: Vec<&str> = spec
+            .columns
+            .iter()
+            .filter(|c| !c.nullable && !has_content_check(c))
+            .map(|c| c.name)
+            .collect();
+        let null_only_clean = match null_only
+            .iter()
+            .map(|c| col(*c).is_null())
+            .reduce(|a, b| a.or(b))
+        {
+            None => true,
+            Some(any_null) => {
+                let df = lf
+                    .clone()
+                    .filter(any_null)
+                    .select([len().alias("n")])
+                    .collect_with_engine(Engine::Streaming)
+                    .map_err(|e| fail(spec, format!("cannot read: {e}")))?
+                    .unwrap_single();
+                df.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0) == Some(0)
+            }
+        };
         for c in spec.columns {
-            if !c.nullable {
+            if !c.nullable && !(null_only_clean && null_only.contains(&c.name)) {
                 checks.push((
                     format!(
                         "column '{}' has null values; it must always be given",

@@ -432,6 +432,37 @@ fn w01_w02_rows_of_unknown_customers_are_counted_and_set_aside() {
     assert_eq!(code, 0);
 }
 
+/// E22 when the files carry no row-group statistics: the null-count shortcut cannot prove
+/// anything, so the values are read.
+#[test]
+fn e22_nulls_found_in_files_without_statistics() {
+    let rewrite = |e: &Env, file: &str, f: &dyn Fn(LazyFrame) -> LazyFrame| {
+        let path = e.data.join(file);
+        let lf =
+            LazyFrame::scan_parquet(PlRefPath::from(path.to_str().unwrap()), Default::default())
+                .unwrap();
+        let mut df = f(lf).collect().unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_statistics(StatisticsOptions::empty())
+            .finish(&mut df)
+            .unwrap();
+    };
+    let e = env();
+    rewrite(&e, "transactions.parquet", &|lf| lf);
+    let (code, stderr) = e.run();
+    assert_eq!(code, 0, "no statistics, no nulls: {stderr}");
+    let e = env();
+    rewrite(&e, "transactions.parquet", &|lf| {
+        set_first(lf, "account_id", lit(NULL).cast(DataType::String))
+    });
+    expect(
+        "E22",
+        &e,
+        3,
+        "transactions.parquet: column 'account_id' has null values",
+    );
+}
+
 #[test]
 fn every_case_is_documented() {
     let doc = std::fs::read_to_string(repo("docs/errors.md")).unwrap();
