@@ -125,6 +125,10 @@ fn main() {
                         .unwrap()
                 });
             }
+            w if w.starts_with("p=") => {
+                let n: usize = w[2..].parse().unwrap();
+                t(w, || features::build_partitioned(&dir, ctx, n).unwrap());
+            }
             "part500" => {
                 t(w, || {
                     features::build_partitioned(&dir, ctx, 500_000).unwrap()

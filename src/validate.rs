@@ -242,7 +242,8 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
             }
         };
         for c in spec.columns {
-            if !c.nullable && !(null_only_clean && null_only.contains(&c.name)) {
+            let proved_non_null = null_only_clean && null_only.contains(&c.name);
+            if !c.nullable && !proved_non_null {
                 checks.push((
                     format!(
                         "column '{}' has null values; it must always be given",
