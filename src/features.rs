@@ -167,12 +167,14 @@ const CROSS: [(&str, &str); 5] = [
 /// S3.4(4)): group-bys over distinct (key, customer) pairs. One row per customer with any;
 /// columns named as in [`CROSS`].
 fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyFrame> {
-    // S3.2(1), S3.2(3): customers per device / IP.
+    // S3.2(1), S3.2(3): customers per device / IP, for the keys used by more than one
+    // customer; every other user of a key counts 1 (the in-range default, see `cross_col`).
     let shared = |pairs: LazyFrame, key: &str, out: &str| -> LazyFrame {
         let per_key = pairs
             .clone()
             .group_by([col(key)])
-            .agg([len().cast(DataType::UInt32).alias("_k")]);
+            .agg([len().cast(DataType::UInt32).alias("_k")])
+            .filter(col("_k").gt(lit(1u32)));
         pairs
             .join(
                 per_key,
@@ -230,38 +232,48 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyF
         )
         .group_by([col("customer_id")])
         .agg([col("_k").max().alias(CROSS[3].0)]);
-    // S3.4(4): customers sharing a phone number or an emergency contact.
-    let contact = |c: &str| {
-        when(col(c).is_not_null())
-            .then(
-                col("customer_id")
-                    .count()
-                    .over([col(c)])
-                    .expect("window expression")
-                    .cast(DataType::UInt32),
-            )
-            .otherwise(lit(0u32))
-    };
-    let contacts = cust.select([
-        col("customer_id"),
-        dsl::max_horizontal([contact("phone_hash"), contact("emergency_contact_hash")])?
-            .alias(CROSS[4].0),
-    ]);
-    Ok([
+    // S3.4(4): customers sharing a phone number or an emergency contact, for the numbers given
+    // by more than one customer (others count 1 or 0: the in-range default).
+    let contacts = ["phone_hash", "emergency_contact_hash"].map(|c| {
+        let per_key = cust
+            .clone()
+            .filter(col(c).is_not_null())
+            .group_by([col(c)])
+            .agg([len().cast(DataType::UInt32).alias("_k")])
+            .filter(col("_k").gt(lit(1u32)));
+        cust.clone()
+            .select([col("customer_id"), col(c)])
+            .join(per_key, [col(c)], [col(c)], JoinArgs::new(JoinType::Inner))
+            .select([col("customer_id"), col("_k").alias(CROSS[4].0)])
+    });
+    // Only customers with a shared key have a row: one row per customer, one column per
+    // feature (null where that feature has nothing shared).
+    let parts = [
         shared(pairs.ip, "ip_address", CROSS[0].0),
         shared(pairs.device, "device_id", CROSS[1].0),
         proxy_customers,
         proxy_accounts,
     ]
     .into_iter()
-    .fold(contacts, |acc, other| {
-        acc.join(
-            other,
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-    }))
+    .chain(contacts);
+    let widened: Vec<LazyFrame> = parts
+        .enumerate()
+        .map(|(i, f)| {
+            let own = CROSS[i.min(4)].0;
+            let mut sel = vec![col("customer_id")];
+            for (x, _) in CROSS {
+                sel.push(if x == own {
+                    col(x)
+                } else {
+                    lit(NULL).cast(DataType::UInt32).alias(x)
+                });
+            }
+            f.select(sel)
+        })
+        .collect();
+    Ok(concat(widened, UnionArgs::default())?
+        .group_by([col("customer_id")])
+        .agg(CROSS.map(|(x, _)| col(x).max())))
 }
 
 /// Default number of customers per range when the portfolio is processed range by range.
@@ -333,10 +345,10 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
     let cross = out
-        .select(["customer_id"])?
+        .select(std::iter::once("customer_id").chain(CROSS.map(|(_, name)| name)))?
         .lazy()
         .join(cross, [col("customer_id")], [col("customer_id")], args)
-        .select(CROSS.map(|(x, name)| u32c(x).alias(name)))
+        .select(CROSS.map(|(x, name)| col(x).fill_null(col(name)).alias(name)))
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     for c in cross.columns() {
@@ -442,6 +454,8 @@ fn build_range(
             .alias("related_party_large_count"),
         count(col("cross_border")).alias("cross_border_count"),
         count(col("cross_border").and(col("_out"))).alias("_xb_out"),
+        count(online.clone().and(col("ip_address").is_not_null())).alias("_ip_n"),
+        count(online.clone().and(col("device_id").is_not_null())).alias("_device_n"),
         // S3.3: cross-border with a high-risk country; foreign countries are looked up after
         // the (customer, country) group-by below, on far fewer rows.
         count(col("cross_border").and(col("counterparty_country").eq(lit(home))))
@@ -690,12 +704,26 @@ fn build_range(
 
     let natural = col("kind").eq(lit("natural"));
     let has_cross = cross.is_some();
+    // A cross-customer feature is the count found for the customer's shared keys; without
+    // one, 1 if the customer used such a key at all (only they use it), else 0.
+    let one_if = |used: Expr| when(used).then(lit(1u32)).otherwise(lit(0u32));
     let cross_col = |name: &str| {
         let (x, _) = CROSS.iter().find(|c| c.1 == name).expect("cross column");
+        let default = match name {
+            "shared_ip_customers" => one_if(u32c("_ip_n").gt(lit(0u32))),
+            "shared_device_customers" => one_if(u32c("_device_n").gt(lit(0u32))),
+            "shared_contact_customers" => one_if(
+                col("phone_hash")
+                    .is_not_null()
+                    .or(col("emergency_contact_hash").is_not_null()),
+            ),
+            // The proxy frames hold every customer with a proxy.
+            _ => lit(0u32),
+        };
         if has_cross {
-            u32c(x).alias(name)
+            col(*x).fill_null(default).alias(name)
         } else {
-            lit(0u32).alias(name)
+            default.alias(name)
         }
     };
 
