@@ -1,24 +1,33 @@
 //! Memory settings of the process, shared by the binaries: how the global allocator (mimalloc)
 //! and the kernel hand memory to Polars.
 
-// Links mimalloc, whose C library defines the function declared below.
+// Links mimalloc, whose C library defines the functions declared below.
 extern crate mimalloc;
 
 use std::ffi::{c_int, c_long};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 unsafe extern "C" {
     fn mi_option_set(option: c_int, value: c_long);
+    fn mi_collect(force: bool);
 }
 
-/// `mi_option_purge_delay` in mimalloc.h.
+/// `mi_option_purge_delay` in mimalloc.h: milliseconds before freed memory goes back to the
+/// OS; -1 never.
 const MI_OPTION_PURGE_DELAY: c_int = 15;
+/// mimalloc's own default purge delay.
+const DEFAULT_PURGE_DELAY_MS: c_long = 10;
+/// Above this share of the machine's memory in use, freed memory goes back to the OS.
+const KEEP_BELOW_SHARE: f64 = 0.25;
+
+static RETURNING: AtomicBool = AtomicBool::new(false);
 
 /// Call once at the start of `main`, before any large allocation.
 ///
 /// - Freed memory stays in the allocator for reuse instead of going back to the OS 10 ms after
 ///   it is freed. Polars frees and reallocates large buffers throughout a query; returning them
-///   made the kernel fault in and zero every page again on its next use (features at 1M
-///   customers: 210,000 page faults and 4.7 s of system time, against 20,000 and 1.7 s).
+///   made the kernel fault in and zero every page again on its next use (assess at 1M
+///   customers: 14.8 s with 9 s of system time, against 10.5 s and 2.3 s).
 /// - Transparent huge pages are turned off for this process: on a machine whose memory is
 ///   fragmented (a full page cache), faulting in a huge page can stall in the kernel's
 ///   compaction; the same bare scan took 1.2 to 5.3 s with them and 1.6 to 2.0 s without.
@@ -30,4 +39,51 @@ pub fn tune_memory() {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+}
+
+/// Call between the stages of a long job. Returns the memory freed so far to the OS; once the
+/// process has used more than a quarter of the machine's memory, freed memory keeps going
+/// back (mimalloc's default) for the rest of the run, so that buffers freed by one stage are
+/// not held beside the next stage's (at 10M customers: peak 10.4 GB instead of 15.7 GB).
+pub fn release_freed_memory() {
+    let large = match (peak_rss_bytes(), physical_memory_bytes()) {
+        (Some(peak), Some(total)) => peak as f64 > KEEP_BELOW_SHARE * total as f64,
+        _ => true,
+    };
+    if large {
+        RETURNING.store(true, Ordering::Relaxed);
+    }
+    let delay = if RETURNING.load(Ordering::Relaxed) {
+        DEFAULT_PURGE_DELAY_MS
+    } else {
+        -1
+    };
+    // SAFETY: option settings and a collection of free memory; no live allocation is touched.
+    unsafe {
+        mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        mi_collect(true);
+        mi_option_set(MI_OPTION_PURGE_DELAY, delay);
+    }
+}
+
+/// Peak resident memory of the process so far.
+fn peak_rss_bytes() -> Option<u64> {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return None;
+    }
+    // Linux reports kilobytes.
+    Some(ru.ru_maxrss as u64 * 1024)
+}
+
+fn physical_memory_bytes() -> Option<u64> {
+    // SAFETY: sysconf reads system constants.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    (pages > 0 && size > 0).then(|| pages as u64 * size as u64)
 }

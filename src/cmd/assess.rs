@@ -79,6 +79,7 @@ impl Stages<'_> {
         let (cpu0, _) = usage();
         let t = Instant::now();
         let out = f()?;
+        crate::alloc::release_freed_memory();
         let wall_s = t.elapsed().as_secs_f64();
         let (cpu1, peak_rss_mib) = usage();
         self.progress.line(&format!("{name}: {wall_s:.2}s"));
