@@ -191,19 +191,30 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         summary["fatf_lists"] = json!(reference.fatf_version);
         summary["reclassification"] = rev.summary.clone();
         summary["input_warnings"] = json!(counts.warnings);
-        let mut out = scored
-            .clone()
-            .lazy()
-            .select(scoring::output_columns(&model))
-            .sort(["customer_id"], SortMultipleOptions::default())
-            .collect()?;
-        io::write_parquet(&mut out, &staging.path(SCORES))?;
-        io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
-        io::write_json(&summary, &staging.path(SUMMARY))?;
-        io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
-        io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
-        io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
-        io::write_parquet(&mut rev.history, &staging.path(HISTORY))?;
+        // The scores file (the largest) is sorted and written on its own thread while the
+        // others are written here.
+        let (scores_written, others_written) = std::thread::scope(|s| {
+            let scores = s.spawn(|| -> Result<()> {
+                let mut out = scored
+                    .clone()
+                    .lazy()
+                    .select(scoring::output_columns(&model))
+                    .sort(["customer_id"], SortMultipleOptions::default())
+                    .collect()?;
+                io::write_parquet(&mut out, &staging.path(SCORES))
+            });
+            let others = (|| -> Result<()> {
+                io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
+                io::write_json(&summary, &staging.path(SUMMARY))?;
+                io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
+                io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
+                io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
+                io::write_parquet(&mut rev.history, &staging.path(HISTORY))
+            })();
+            (scores.join(), others)
+        });
+        scores_written.map_err(|_| Error::Internal("scores writer thread panicked".into()))??;
+        others_written?;
         Ok(summary)
     })?;
 
