@@ -7,7 +7,12 @@ use riskgrade::model::Model;
 use riskgrade::rng::Rng;
 use riskgrade::scoring::{totals_and_grades, SEGMENT};
 
+/// The allocator and memory settings of the `riskgrade` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
+    riskgrade::alloc::tune_memory();
     divan::main();
 }
 
