@@ -63,7 +63,23 @@ pub fn build(data: &Path, ctx: Ctx<'_>) -> Result<LazyFrame> {
         scan(data, &contract::ACCOUNTS)?,
         Pairs::of(&txn),
     )?;
-    build_range(data, ctx, &Range::default(), txn, Some(cross))
+    Ok(build_range(data, ctx, &Range::default(), txn, Some(cross))?.drop(cols([ALIGNED])))
+}
+
+/// A column of `build_range`'s output: true where the aggregates' customer id equals the
+/// customer's (always, unless the row order was broken).
+const ALIGNED: &str = "_aligned";
+
+/// Drops [`ALIGNED`] from a computed range after checking it.
+fn check_aligned(mut part: DataFrame) -> Result<DataFrame> {
+    let ok = part.column(ALIGNED)?.bool()?.all();
+    if !ok {
+        return Err(Error::Internal(
+            "feature rows out of step with their customers".into(),
+        ));
+    }
+    part.drop_in_place(ALIGNED)?;
+    Ok(part)
 }
 
 /// A range of customer ids, `lo` inclusive, `hi` exclusive (`None`: open).
@@ -309,11 +325,11 @@ pub fn build_partitioned(data: &Path, ctx: Ctx<'_>, rows: usize) -> Result<DataF
             .unwrap_single()
             .lazy();
         pairs.push(Pairs::of(&txn).collect()?);
-        parts.push(
+        parts.push(check_aligned(
             build_range(data, ctx, &range, txn, None)?
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single(),
-        );
+        )?);
         lo = hi;
     }
     let stack = |mut dfs: Vec<DataFrame>| -> Result<DataFrame> {
@@ -727,7 +743,7 @@ fn build_range(
         }
     };
 
-    let joined = [
+    let aggregates = [
         t_agg,
         cash_days,
         offsite_city,
@@ -737,15 +753,23 @@ fn build_range(
         risky_foreign,
     ]
     .into_iter()
-    .chain(cross)
-    .fold(cust, |acc, other| {
+    .chain(cross);
+    // The aggregates are joined onto the customer ids alone, in the customers' order, and set
+    // beside the customer columns: the joins gather the narrow frame, not the wide one.
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let narrow = aggregates.fold(cust.clone().select([col("customer_id")]), |acc, other| {
         acc.join(
             other,
             [col("customer_id")],
             [col("customer_id")],
-            JoinArgs::new(JoinType::Left),
+            args.clone(),
         )
     });
+    let joined = concat_lf_horizontal(
+        [cust, narrow.rename(["customer_id"], [ALIGNED], true)],
+        HConcatOptions::default(),
+    )?;
 
     let out = joined
         .with_columns([
@@ -755,6 +779,9 @@ fn build_range(
         ])
         .select([
             col("customer_id"),
+            // Checked by the caller, then dropped: the two sides of the horizontal
+            // concatenation hold the same customer on every row.
+            col(ALIGNED).eq(col("customer_id")).alias(ALIGNED),
             col("institution_id"),
             col("branch_id"),
             col("kind"),
