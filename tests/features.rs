@@ -66,7 +66,7 @@ fn portfolio(dir: &std::path::Path) {
     }
     set_str_opt(&mut c, "onboarding_proxy_id", &[Some("P1"), None, None]);
     set_str_opt(&mut c, "phone_hash", &[Some("h1"), Some("h1"), None]);
-    set_str_opt(&mut c, "emergency_contact_hash", &[None, None, None]);
+    set_str_opt(&mut c, "emergency_contact_hash", &[None, None, Some("e3")]);
     set_str_opt(&mut c, "industry_code", &[Some("R87"), None, Some("K70")]);
     write(&mut c, dir, "customers.parquet");
 
@@ -460,10 +460,10 @@ fn s3_4_agency_patterns() {
         vec![Some(0), Some(2), Some(2)]
     );
     assert_eq!(ints(&f, "proxy_str_count"), vec![Some(1), Some(0), Some(0)]);
-    // C1 and C2 share phone h1; C3 gave none.
+    // C1 and C2 share phone h1; C3 alone gave emergency contact e3 (itself: 1).
     assert_eq!(
         ints(&f, "shared_contact_customers"),
-        vec![Some(2), Some(2), Some(0)]
+        vec![Some(2), Some(2), Some(1)]
     );
     assert_eq!(
         strs(&f, "onboarding_proxy"),
