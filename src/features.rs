@@ -179,28 +179,47 @@ const CROSS: [(&str, &str); 5] = [
     ("_x_shared_contact", "shared_contact_customers"),
 ];
 
+/// For each customer in the distinct (`key`, customer) `pairs`, the largest number of `counted`
+/// rows over its keys, as column `out`. With `shared_only`, keys counted once are left out
+/// (only customers with a key counted more than once get a row).
+fn largest_count(
+    pairs: LazyFrame,
+    counted: LazyFrame,
+    key: &str,
+    out: &str,
+    shared_only: bool,
+) -> LazyFrame {
+    let mut per_key = counted
+        .group_by([col(key)])
+        .agg([len().cast(DataType::UInt32).alias("_k")]);
+    if shared_only {
+        per_key = per_key.filter(col("_k").gt(lit(1u32)));
+    }
+    pairs
+        .join(
+            per_key,
+            [col(key)],
+            [col(key)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("customer_id")])
+        .agg([col("_k").max().alias(out)])
+}
+
 /// Cross-customer features over the whole portfolio (S3.2(1), S3.2(3), S3.4(1), S3.4(3),
 /// S3.4(4)): group-bys over distinct (key, customer) pairs. One row per customer with any;
 /// columns named as in [`CROSS`].
 fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyFrame> {
-    // S3.2(1), S3.2(3): customers per device / IP, for the keys used by more than one
+    let [ip, device, proxy, proxy_acc, contact] = CROSS.map(|(x, _)| x);
+    let mut parts: Vec<(LazyFrame, &str)> = Vec::new();
+    // S3.2(1), S3.2(3): customers per IP / device, for the keys used by more than one
     // customer; every other user of a key counts 1 (the in-range default, see `cross_col`).
-    let shared = |pairs: LazyFrame, key: &str, out: &str| -> LazyFrame {
-        let per_key = pairs
-            .clone()
-            .group_by([col(key)])
-            .agg([len().cast(DataType::UInt32).alias("_k")])
-            .filter(col("_k").gt(lit(1u32)));
-        pairs
-            .join(
-                per_key,
-                [col(key)],
-                [col(key)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .group_by([col("customer_id")])
-            .agg([col("_k").max().alias(out)])
-    };
+    for (p, key, out) in [
+        (pairs.ip, "ip_address", ip),
+        (pairs.device, "device_id", device),
+    ] {
+        parts.push((largest_count(p.clone(), p, key, out, true), out));
+    }
     // S3.4(1): customers each proxy acted for (onboarding, account opening, transactions).
     let proxy_pairs = concat(
         [
@@ -218,72 +237,43 @@ fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyF
     )?
     .filter(col("_proxy").is_not_null())
     .unique(None, UniqueKeepStrategy::Any);
-    let per_proxy = proxy_pairs
-        .clone()
-        .group_by([col("_proxy")])
-        .agg([len().cast(DataType::UInt32).alias("_k")]);
-    let proxy_customers = proxy_pairs
-        .join(
-            per_proxy,
-            [col("_proxy")],
-            [col("_proxy")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("customer_id")])
-        .agg([col("_k").max().alias(CROSS[2].0)]);
+    parts.push((
+        largest_count(proxy_pairs.clone(), proxy_pairs, "_proxy", proxy, false),
+        proxy,
+    ));
     // S3.4(3): accounts opened by each proxy that opened one of this customer's accounts.
-    let acc_proxy = acc.filter(col("opened_by_proxy_id").is_not_null());
-    let per_proxy_acc = acc_proxy
+    let key = "opened_by_proxy_id";
+    let acc_proxy = acc.filter(col(key).is_not_null());
+    let acc_pairs = acc_proxy
         .clone()
-        .group_by([col("opened_by_proxy_id")])
-        .agg([len().cast(DataType::UInt32).alias("_k")]);
-    let proxy_accounts = acc_proxy
-        .select([col("opened_by_proxy_id"), col("customer_id")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .join(
-            per_proxy_acc,
-            [col("opened_by_proxy_id")],
-            [col("opened_by_proxy_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("customer_id")])
-        .agg([col("_k").max().alias(CROSS[3].0)]);
+        .select([col(key), col("customer_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    parts.push((
+        largest_count(acc_pairs, acc_proxy, key, proxy_acc, false),
+        proxy_acc,
+    ));
     // S3.4(4): customers sharing a phone number or an emergency contact, for the numbers given
     // by more than one customer (others count 1 or 0: the in-range default).
-    let contacts = ["phone_hash", "emergency_contact_hash"].map(|c| {
-        let per_key = cust
+    for key in ["phone_hash", "emergency_contact_hash"] {
+        let p = cust
             .clone()
-            .filter(col(c).is_not_null())
-            .group_by([col(c)])
-            .agg([len().cast(DataType::UInt32).alias("_k")])
-            .filter(col("_k").gt(lit(1u32)));
-        cust.clone()
-            .select([col("customer_id"), col(c)])
-            .join(per_key, [col(c)], [col(c)], JoinArgs::new(JoinType::Inner))
-            .select([col("customer_id"), col("_k").alias(CROSS[4].0)])
-    });
-    // Only customers with a shared key have a row: one row per customer, one column per
-    // feature (null where that feature has nothing shared).
-    let parts = [
-        shared(pairs.ip, "ip_address", CROSS[0].0),
-        shared(pairs.device, "device_id", CROSS[1].0),
-        proxy_customers,
-        proxy_accounts,
-    ]
-    .into_iter()
-    .chain(contacts);
+            .filter(col(key).is_not_null())
+            .select([col(key), col("customer_id")]);
+        parts.push((largest_count(p.clone(), p, key, contact, true), contact));
+    }
+    // One row per customer with any part, one column per feature (null where that feature
+    // has nothing).
     let widened: Vec<LazyFrame> = parts
-        .enumerate()
-        .map(|(i, f)| {
-            let own = CROSS[i.min(4)].0;
+        .into_iter()
+        .map(|(f, own)| {
             let mut sel = vec![col("customer_id")];
-            for (x, _) in CROSS {
-                sel.push(if x == own {
+            sel.extend(CROSS.map(|(x, _)| {
+                if x == own {
                     col(x)
                 } else {
                     lit(NULL).cast(DataType::UInt32).alias(x)
-                });
-            }
+                }
+            }));
             f.select(sel)
         })
         .collect();
@@ -404,8 +394,9 @@ fn compact(raw_txn: LazyFrame) -> LazyFrame {
 }
 
 /// The feature frame of the customers in `range` from their compacted window transactions
-/// `txn`. `cross` holds the cross-customer features; without it their columns are left at 0
-/// for the caller to fill in (see [`CROSS`]).
+/// `txn`. `cross` holds the cross-customer counts; without it their columns hold the in-range
+/// defaults (1 for a customer who used a key, else 0) for the caller to complete (see
+/// [`CROSS`]).
 fn build_range(
     data: &Path,
     ctx: Ctx<'_>,

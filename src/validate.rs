@@ -134,15 +134,68 @@ fn count_orphans(lf: LazyFrame, ids: DataFrame) -> Result<u64> {
         .unwrap_or(0))
 }
 
-/// Whether validation checks the values of `c` beyond nulls (dates, amounts, levels, codes):
-/// such columns are decoded anyway. Only decides which columns take the null-count shortcut;
-/// a column's null check is skipped only once that shortcut has proved it has no nulls.
-fn has_content_check(c: &contract::Column) -> bool {
-    matches!(c.ty, ColType::Date | ColType::F64)
-        || c.name == "alert_level"
-        || c.name.ends_with("country")
-        || c.name == "nationality"
-        || !c.values.is_empty()
+/// The checks of the values of column `c` of `spec` beyond nulls (dates, amounts, levels,
+/// codes), as (message, predicate of an offending row).
+fn content_checks(
+    spec: &FileSpec,
+    c: &contract::Column,
+    as_of: chrono::NaiveDate,
+) -> Vec<(String, Expr)> {
+    let y1900 = date_lit(chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("date"));
+    let mut out = Vec::new();
+    if matches!(c.ty, ColType::Date) {
+        out.push((
+            format!("column '{}' has dates before 1900-01-01", c.name),
+            col(c.name).lt(y1900),
+        ));
+        if NOT_AFTER_AS_OF.contains(&(spec.file, c.name)) {
+            out.push((
+                format!("column '{}' has dates after the as-of date {as_of}", c.name),
+                col(c.name).gt(date_lit(as_of)),
+            ));
+        }
+    }
+    if matches!(c.ty, ColType::F64) {
+        out.push((
+            format!(
+                "column '{}' has negative, non-finite or absurd values (valid: 0 to {MAX_AMOUNT:e} CNY)",
+                c.name
+            ),
+            col(c.name)
+                .lt(lit(0.0))
+                .or(col(c.name).gt(lit(MAX_AMOUNT)))
+                .or(col(c.name).is_nan()),
+        ));
+    }
+    if c.name == "alert_level" {
+        out.push((
+            "column 'alert_level' has levels above 3 (valid: 0 none, 1 media, 2 regulator alert, 3 record of crime)".into(),
+            col(c.name).gt(lit(3u8)),
+        ));
+    }
+    if c.name.ends_with("country") || c.name == "nationality" {
+        out.push((
+            format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters)", c.name),
+            col(c.name).str().len_bytes().neq(lit(2u32)),
+        ));
+    }
+    if !c.values.is_empty() {
+        let known = c
+            .values
+            .iter()
+            .map(|v| col(c.name).eq(lit(*v)))
+            .reduce(|a, b| a.or(b))
+            .unwrap();
+        out.push((
+            format!(
+                "column '{}' has unknown codes; valid: {}",
+                c.name,
+                c.values.join(", ")
+            ),
+            col(c.name).is_not_null().and(known.not()),
+        ));
+    }
+    out
 }
 
 /// Checks one file's schema; returns its lazy scan.
@@ -202,7 +255,6 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
             data.display()
         )));
     }
-    let y1900 = date_lit(chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("date"));
     let mut counts = Counts::default();
     // The customer ids, once customers.parquet has passed: other files' rows are checked
     // against them in their own pass (orphans are set aside with a counted warning).
@@ -215,13 +267,14 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
         // One pass computing every count the checks need.
         let mut aggs = vec![len().alias("_rows")];
         let mut checks: Vec<(String, Expr)> = Vec::new();
-        // Columns whose only check is "no nulls": one filter over them all first, which the
-        // Parquet reader answers from the row groups' null counts without decoding a value
-        // when the writer recorded them. Nulls found: their checks join the pass below.
+        // Columns whose only check is "no nulls" (the others are decoded anyway): one filter
+        // over them all first, which the Parquet reader answers from the row groups' null
+        // counts without decoding a value when the writer recorded them. Nulls found: their
+        // checks join the pass below.
         let null_only: Vec<&str> = spec
             .columns
             .iter()
-            .filter(|c| !c.nullable && !has_content_check(c))
+            .filter(|c| !c.nullable && content_checks(spec, c, as_of).is_empty())
             .map(|c| c.name)
             .collect();
         let null_only_clean = match null_only
@@ -252,58 +305,7 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
                     col(c.name).is_null(),
                 ));
             }
-            if matches!(c.ty, ColType::Date) {
-                checks.push((
-                    format!("column '{}' has dates before 1900-01-01", c.name),
-                    col(c.name).lt(y1900.clone()),
-                ));
-                if NOT_AFTER_AS_OF.contains(&(spec.file, c.name)) {
-                    checks.push((
-                        format!("column '{}' has dates after the as-of date {as_of}", c.name),
-                        col(c.name).gt(date_lit(as_of)),
-                    ));
-                }
-            }
-            if matches!(c.ty, ColType::F64) {
-                checks.push((
-                    format!(
-                        "column '{}' has negative, non-finite or absurd values (valid: 0 to {MAX_AMOUNT:e} CNY)",
-                        c.name
-                    ),
-                    col(c.name)
-                        .lt(lit(0.0))
-                        .or(col(c.name).gt(lit(MAX_AMOUNT)))
-                        .or(col(c.name).is_nan()),
-                ));
-            }
-            if c.name == "alert_level" {
-                checks.push((
-                    "column 'alert_level' has levels above 3 (valid: 0 none, 1 media, 2 regulator alert, 3 record of crime)".into(),
-                    col(c.name).gt(lit(3u8)),
-                ));
-            }
-            if c.name.ends_with("country") || c.name == "nationality" {
-                checks.push((
-                    format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters)", c.name),
-                    col(c.name).str().len_bytes().neq(lit(2u32)),
-                ));
-            }
-            if !c.values.is_empty() {
-                let known = c
-                    .values
-                    .iter()
-                    .map(|v| col(c.name).eq(lit(*v)))
-                    .reduce(|a, b| a.or(b))
-                    .unwrap();
-                checks.push((
-                    format!(
-                        "column '{}' has unknown codes; valid: {}",
-                        c.name,
-                        c.values.join(", ")
-                    ),
-                    col(c.name).is_not_null().and(known.not()),
-                ));
-            }
+            checks.extend(content_checks(spec, c, as_of));
         }
         for (i, (_, e)) in checks.iter().enumerate() {
             aggs.push(

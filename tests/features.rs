@@ -345,6 +345,12 @@ fn portfolio(dir: &std::path::Path) {
 fn features() -> DataFrame {
     let dir = tempfile::tempdir().unwrap();
     portfolio(dir.path());
+    compute(dir.path(), None)
+}
+
+/// The features of the portfolio in `dir` sorted by customer: the whole-portfolio query, or
+/// range by range with `rows` customers per range.
+fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
     let reference = Reference::load(&repo("data/reference")).unwrap();
     let params = Params::default();
     let ctx = Ctx {
@@ -352,11 +358,53 @@ fn features() -> DataFrame {
         reference: &reference,
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
     };
-    features::build(dir.path(), ctx)
-        .unwrap()
-        .sort(["customer_id"], SortMultipleOptions::default())
-        .collect()
-        .unwrap()
+    let df = match rows {
+        None => features::build(dir, ctx).unwrap().collect().unwrap(),
+        Some(n) => features::build_partitioned(dir, ctx, n).unwrap(),
+    };
+    df.sort(["customer_id"], Default::default()).unwrap()
+}
+
+/// Rewrites one file of the portfolio in `dir` through `f`.
+fn rewrite(dir: &std::path::Path, file: &str, f: impl FnOnce(LazyFrame) -> LazyFrame) {
+    let path = dir.join(file);
+    let lf = LazyFrame::scan_parquet(PlRefPath::from(path.to_str().unwrap()), Default::default())
+        .unwrap();
+    let mut df = f(lf).collect().unwrap();
+    write(&mut df, dir, file);
+}
+
+/// S3.2(1), S3.2(3), S3.4(4): a customer who used no IP address or device online and gave no
+/// phone or emergency contact counts 0, whole portfolio or range by range.
+#[test]
+fn s3_2_s3_4_no_key_counts_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    rewrite(dir.path(), "transactions.parquet", |lf| {
+        let online = col("channel")
+            .eq(lit("online"))
+            .or(col("channel").eq(lit("mobile")));
+        lf.filter(col("customer_id").eq(lit("C3")).and(online).not())
+    });
+    rewrite(dir.path(), "customers.parquet", |lf| {
+        lf.with_column(
+            when(col("customer_id").eq(lit("C3")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(col("emergency_contact_hash"))
+                .alias("emergency_contact_hash"),
+        )
+    });
+    for rows in [None, Some(1)] {
+        let f = compute(dir.path(), rows);
+        // C1 and C2 still share IP 1.1.1.1, device D1 and phone h1.
+        for c in [
+            "shared_ip_customers",
+            "shared_device_customers",
+            "shared_contact_customers",
+        ] {
+            assert_eq!(ints(&f, c), vec![Some(2), Some(2), Some(0)], "{c} {rows:?}");
+        }
+    }
 }
 
 #[test]
@@ -547,16 +595,8 @@ fn s4_1_s4_3_industry_lookups() {
 fn partitioned_features_equal_whole_portfolio_features() {
     let dir = tempfile::tempdir().unwrap();
     portfolio(dir.path());
-    let reference = Reference::load(&repo("data/reference")).unwrap();
-    let params = Params::default();
-    let ctx = Ctx {
-        params: &params,
-        reference: &reference,
-        as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
-    };
-    let sort = |df: DataFrame| df.sort(["customer_id"], Default::default()).unwrap();
-    let whole = sort(features::build(dir.path(), ctx).unwrap().collect().unwrap());
-    let parts = sort(features::build_partitioned(dir.path(), ctx, 1).unwrap());
+    let whole = compute(dir.path(), None);
+    let parts = compute(dir.path(), Some(1));
     assert_eq!(parts.height(), 3);
     assert!(whole.equals_missing(&parts), "{whole}\n{parts}");
     assert_eq!(

@@ -48,14 +48,8 @@ pub struct StageTime {
 
 /// CPU seconds and peak RSS (MiB) of this process so far.
 fn usage() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the zeroed struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        secs(ru.ru_utime) + secs(ru.ru_stime),
-        ru.ru_maxrss as f64 / 1024.0,
-    )
+    let (cpu, peak) = crate::alloc::usage();
+    (cpu, peak as f64 / (1024.0 * 1024.0))
 }
 
 /// What a finished run reports back.
