@@ -103,23 +103,15 @@ fn check_grades(lf: &LazyFrame, file: &str, column: &str, model: &Model) -> Resu
         .map(|g| col(column).eq(lit(g.name.clone())))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let bad = lf
-        .clone()
-        .filter(col(column).is_not_null().and(known.not()))
-        .select([col("customer_id"), col(column)])
-        .limit(3)
-        .collect()?;
-    if bad.height() > 0 {
-        let ids: Vec<String> = bad
-            .column("customer_id")?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
-            .collect();
+    let ids = crate::validate::examples(
+        lf.clone(),
+        col(column).is_not_null().and(known.not()),
+        "customer_id",
+    );
+    if !ids.is_empty() {
         let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
         return Err(Error::Input(format!(
-            "{file}: column '{column}' has grades the model does not know, e.g. at customer_id {}; valid: {}",
-            ids.join(", "),
+            "{file}: column '{column}' has grades the model does not know, e.g. at customer_id {ids}; valid: {}",
             names.join(", ")
         )));
     }

@@ -61,7 +61,7 @@ fn fail(spec: &FileSpec, msg: String) -> Error {
 }
 
 /// The first few values of `id_col` on rows where `bad` holds.
-fn examples(lf: LazyFrame, bad: Expr, id_col: &str) -> String {
+pub(crate) fn examples(lf: LazyFrame, bad: Expr, id_col: &str) -> String {
     lf.filter(bad)
         .select([col(id_col).cast(DataType::String)])
         .limit(5)
@@ -365,7 +365,7 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
             0
         } else if spec.key.len() == 1 {
             rows - get("_unique")
-        } else if !spec.key.is_empty() && !key_increasing {
+        } else if !spec.key.is_empty() {
             // P3: one row per customer; customer ids are unique in the folder.
             let df = lf
                 .clone()
