@@ -15,6 +15,38 @@ pub enum Kind {
     Bool,
 }
 
+/// Which customers a feature describes. A feature that does not apply to a customer's kind is
+/// null for that customer by design (a natural person has no legal form); a rule reading it
+/// does not apply to that customer and is not scored as missing (PR3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    /// Every customer.
+    All,
+    /// Natural persons only.
+    Natural,
+    /// Non-natural persons (legal entities, other organisations) only.
+    NonNatural,
+}
+
+impl Applies {
+    /// The customer kinds (`contract::KINDS` values) it covers.
+    pub fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Applies::All => contract::KINDS,
+            Applies::Natural => &contract::KINDS[..1],
+            Applies::NonNatural => &contract::KINDS[1..],
+        }
+    }
+    /// As written in the docs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Applies::All => "all",
+            Applies::Natural => "natural",
+            Applies::NonNatural => "non_natural",
+        }
+    }
+}
+
 /// One feature.
 #[derive(Debug, Clone, Copy)]
 pub struct Feature {
@@ -22,6 +54,8 @@ pub struct Feature {
     pub name: &'static str,
     /// Kind.
     pub kind: Kind,
+    /// The customers it describes.
+    pub applies: Applies,
     /// Rule IDs it serves.
     pub rules: &'static str,
     /// Meaning.
@@ -32,8 +66,25 @@ const fn f(name: &'static str, kind: Kind, rules: &'static str, doc: &'static st
     Feature {
         name,
         kind,
+        applies: Applies::All,
         rules,
         doc,
+    }
+}
+
+/// A feature of natural persons only.
+const fn nat(name: &'static str, kind: Kind, rules: &'static str, doc: &'static str) -> Feature {
+    Feature {
+        applies: Applies::Natural,
+        ..f(name, kind, rules, doc)
+    }
+}
+
+/// A feature of non-natural persons only.
+const fn org(name: &'static str, kind: Kind, rules: &'static str, doc: &'static str) -> Feature {
+    Feature {
+        applies: Applies::NonNatural,
+        ..f(name, kind, rules, doc)
     }
 }
 
@@ -57,12 +108,12 @@ pub const CATALOG: &[Feature] = &[
     f("id_doc_type", Cat(contract::ID_DOCS), "S1.3", "kind of identity document"),
     f("str_count", Num, "S1.4, XH4, XL4", "suspicious transaction reports filed on the customer, all time up to the as-of date"),
     f("large_value_report_count", Num, "S1.4", "large-value reports filed on the customer in the look-back window"),
-    f("legal_form", Cat(contract::LEGAL_FORMS), "S1.5", "legal form (non-natural persons)"),
-    f("ownership_layers", Num, "S1.5", "layers of ownership to the ultimate owners"),
-    f("hidden_shareholders", Bool, "S1.5", "hidden, nominee or anonymous shareholders"),
+    org("legal_form", Cat(contract::LEGAL_FORMS), "S1.5", "legal form (non-natural persons)"),
+    org("ownership_layers", Num, "S1.5", "layers of ownership to the ultimate owners"),
+    org("hidden_shareholders", Bool, "S1.5", "hidden, nominee or anonymous shareholders"),
     f("alert_level", Num, "S1.6", "0 none, 1 negative media, 2 regulator/law-enforcement/exchange alert, 3 record of crime or fraud"),
-    f("age_years", Num, "S1.7", "age in whole years at the as-of date (natural persons)"),
-    f("existence_days", Num, "S1.8", "days from founding to the as-of date (non-natural persons)"),
+    nat("age_years", Num, "S1.7", "age in whole years at the as-of date (natural persons)"),
+    org("existence_days", Num, "S1.8", "days from founding to the as-of date (non-natural persons)"),
     f("tenure_days", Num, "segments, T1", "days from the start of the relationship to the as-of date"),
     // E2 geography
     f("country_sanctioned", Bool, "S2.1", "any of the customer's countries (nationality, residence, registration, business, beneficial owner, main counterparties) is under sanctions"),
@@ -83,7 +134,7 @@ pub const CATALOG: &[Feature] = &[
     f("offsite_online_count", Num, "S3.2(2)", "online transactions from an IP abroad or outside the branch city"),
     f("shared_ip_customers", Num, "S3.2(3)", "most customers using one IP address this customer used online (0: no online use, 1: not shared)"),
     f("max_online_amount", Num, "S3.2(4)", "largest online or mobile transaction in the window, CNY"),
-    f("corp_personal_count", Num, "S3.2(5)", "transactions between a corporate and a personal account (customer and counterparty of different kinds)"),
+    f("corp_personal_count", Num, "S3.2(5)", "transactions between a corporate (对公: non-natural or government) and a personal (对私) account"),
     f("corp_personal_large_count", Num, "S3.2(5), S3.5", "of those, at or above the large-transfer threshold of the customer's kind"),
     f("related_party_large_count", Num, "S3.2(6)", "related-party transactions at or above the non-natural large-transfer threshold"),
     f("cross_border_count", Num, "S3.3", "cross-border transactions in the window"),
@@ -93,16 +144,16 @@ pub const CATALOG: &[Feature] = &[
     f("proxy_accounts_opened", Num, "S3.4(3)", "most accounts opened by one proxy who opened an account of this customer (0: none)"),
     f("shared_contact_customers", Num, "S3.4(4)", "most customers sharing this customer's phone or emergency contact (0: none given, 1: not shared)"),
     f("accounts_opened_closed", Num, "S3.5", "accounts opened or closed in the window"),
-    f("natural_crossborder_remit_count", Num, "S3.5", "natural persons' outgoing cross-border transfers in the window"),
+    nat("natural_crossborder_remit_count", Num, "S3.5", "natural persons' outgoing cross-border transfers in the window"),
     // E4 industry
     f("industry_code", Cat(&[]), "S4.1, S4.3", "GB/T 4754 industry code"),
     f("industry_risk", Num, "S4.1", "risk level (1-5) of the industry in the institution's list"),
     f("industry_cash_intensity", Num, "S4.3, S3.1", "cash intensity (1-5) of the industry"),
     f("pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH2", "the customer's own PEP relation"),
-    f("controller_pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH3", "PEP relation of its controller or beneficial owner"),
+    org("controller_pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH3", "PEP relation of its controller or beneficial owner"),
     // exceptions and scope
     f("watchlist_hit", Bool, "XH1", "on an AML monitoring list"),
-    f("controller_watchlist_hit", Bool, "XH3", "controller or beneficial owner on such a list"),
+    org("controller_watchlist_hit", Bool, "XH3", "controller or beneficial owner on such a list"),
     f("refuses_cdd", Bool, "XH5, XL6", "refuses due diligence"),
     f("non_resident", Bool, "XL3", "non-resident"),
     f("foreign_id_document", Bool, "XL3", "identity document issued abroad"),

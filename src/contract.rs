@@ -186,6 +186,40 @@ pub const REPORT_TYPES: &[&str] = &["suspicious", "large_value"];
 /// Event types (T4).
 pub const EVENT_TYPES: &[&str] = &["identity_change", "judicial_investigation", "media_report"];
 
+/// GB/T 2260 province-level codes (provinces, autonomous regions, municipalities, Taiwan, Hong
+/// Kong, Macao). A city code is four digits: its province's two, then two of its own.
+pub const PROVINCES: &[&str] = &[
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+    "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71",
+    "81", "82",
+];
+
+/// A customer's domestic places as (province column, city column) of `customers.parquet`
+/// (S2.3, S2.4). A null province is read from the city's first two digits.
+pub const PLACES: [(&str, &str); 3] = [
+    ("residence_province", "residence_city"),
+    ("registration_province", "registration_city"),
+    ("business_province", "business_city"),
+];
+
+/// Whether `code` is a GB/T 2260 province code.
+pub fn is_province(code: &str) -> bool {
+    PROVINCES.contains(&code)
+}
+
+/// Whether `code` is a GB/T 2260 city code: four ASCII digits, the first two a province code.
+pub fn is_city(code: &str) -> bool {
+    code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) && is_province(&code[..2])
+}
+
+/// Every well-formed GB/T 2260 city code (province code followed by 00–99).
+pub fn city_codes() -> Vec<String> {
+    PROVINCES
+        .iter()
+        .flat_map(|p| (0..100).map(move |i| format!("{p}{i:02}")))
+        .collect()
+}
+
 /// `customers.parquet`: one row per customer per institution (P3).
 pub const CUSTOMERS: FileSpec = FileSpec {
     file: "customers.parquet",

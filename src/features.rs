@@ -384,13 +384,26 @@ fn compact(raw_txn: LazyFrame) -> LazyFrame {
         col("counterparty_kind")
             .eq(lit("natural"))
             .alias("_cp_is_nat"),
+        // S3.2(5), S3.5: a 对公 (public/corporate) account is a non-natural person's or a
+        // government body's.
         col("counterparty_kind")
             .eq(lit("non_natural"))
-            .alias("_cp_is_non"),
+            .or(col("counterparty_kind").eq(lit("government")))
+            .alias("_cp_is_corp"),
         col("counterparty_country"),
         col("related_party"),
         col("proxy_id"),
     ])
+}
+
+/// S2.3, S2.4: a null province is read from the same place's city code, whose first two digits
+/// are its province (GB/T 2260); validation has refused a province that contradicts its city.
+fn provinces_from_cities(cust: LazyFrame) -> LazyFrame {
+    cust.with_columns(contract::PLACES.map(|(prov, city)| {
+        col(prov)
+            .fill_null(col(city).str().head(lit(2)))
+            .alias(prov)
+    }))
 }
 
 /// The feature frame of the customers in `range` from their compacted window transactions
@@ -410,7 +423,7 @@ fn build_range(
     let (win_start, as_of) = window(ctx.as_of, p.lookback_months);
     let as_of_days = (as_of - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
 
-    let cust = range.filter(scan(data, &contract::CUSTOMERS)?);
+    let cust = provinces_from_cities(range.filter(scan(data, &contract::CUSTOMERS)?));
     let acc = range.filter(scan(data, &contract::ACCOUNTS)?);
     let rep = range.filter(scan(data, &contract::REPORTS)?);
 
@@ -454,9 +467,9 @@ fn build_range(
             .max()
             .alias("max_online_amount"),
         count(col("_cp_is_nat")).alias("_cp_nat"),
-        count(col("_cp_is_non")).alias("_cp_non"),
+        count(col("_cp_is_corp")).alias("_cp_corp"),
         count(col("_cp_is_nat").and(amount.clone().gt_eq(lit(big_non)))).alias("_cp_nat_big"),
-        count(col("_cp_is_non").and(amount.clone().gt_eq(lit(big_nat)))).alias("_cp_non_big"),
+        count(col("_cp_is_corp").and(amount.clone().gt_eq(lit(big_nat)))).alias("_cp_corp_big"),
         count(col("related_party").and(amount.clone().gt_eq(lit(big_non))))
             .alias("related_party_large_count"),
         count(col("cross_border")).alias("cross_border_count"),
@@ -807,11 +820,11 @@ fn build_range(
             cross_col("shared_ip_customers"),
             col("max_online_amount").fill_null(lit(0.0)),
             when(natural.clone())
-                .then(u32c("_cp_non"))
+                .then(u32c("_cp_corp"))
                 .otherwise(u32c("_cp_nat"))
                 .alias("corp_personal_count"),
             when(natural.clone())
-                .then(u32c("_cp_non_big"))
+                .then(u32c("_cp_corp_big"))
                 .otherwise(u32c("_cp_nat_big"))
                 .alias("corp_personal_large_count"),
             u32c("related_party_large_count"),

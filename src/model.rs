@@ -146,6 +146,8 @@ struct RawRule {
     if_true: Option<u8>,
     #[serde(default)]
     if_false: Option<u8>,
+    #[serde(default)]
+    kinds: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -384,6 +386,16 @@ pub struct Rule {
     pub feature: String,
     /// The mapping.
     pub kind: RuleKind,
+    /// The customer kinds the rule applies to (default: those the feature describes). For
+    /// other customers the rule gives no score and is not missing information (PR3).
+    pub kinds: Vec<String>,
+}
+
+impl Rule {
+    /// Whether the rule applies to customers of `kind`.
+    pub fn applies_to(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+    }
 }
 
 /// A sub-item: its score is the worst (highest) of its rules' scores (S*).
@@ -880,9 +892,33 @@ impl Model {
                         ));
                     }
                 };
+                let kinds = match &r.kinds {
+                    None => feat.applies.kinds().iter().map(|k| k.to_string()).collect(),
+                    Some(ks) => {
+                        let known = crate::contract::KINDS;
+                        if ks.is_empty() || ks.iter().any(|k| !known.contains(&k.as_str())) {
+                            return Err(err(
+                                &format!("{rkey}.kinds"),
+                                format!(
+                                    "{ks:?}; list one or more of {} (default: the kinds the feature describes, here {})",
+                                    known.join(", "),
+                                    feat.applies.label()
+                                ),
+                            ));
+                        }
+                        let mut ks: Vec<String> = known
+                            .iter()
+                            .filter(|k| ks.iter().any(|g| g == *k))
+                            .map(|k| k.to_string())
+                            .collect();
+                        ks.dedup();
+                        ks
+                    }
+                };
                 rules.push(Rule {
                     feature: r.feature.clone(),
                     kind,
+                    kinds,
                 });
             }
             subitems.push(Subitem {
@@ -931,6 +967,19 @@ impl Model {
                     .ok_or_else(|| err(&wkey, "use a weight with at most 2 decimals"))?;
                 if we2 <= 0 {
                     return Err(err(&wkey, format!("weight {w}; an adopted sub-item needs a weight > 0, or leave it out (W1)")));
+                }
+                let applies = subitems
+                    .iter()
+                    .find(|x: &&Subitem| &x.id == sub)
+                    .is_some_and(|x| x.rules.iter().any(|r| r.applies_to(&s.kind)));
+                if !applies {
+                    return Err(err(
+                        &wkey,
+                        format!(
+                            "none of the rules of sub-item '{sub}' applies to {} customers (see each rule's kinds and the features' 'applies to' in docs/model.md); leave it out of this segment or add a rule that applies (PR3: not applicable is not missing)",
+                            s.kind
+                        ),
+                    ));
                 }
                 sum += we2;
                 weights.push((sub.clone(), we2));

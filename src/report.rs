@@ -120,13 +120,18 @@ pub fn summary(scores: &DataFrame, dist: &DataFrame, model: &Model) -> Result<Va
         .iter()
         .map(|n| as_u32(col(n.as_str())).sum())
         .collect();
-    let several = dsl::sum_horizontal(
-        xh_cols
-            .iter()
-            .map(|n| as_u32(col(n.as_str())))
-            .collect::<Vec<_>>(),
-        true,
-    )?;
+    // With no direct-highest condition in force nobody meets several.
+    let several = if xh_cols.is_empty() {
+        lit(0u32)
+    } else {
+        dsl::sum_horizontal(
+            xh_cols
+                .iter()
+                .map(|n| as_u32(col(n.as_str())))
+                .collect::<Vec<_>>(),
+            true,
+        )?
+    };
     aggs.push(as_u32(several.gt(lit(1u32))).sum().alias("_several"));
     aggs.extend(xl_cols.iter().map(|n| {
         as_u32(

@@ -111,27 +111,48 @@ pub fn missing_col(id: &str) -> String {
     format!("_missing_{id}")
 }
 
+/// `kind IN kinds`, or `None` when the rule applies to every customer.
+fn applies_expr(kinds: &[String]) -> Option<Expr> {
+    if crate::contract::KINDS
+        .iter()
+        .all(|k| kinds.iter().any(|g| g == k))
+    {
+        return None;
+    }
+    kinds
+        .iter()
+        .map(|k| col("kind").eq(lit(k.clone())))
+        .reduce(|a, b| a.or(b))
+}
+
 /// Stage 1: adds `segment`, one `u8` score column per sub-item (null where the customer's
-/// segment does not adopt it) and the `missing_subitems` list (PR3).
+/// segment does not adopt it) and the `missing_subitems` list (PR3). A rule that does not apply
+/// to the customer's kind gives no score and does not mark the sub-item missing; the model
+/// guarantees that an adopted sub-item has a rule that applies.
 pub fn subitem_scores(features: LazyFrame, model: &Model) -> LazyFrame {
     let lf = features.with_column(segment_expr(model).alias(SEGMENT));
     let mut cols = Vec::new();
     let mut missing = Vec::new();
     for s in &model.subitems {
-        let rules: Vec<Expr> = s
-            .rules
-            .iter()
-            .map(|r| rule_score(&r.feature, &r.kind))
-            .collect();
-        let any_missing = rules
-            .iter()
-            .map(|r| r.clone().is_null())
-            .reduce(|a, b| a.or(b))
-            .unwrap_or(lit(false));
-        let filled: Vec<Expr> = rules
-            .into_iter()
-            .map(|r| r.fill_null(lit(s.missing_score)))
-            .collect();
+        let mut filled = Vec::new();
+        let mut any_missing: Option<Expr> = None;
+        for r in &s.rules {
+            let raw = rule_score(&r.feature, &r.kind);
+            let (miss, score) = match applies_expr(&r.kinds) {
+                None => (raw.clone().is_null(), raw.fill_null(lit(s.missing_score))),
+                Some(on) => (
+                    on.clone().and(raw.clone().is_null()),
+                    when(on)
+                        .then(raw.fill_null(lit(s.missing_score)))
+                        .otherwise(null_u8()),
+                ),
+            };
+            any_missing = Some(match any_missing {
+                None => miss,
+                Some(a) => a.or(miss),
+            });
+            filled.push(score);
+        }
         let score = dsl::max_horizontal(filled).expect("at least one rule");
         let on = adopted(model, &s.id);
         cols.push(
@@ -140,7 +161,10 @@ pub fn subitem_scores(features: LazyFrame, model: &Model) -> LazyFrame {
                 .otherwise(null_u8())
                 .alias(s.id.as_str()),
         );
-        cols.push(on.and(any_missing).alias(missing_col(&s.id)));
+        cols.push(
+            on.and(any_missing.unwrap_or(lit(false)))
+                .alias(missing_col(&s.id)),
+        );
         missing.push(
             when(col(missing_col(&s.id)))
                 .then(lit(s.id.clone()))
@@ -182,6 +206,22 @@ fn contributions(model: &Model) -> Vec<Expr> {
                 * weight_expr(model, &s.id)
         })
         .collect()
+}
+
+/// `num / den` for an integer column, as the double nearest to the exact quotient: one IEEE
+/// division per value (correctly rounded). Polars' own division by a literal multiplies by the
+/// reciprocal, which can land one float step away (23.400000000000002 for 11700 / 500); an
+/// examiner re-deriving a grade from the floats on file must see the exact quotient. Integers
+/// here stay far below 2⁵³, so the conversions are exact too.
+pub fn exact_ratio(num: Expr, den: i64) -> Expr {
+    let d = den as f64;
+    num.cast(DataType::Int64).map(
+        move |c: Column| {
+            let out: Float64Chunked = c.i64()?.iter().map(|v| v.map(|v| v as f64 / d)).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f: &Field| Ok(Field::new(f.name().clone(), DataType::Float64)),
+    )
 }
 
 /// Stage 2: from the sub-item scores, the exact weighted sum Σ aᵢ·(pᵢ×100) (`weighted_sum`),
@@ -228,12 +268,9 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
         .with_columns([weighted.alias("weighted_sum"), coef.alias("_coef_e4")])
         .with_column(adj.alias("_adj"))
         .with_columns([
-            (col("weighted_sum").cast(DataType::Float64) / lit((E2 * m) as f64))
-                .alias("total_score"),
-            (col("_coef_e4").cast(DataType::Float64) / lit(E4 as f64))
-                .alias("regional_coefficient"),
-            (col("_adj").cast(DataType::Float64) / lit((E2 * m * E4) as f64))
-                .alias("adjusted_score"),
+            exact_ratio(col("weighted_sum"), E2 * m).alias("total_score"),
+            exact_ratio(col("_coef_e4"), E4).alias("regional_coefficient"),
+            exact_ratio(col("_adj"), E2 * m * E4).alias("adjusted_score"),
             grade.alias("scored_grade"),
         ])
 }

@@ -179,6 +179,41 @@ fn content_checks(
             col(c.name).str().len_bytes().neq(lit(2u32)),
         ));
     }
+    if c.name.ends_with("_province") {
+        out.push((
+            format!(
+                "column '{}' has values that are not GB/T 2260 province codes (two digits, e.g. 53 for Yunnan)",
+                c.name
+            ),
+            col(c.name)
+                .is_not_null()
+                .and(in_list(col(c.name), contract::PROVINCES).not()),
+        ));
+    }
+    if c.name.ends_with("_city") {
+        let cities = contract::city_codes();
+        out.push((
+            format!(
+                "column '{}' has values that are not GB/T 2260 city codes (four digits, the first two a province code, e.g. 5301 for Kunming)",
+                c.name
+            ),
+            col(c.name)
+                .is_not_null()
+                .and(in_list(col(c.name), &cities).not()),
+        ));
+        if let Some((prov, _)) = contract::PLACES.iter().find(|(_, city)| *city == c.name) {
+            // S2.3: a city code carries its province in its first two digits.
+            out.push((
+                format!(
+                    "column '{prov}' contradicts column '{}' (a GB/T 2260 city code's first two digits are its province)",
+                    c.name
+                ),
+                col(*prov)
+                    .neq(col(c.name).str().head(lit(2)))
+                    .fill_null(lit(false)),
+            ));
+        }
+    }
     if !c.values.is_empty() {
         let known = c
             .values
@@ -196,6 +231,12 @@ fn content_checks(
         ));
     }
     out
+}
+
+/// `e` is one of `values` (null stays null).
+pub(crate) fn in_list<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
+    let v: Vec<&str> = values.iter().map(|s| s.as_ref()).collect();
+    e.is_in(lit(Series::new("values".into(), v)).implode(false), false)
 }
 
 /// Checks one file's schema; returns its lazy scan.

@@ -216,3 +216,35 @@ fn m4_verify_finds_changed_outputs() {
         "{stdout}"
     );
 }
+
+/// Every bundled model that validates also runs: each model of data/models and tests/models
+/// assesses the sample (among them one with no built-in direct-highest condition).
+#[test]
+fn every_bundled_model_assesses_the_sample() {
+    let out = tempfile::tempdir().unwrap();
+    let mut models = Vec::new();
+    for dir in ["data/models", "tests/models"] {
+        for e in std::fs::read_dir(repo(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                models.push(p);
+            }
+        }
+    }
+    assert!(models.len() >= 3, "{models:?}");
+    for (i, m) in models.iter().enumerate() {
+        let dest = out.path().join(format!("run{i}"));
+        let (code, stdout, stderr) = riskgrade(&[
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--model",
+            m.to_str().unwrap(),
+            "--out",
+            dest.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{}: {stderr}", m.display());
+        assert!(stdout.contains("graded 3000 customers"), "{stdout}");
+    }
+}

@@ -32,11 +32,14 @@ fn model_doc_lists_every_feature() {
             Kind::Bool => "bool",
             Kind::Cat(_) => "category",
         };
-        assert!(
-            doc.contains(&format!("| `{}` | {kind}", f.name)),
-            "{}",
-            f.name
-        );
+        let row = format!("| `{}` | {kind}", f.name);
+        let line = doc
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("{}", f.name));
+        // PR3: the "applies to" column states the customers the feature describes.
+        let applies = line.split('|').nth(3).unwrap_or("").trim();
+        assert_eq!(applies, f.applies.label(), "{}", f.name);
     }
 }
 

@@ -399,6 +399,60 @@ fn e32_to_e37_reference_and_codes() {
     );
 }
 
+/// S2.3: province and city codes are GB/T 2260, and a province agrees with its city.
+#[test]
+fn e38_to_e40_province_and_city_codes() {
+    let e = env();
+    e.edit("customers.parquet", |lf| {
+        // The first customer lives in a city; give it another province.
+        lf.with_column(
+            when(col("residence_city").is_not_null())
+                .then(lit("65"))
+                .otherwise(col("residence_province"))
+                .alias("residence_province"),
+        )
+    });
+    expect(
+        "E38",
+        &e,
+        3,
+        "column 'residence_province' contradicts column 'residence_city'",
+    );
+    for (id, column, bad, needle) in [
+        (
+            "E39",
+            "residence_province",
+            "Yunnan",
+            "not GB/T 2260 province codes",
+        ),
+        (
+            "E39",
+            "residence_province",
+            "5300",
+            "not GB/T 2260 province codes",
+        ),
+        (
+            "E39",
+            "residence_province",
+            "5",
+            "not GB/T 2260 province codes",
+        ),
+        ("E40", "residence_city", "530", "not GB/T 2260 city codes"),
+        ("E40", "residence_city", "9901", "not GB/T 2260 city codes"),
+    ] {
+        let e = env();
+        e.edit("customers.parquet", |lf| {
+            lf.with_column(
+                when(col(column).is_not_null())
+                    .then(lit(bad))
+                    .otherwise(col(column))
+                    .alias(column),
+            )
+        });
+        expect(id, &e, 3, needle);
+    }
+}
+
 #[test]
 fn w01_w02_rows_of_unknown_customers_are_counted_and_set_aside() {
     let e = env();
@@ -462,7 +516,7 @@ fn e22_nulls_found_in_files_without_statistics() {
 #[test]
 fn every_case_is_documented() {
     let doc = std::fs::read_to_string(repo("docs/errors.md")).unwrap();
-    for i in 1..=37 {
+    for i in 1..=40 {
         assert!(doc.contains(&format!("| E{i:02} |")), "E{i:02}");
     }
     assert!(doc.contains("| W01 |") && doc.contains("| W02 |"));

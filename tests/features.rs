@@ -604,3 +604,52 @@ fn partitioned_features_equal_whole_portfolio_features() {
         vec![Some(3), Some(3), Some(3)]
     );
 }
+
+/// S3.2(5), S3.5: a government body's account is a 对公 (public) account. With every
+/// counterparty a government body, the natural persons C1 and C2 count each of their window
+/// transactions (C1: 5, of which 600,000 ≥ 500,000 is large; C2: 2); the non-natural C3 with a
+/// government counterparty is 对公↔对公 and counts none.
+#[test]
+fn s3_2_s3_5_government_counterparty_is_corporate() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    rewrite(dir.path(), "transactions.parquet", |lf| {
+        lf.with_column(lit("government").alias("counterparty_kind"))
+    });
+    for rows in [None, Some(1)] {
+        let f = compute(dir.path(), rows);
+        assert_eq!(
+            ints(&f, "corp_personal_count"),
+            vec![Some(5), Some(2), Some(0)],
+            "{rows:?}"
+        );
+        assert_eq!(
+            ints(&f, "corp_personal_large_count"),
+            vec![Some(1), Some(0), Some(0)],
+            "{rows:?}"
+        );
+    }
+}
+
+/// S2.3, S2.4: a null province is read from the city code of the same place (GB/T 2260: its
+/// first two digits). C2 lives in city 5303 with no province given: Yunnan (53), level 5, and
+/// a branch province (B008 is in 53) but another city.
+#[test]
+fn s2_3_province_from_the_city_code() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    rewrite(dir.path(), "customers.parquet", |lf| {
+        lf.with_column(
+            when(col("customer_id").eq(lit("C2")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(col("residence_province"))
+                .alias("residence_province"),
+        )
+    });
+    let f = compute(dir.path(), None);
+    assert_eq!(
+        ints(&f, "region_predicate_level"),
+        vec![Some(1), Some(5), Some(1)]
+    );
+    assert_eq!(strs(&f, "address_locality")[1], Some("other_city".into()));
+}

@@ -182,3 +182,31 @@ fn m2_coefficients_are_checked() {
     );
     assert!(refused(&t).contains("regional.by"));
 }
+
+/// PR3: a segment that weights a sub-item none of whose rules applies to its kind would score
+/// nothing there; the model is refused. S1.5 reads only features of non-natural persons.
+#[test]
+fn pr3_adopted_subitem_needs_a_rule_that_applies() {
+    let text = std::fs::read_to_string(repo("data/models/default.toml"))
+        .unwrap()
+        .replacen("s1_2 = 5\n", "s1_5 = 5\n", 1);
+    let m = refused(&text);
+    assert!(
+        m.contains("segments[0] (natural).weights.s1_5")
+            && m.contains("none of the rules of sub-item 's1_5' applies to natural customers"),
+        "{m}"
+    );
+    // A rule's kinds must be customer kinds.
+    let text = std::fs::read_to_string(repo("data/models/default.toml"))
+        .unwrap()
+        .replacen(
+            "feature = \"pep_relation\"\n",
+            "feature = \"pep_relation\"\nkinds = [\"people\"]\n",
+            1,
+        );
+    let m = refused(&text);
+    assert!(
+        m.contains("subitems.s4_2.rules[1].kinds") && m.contains("natural, non_natural"),
+        "{m}"
+    );
+}

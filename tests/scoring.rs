@@ -161,11 +161,17 @@ fn s1_7_s1_8_published_bins_at_their_boundaries() {
 }
 
 /// S4.2 of the published table: controller a foreign PEP 5; customer one 4; relative 3;
-/// close associate 2; none 1 — the sub-item takes the worst of its rules.
+/// close associate 2; none 1 — the sub-item takes the worst of its rules. The controller rule
+/// applies to non-natural persons (customer 0); a natural person has no controller of its own.
 #[test]
 fn s4_2_pep_scores_take_the_worst_rule() {
     let model = load("tests/models/published.toml");
     let mut df = base_features(5);
+    set_str(
+        &mut df,
+        "kind",
+        &["non_natural", "natural", "natural", "natural", "natural"],
+    );
     set_str(
         &mut df,
         "controller_pep_relation",
@@ -699,4 +705,83 @@ fn s1_s2_s3_s4_default_model_rules() {
     assert_eq!(strs(&out, "missing_subitems")[3].as_deref(), Some("s1_1"));
     // S1.7 (age) is not adopted for non-natural persons: no score.
     assert_eq!(ints(&out, "s1_7"), vec![None; 4]);
+}
+
+/// PR3: a field that does not apply to the customer's kind is not missing information. With the
+/// default model a natural person has no controller of its own (`controller_pep_relation` is
+/// null by design): S4.2 is scored from its own PEP relation alone (none → 1) and not marked. A
+/// non-natural person whose controller's PEP relation is unknown is marked and scored the
+/// missing score 2 (max of 2 and its own relation none → 1).
+#[test]
+fn pr3_not_applicable_is_not_missing() {
+    let model = default_model();
+    let mut df = base_features(2);
+    set_str(&mut df, "kind", &["natural", "non_natural"]);
+    set_str_opt(&mut df, "controller_pep_relation", &[None, None]);
+    // Fields of the other kind are null too: none of them may be marked.
+    set_str_opt(&mut df, "legal_form", &[None, Some("limited_company")]);
+    set_num_opt(&mut df, "ownership_layers", &[None, Some(1.0)]);
+    set_num_opt(&mut df, "existence_days", &[None, Some(1000.0)]);
+    set_num_opt(&mut df, "age_years", &[Some(30.0), None]);
+    let out = score(df, &model);
+    assert_eq!(ints(&out, "s4_2"), vec![Some(1), Some(2)]);
+    assert_eq!(
+        strs(&out, "missing_subitems"),
+        vec![None, Some("s4_2".to_string())]
+    );
+}
+
+/// PR3: a rule's `kinds` narrows the customers it applies to; for the others it gives no score.
+/// Here S4.2 reads the customer's own PEP relation for natural persons only, so a non-natural
+/// person's S4.2 comes from its controller alone (relative → 3, not its own foreign_pep → 4).
+#[test]
+fn pr3_rule_kinds_choose_the_customers_a_rule_scores() {
+    let text = std::fs::read_to_string(repo("data/models/default.toml"))
+        .unwrap()
+        .replacen(
+            "feature = \"pep_relation\"\n",
+            "feature = \"pep_relation\"\nkinds = [\"natural\"]\n",
+            1,
+        );
+    let model = Model::parse(&text).unwrap();
+    let mut df = base_features(2);
+    set_str(&mut df, "kind", &["natural", "non_natural"]);
+    set_str(&mut df, "pep_relation", &["domestic_pep", "domestic_pep"]);
+    set_str_opt(
+        &mut df,
+        "controller_pep_relation",
+        &[None, Some("relative")],
+    );
+    let out = score(df, &model);
+    // natural: own domestic_pep → 2; non-natural: controller relative → 3 (own not read).
+    assert_eq!(ints(&out, "s4_2"), vec![Some(2), Some(3)]);
+}
+
+/// W3: `total_score` is the double nearest to weighted_sum / (100·m), one correctly rounded
+/// division; `adjusted_score` equals it where the coefficient is 1. Default model, natural
+/// segment: every sub-item 1 (Σ a·p = 100) plus S1.2 affiliate 2 (+5) and S3.1 cash 60,000 → 2
+/// (+12): Σ a·p = 117, weighted_sum 11,700, total 117 / 5 = 23.4. Multiplying by the
+/// reciprocal of 500 gives 23.400000000000002. At branch B008 (coefficient 1.1):
+/// 23.4 × 1.1 = 25.74.
+#[test]
+fn w3_totals_on_file_are_the_exact_quotient() {
+    let model = default_model();
+    let mut df = base_features(2);
+    set_str(&mut df, "onboarding_channel", &["affiliate", "affiliate"]);
+    set_num(&mut df, "cash_total", &[60_000.0, 60_000.0]);
+    set_str(&mut df, "branch_id", &["B001", "B008"]);
+    let out = score(df, &model);
+    assert_eq!(ints(&out, "weighted_sum"), vec![Some(11_700), Some(11_700)]);
+    let total = floats(&out, "total_score");
+    assert_eq!(total, vec![Some(23.4), Some(23.4)]);
+    assert_eq!(
+        floats(&out, "regional_coefficient"),
+        vec![Some(1.0), Some(1.1)]
+    );
+    assert_eq!(
+        floats(&out, "adjusted_score"),
+        vec![Some(23.4), Some(25.74)]
+    );
+    // Bit for bit, not just within a tolerance.
+    assert_eq!(total[0].unwrap().to_bits(), 23.4f64.to_bits());
 }

@@ -147,6 +147,14 @@ def rule_sql(rule):
     return f"CASE WHEN {x} IS NULL THEN NULL WHEN {x} THEN {rule['if_true']} ELSE {rule['if_false']} END"
 
 
+# Features that describe one kind of customer only (docs/model.md, "applies to"); a rule
+# reading one does not apply to the other kind.
+APPLIES = {
+    f: ["non_natural"] for f in ("legal_form", "ownership_layers", "hidden_shareholders", "existence_days",
+                                 "controller_pep_relation", "controller_watchlist_hit")
+} | {f: ["natural"] for f in ("age_years", "natural_crossborder_remit_count")}
+
+
 def e4(s):
     return round(float(s) * 10000)
 
@@ -201,7 +209,12 @@ def main():
            ip_address, ip_country, ip_city, device_id, cross_border, counterparty_kind,
            counterparty_country, related_party, proxy_id
     FROM read_parquet({D('transactions.parquet')}) WHERE ts >= {lo} AND ts < {hi}""")
-    con.execute(f"CREATE TEMP VIEW c AS SELECT * FROM read_parquet({D('customers.parquet')})")
+    # A null province is read from the city code's first two digits (GB/T 2260).
+    con.execute(f"""CREATE TEMP VIEW c AS SELECT * REPLACE (
+        coalesce(residence_province, left(residence_city, 2)) AS residence_province,
+        coalesce(registration_province, left(registration_city, 2)) AS registration_province,
+        coalesce(business_province, left(business_city, 2)) AS business_province)
+      FROM read_parquet({D('customers.parquet')})""")
     con.execute(f"CREATE TEMP VIEW a AS SELECT * FROM read_parquet({D('accounts.parquet')})")
     con.execute(f"CREATE TEMP VIEW r AS SELECT * FROM read_parquet({D('reports.parquet')})")
     ay, am, ad = as_of.year, as_of.month, as_of.day
@@ -217,9 +230,9 @@ def main():
         count(*) FILTER (WHERE online AND ip_country IS NOT NULL AND ip_country <> {home}) offsite_abroad,
         max(amount) FILTER (WHERE online) max_online_amount,
         count(*) FILTER (WHERE counterparty_kind = 'natural') cp_nat,
-        count(*) FILTER (WHERE counterparty_kind = 'non_natural') cp_non,
+        count(*) FILTER (WHERE counterparty_kind IN ('non_natural', 'government')) cp_non,
         count(*) FILTER (WHERE counterparty_kind = 'natural' AND amount >= {big_non}) cp_nat_big,
-        count(*) FILTER (WHERE counterparty_kind = 'non_natural' AND amount >= {big_nat}) cp_non_big,
+        count(*) FILTER (WHERE counterparty_kind IN ('non_natural', 'government') AND amount >= {big_nat}) cp_non_big,
         count(*) FILTER (WHERE related_party AND amount >= {big_non}) related_party_large_count,
         count(*) FILTER (WHERE cross_border) cross_border_count,
         count(*) FILTER (WHERE cross_border AND counterparty_country IN ({risky_sql})) cross_border_high_risk_count,
@@ -336,7 +349,13 @@ def main():
     cols, contrib = [], []
     for sid, sub in model["subitems"].items():
         adopting = [s["name"] for s in segs if sid in s["weights"]]
-        rules = [f"coalesce({rule_sql(r)}, {sub['missing_score']})" for r in sub["rules"]]
+        rules = []
+        for r in sub["rules"]:
+            kinds = r.get("kinds", APPLIES.get(r["feature"], ["natural", "non_natural"]))
+            sc = f"coalesce({rule_sql(r)}, {sub['missing_score']})"
+            if set(kinds) != {"natural", "non_natural"}:
+                sc = f"CASE WHEN kind IN ({', '.join(q(k) for k in kinds)}) THEN {sc} END"
+            rules.append(sc)
         score = rules[0] if len(rules) == 1 else f"greatest({', '.join(rules)})"
         in_seg = f"segment IN ({', '.join(q(n) for n in adopting)})" if adopting else "FALSE"
         cols.append(f"CASE WHEN {in_seg} THEN {score} END AS {sid}")
