@@ -16,7 +16,7 @@ fn main() {
     let as_of =
         chrono::NaiveDate::parse_from_str(&args.next().expect("AS_OF"), "%Y-%m-%d").unwrap();
     let model = Model::load(std::path::Path::new("data/models/default.toml")).unwrap();
-    let reference = Reference::load(std::path::Path::new("data/reference")).unwrap();
+    let reference = Reference::load(std::path::Path::new("data/reference"), as_of).unwrap();
     let ctx = Ctx {
         params: &model.params,
         reference: &reference,

@@ -33,6 +33,18 @@ impl Calendar {
 
     /// Parses one CSV text; `name` is used in error messages.
     pub fn add_csv(&mut self, name: &str, text: &str) -> Result<()> {
+        let header = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_start_matches('\u{feff}');
+        let fields: Vec<&str> = header.split(',').map(str::trim).collect();
+        if fields.len() < 2 || fields[0] != "date" || fields[1] != "kind" {
+            return Err(Error::Input(format!(
+                "{name}: line 1: the first line must be the header 'date,kind' (optionally ',note'), found '{header}'; a file without it would lose its first day"
+            )));
+        }
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if i == 0 || line.is_empty() || line.starts_with('#') {

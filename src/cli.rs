@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "riskgrade", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage or model error, 3 input data error."
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage or model error, 3 input data error, \
+                  4 verify found changed files, 5 environment error (output not writable, disk full)."
 )]
 pub struct Cli {
     /// Print no progress lines.
@@ -78,13 +79,15 @@ pub struct AssessArgs {
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Also list customers whose periodic review (T2, T3) falls due within this many days.
-    #[arg(long, default_value_t = 0, value_name = "DAYS")]
+    #[arg(long, default_value_t = 0, value_name = "DAYS",
+          value_parser = clap::value_parser!(u32).range(0..=MAX_HORIZON_DAYS as i64))]
     pub horizon: u32,
     /// Customers per range when features are computed range by range (bounded memory). Files
     /// clustered by customer id, as core-banking extracts usually are, are read only where a
     /// range lies; for unsorted files a larger value means fewer passes over the transactions.
-    #[arg(long, default_value_t = crate::features::PARTITION_ROWS, value_name = "N")]
-    pub partition_rows: usize,
+    #[arg(long, default_value_t = crate::features::PARTITION_ROWS as u64, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(MIN_PARTITION_ROWS..))]
+    pub partition_rows: u64,
     /// Print wall time, CPU time and peak memory of each stage.
     #[arg(long)]
     pub timings: bool,
@@ -110,8 +113,8 @@ pub struct ValidateArgs {
 /// Flags of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of customers.
-    #[arg(long, default_value_t = 10_000)]
+    /// Number of customers (at least 1).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub customers: u64,
     /// Random seed: the same seed gives byte-identical files.
     #[arg(long, default_value_t = 1)]
@@ -123,6 +126,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
+
+/// Longest `--horizon`: ten years of days (a review horizon beyond that is a typing error).
+pub const MAX_HORIZON_DAYS: u32 = 3_660;
+/// Smallest `--partition-rows`: below it the per-range overhead dominates.
+pub const MIN_PARTITION_ROWS: u64 = 1_000;
 
 /// Parses a YYYY-MM-DD date.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {

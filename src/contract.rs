@@ -36,6 +36,25 @@ impl ColType {
             ColType::U8 => DataType::UInt8,
         }
     }
+    /// Whether a file column of type `have` is read as this type: the form itself, an all-null
+    /// column, a categorical string for a string, any integer width for an integer (a value out
+    /// of range is an error when read), any integer or float for an amount, any timestamp unit
+    /// without a time zone for a timestamp or a date.
+    pub fn accepts(self, have: &DataType) -> bool {
+        if *have == self.dtype() || matches!(have, DataType::Null) {
+            return true;
+        }
+        match self {
+            ColType::Str => matches!(have, DataType::Categorical(..) | DataType::Enum(..)),
+            ColType::U8 | ColType::I64 => have.is_integer(),
+            ColType::F64 => have.is_integer() || have.is_float(),
+            ColType::Date | ColType::Datetime => {
+                matches!(have, DataType::Datetime(_, None))
+                    || (self == ColType::Datetime && matches!(have, DataType::Date))
+            }
+            ColType::Bool => false,
+        }
+    }
     /// The name used in the docs.
     pub fn name(self) -> &'static str {
         match self {
@@ -185,6 +204,35 @@ pub const COUNTERPARTY_KINDS: &[&str] = &["natural", "non_natural", "government"
 pub const REPORT_TYPES: &[&str] = &["suspicious", "large_value"];
 /// Event types (T4).
 pub const EVENT_TYPES: &[&str] = &["identity_change", "judicial_investigation", "media_report"];
+
+/// ISO 3166-1 alpha-2 country codes (the 249 officially assigned, and XK for Kosovo, a
+/// user-assigned code in wide use). Country columns hold these exactly: upper case, no spaces.
+pub const COUNTRIES: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW", "XK",
+];
+
+/// Whether `code` is an ISO 3166-1 alpha-2 code of [`COUNTRIES`].
+pub fn is_country(code: &str) -> bool {
+    COUNTRIES.contains(&code)
+}
+
+/// Bases of a grade (XH, XL, W3, PR4).
+pub const BASES: &[&str] = &["scored", "direct_highest", "direct_low", "override"];
 
 /// GB/T 2260 province-level codes (provinces, autonomous regions, municipalities, Taiwan, Hong
 /// Kong, Macao). A city code is four digits: its province's two, then two of its own.
@@ -472,10 +520,10 @@ pub const GRADES: FileSpec = FileSpec {
             "T2, T4",
         ),
         col("reviewer", Str, true, "who confirmed the grade", "PR4"),
-        col(
+        cat(
             "basis",
-            Str,
             true,
+            BASES,
             "basis of the grade on file (scored, direct_highest, direct_low, override)",
             "XH, P4",
         ),
@@ -549,10 +597,10 @@ pub const HISTORY: FileSpec = FileSpec {
             "P4",
         ),
         col("graded_on", Date, false, "date of the grading", "M4"),
-        col(
+        cat(
             "basis",
-            Str,
             false,
+            BASES,
             "scored, direct_highest, direct_low or override",
             "M4",
         ),

@@ -13,6 +13,9 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INPUT: i32 = 3;
 /// Exit code: `verify` found files changed since the run.
 pub const EXIT_CHANGED: i32 = 4;
+/// Exit code: the environment failed the run: an output location that cannot be written (a
+/// read-only file system, no permission, `/proc`), a full disk.
+pub const EXIT_ENV: i32 = 5;
 
 /// A failure of a riskgrade command.
 #[derive(Debug)]
@@ -23,6 +26,8 @@ pub enum Error {
     Model(String),
     /// An input file breaks the data contract (exit 3).
     Input(String),
+    /// The environment failed the run: output not writable, disk full (exit 5).
+    Env(String),
     /// Anything else (exit 1).
     Internal(String),
 }
@@ -33,6 +38,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Model(_) => EXIT_USAGE,
             Error::Input(_) => EXIT_INPUT,
+            Error::Env(_) => EXIT_ENV,
             Error::Internal(_) => EXIT_INTERNAL,
         }
     }
@@ -44,6 +50,7 @@ impl fmt::Display for Error {
             Error::Usage(m) => write!(f, "usage error: {m}"),
             Error::Model(m) => write!(f, "model error: {m}"),
             Error::Input(m) => write!(f, "input error: {m}"),
+            Error::Env(m) => write!(f, "environment error: {m}"),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
@@ -72,6 +79,8 @@ pub trait Context<T> {
     fn input_ctx(self, what: &str) -> Result<T>;
     /// Maps the error to an internal error naming `what`.
     fn internal_ctx(self, what: &str) -> Result<T>;
+    /// Maps the error to an environment error naming `what` (a path that cannot be written).
+    fn env_ctx(self, what: &str) -> Result<T>;
 }
 
 impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
@@ -80,5 +89,8 @@ impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
     }
     fn internal_ctx(self, what: &str) -> Result<T> {
         self.map_err(|e| Error::Internal(format!("{what}: {e}")))
+    }
+    fn env_ctx(self, what: &str) -> Result<T> {
+        self.map_err(|e| Error::Env(format!("{what}: {e}")))
     }
 }

@@ -10,10 +10,25 @@
 //!        | atom "in" "[" literal ("," literal)* "]"
 //! atom  := number | 'string' | "string" | true | false | feature | "(" expr ")"
 //! ```
-//! A feature name is any feature of the catalogue (`features::CATALOG`). A comparison with a
+//! A feature name is any feature of the catalogue (`catalog::CATALOG`). A comparison with a
 //! missing (null) feature value is false.
+//!
+//! Expressions are type-checked when the model is loaded ([`parse_checked`]): a number is
+//! compared with a number, a category with one of its values (`==`, `!=`, `in`), a flag with
+//! `true`/`false` (`==`, `!=`); `and`, `or`, `not` and the whole expression take conditions.
+//! Nesting is limited to [`MAX_DEPTH`] levels and the size to [`MAX_TERMS`] comparisons, so no
+//! model can exhaust the stack or the query planner.
 
 use polars::prelude::*;
+
+use crate::catalog::{self, Kind};
+
+/// Deepest nesting of parentheses and `not` accepted.
+pub const MAX_DEPTH: usize = 32;
+/// Most comparisons (and flag tests) in one expression.
+pub const MAX_TERMS: usize = 64;
+/// Most literals in one `in [...]` list.
+pub const MAX_LIST: usize = 1_000;
 
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +53,19 @@ pub enum Ast {
     In(Box<Ast>, Vec<Ast>),
 }
 
+/// A string literal compared with a category feature must be one of its values.
+fn check_value(feature: &Ast, values: &[&str], other: &Ast) -> Result<(), String> {
+    if let (Ast::Feature(f), Ast::Str(v)) = (feature, other) {
+        if !values.is_empty() && !values.contains(&v.as_str()) {
+            return Err(format!(
+                "'{v}' is not a value of {f}; valid: {}",
+                values.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
@@ -53,6 +81,19 @@ pub enum CmpOp {
     Gt,
     /// `>=`
     Ge,
+}
+
+impl CmpOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +192,8 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
+    terms: usize,
 }
 
 impl Parser {
@@ -184,13 +227,31 @@ impl Parser {
         }
         Ok(lhs)
     }
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "nested deeper than {MAX_DEPTH} levels of parentheses or 'not'; simplify it"
+            ));
+        }
+        Ok(())
+    }
     fn not(&mut self) -> Result<Ast, String> {
         if self.keyword("not") {
-            return Ok(Ast::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Ast::Not(Box::new(inner)));
         }
         self.cmp()
     }
     fn cmp(&mut self) -> Result<Ast, String> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(format!(
+                "more than {MAX_TERMS} comparisons; split the rule or use 'in [...]'"
+            ));
+        }
         let lhs = self.atom()?;
         if self.keyword("in") {
             if self.next() != Some(Tok::LBracket) {
@@ -203,6 +264,9 @@ impl Parser {
                     return Err("a list after 'in' holds literals only".into());
                 }
                 items.push(a);
+                if items.len() > MAX_LIST {
+                    return Err(format!("a list after 'in' holds at most {MAX_LIST} values"));
+                }
                 match self.next() {
                     Some(Tok::Comma) => continue,
                     Some(Tok::RBracket) => break,
@@ -237,13 +301,15 @@ impl Parser {
             }
             Some(Tok::Ident(s)) => Ok(Ast::Feature(s)),
             Some(Tok::LParen) => {
+                self.deeper()?;
                 let e = self.or()?;
                 if self.next() != Some(Tok::RParen) {
                     return Err("missing ')'".into());
                 }
+                self.depth -= 1;
                 Ok(e)
             }
-            Some(t) => Err(format!("unexpected {t:?}")),
+            Some(t) => Err(format!("unexpected {}", t.describe())),
             None => Err("unexpected end of expression".into()),
         }
     }
@@ -252,18 +318,186 @@ impl Parser {
 /// Parses an expression.
 pub fn parse(src: &str) -> Result<Ast, String> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+        terms: 0,
+    };
     let ast = p.or()?;
     if p.pos < p.toks.len() {
         return Err(format!(
-            "unexpected {:?} after the expression",
-            p.toks[p.pos]
+            "unexpected {} after the expression",
+            p.toks[p.pos].describe()
         ));
     }
     Ok(ast)
 }
 
+/// Parses an expression and type-checks it against the feature catalogue: the expression must
+/// be a condition, and every comparison must compare like with like.
+pub fn parse_checked(src: &str) -> Result<Ast, String> {
+    let ast = parse(src)?;
+    match ast.ty()? {
+        Ty::Bool => Ok(ast),
+        t => Err(format!(
+            "{} is {}, not a condition; compare it, e.g. 'alert_level >= 3'",
+            ast.describe(),
+            t.name()
+        )),
+    }
+}
+
+/// The type of a (sub-)expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Num,
+    /// A string literal or a category feature with its values (empty: open set).
+    Str(&'static [&'static str]),
+    Bool,
+}
+
+impl Ty {
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Num => "a number",
+            Ty::Str(_) => "a category",
+            Ty::Bool => "a flag",
+        }
+    }
+}
+
+impl Tok {
+    /// The token as a user wrote it.
+    fn describe(&self) -> String {
+        match self {
+            Tok::Num(n) => format!("number {n}"),
+            Tok::Str(s) => format!("string '{s}'"),
+            Tok::Ident(s) => format!("'{s}'"),
+            Tok::Op(o) => format!("'{o}'"),
+            Tok::LParen => "'('".into(),
+            Tok::RParen => "')'".into(),
+            Tok::LBracket => "'['".into(),
+            Tok::RBracket => "']'".into(),
+            Tok::Comma => "','".into(),
+        }
+    }
+}
+
 impl Ast {
+    fn describe(&self) -> String {
+        match self {
+            Ast::Num(n) => format!("{n}"),
+            Ast::Str(s) => format!("'{s}'"),
+            Ast::Bool(b) => format!("{b}"),
+            Ast::Feature(f) => format!("'{f}'"),
+            _ => "the expression".into(),
+        }
+    }
+
+    fn ty(&self) -> Result<Ty, String> {
+        let cond = |a: &Ast, what: &str| -> Result<(), String> {
+            match a.ty()? {
+                Ty::Bool => Ok(()),
+                t => Err(format!(
+                    "'{what}' takes conditions; {} is {}",
+                    a.describe(),
+                    t.name()
+                )),
+            }
+        };
+        Ok(match self {
+            Ast::Num(_) => Ty::Num,
+            Ast::Str(_) => Ty::Str(&[]),
+            Ast::Bool(_) => Ty::Bool,
+            Ast::Feature(f) => match catalog::feature(f) {
+                None => {
+                    return Err(format!(
+                        "no feature '{f}'; features are listed in docs/model.md"
+                    ))
+                }
+                Some(feat) => match feat.kind {
+                    Kind::Num => Ty::Num,
+                    Kind::Cat(values) => Ty::Str(values),
+                    Kind::Bool => Ty::Bool,
+                },
+            },
+            Ast::Not(a) => {
+                cond(a, "not")?;
+                Ty::Bool
+            }
+            Ast::And(a, b) => {
+                cond(a, "and")?;
+                cond(b, "and")?;
+                Ty::Bool
+            }
+            Ast::Or(a, b) => {
+                cond(a, "or")?;
+                cond(b, "or")?;
+                Ty::Bool
+            }
+            Ast::Cmp(a, op, b) => {
+                if !matches!(**a, Ast::Feature(_)) && !matches!(**b, Ast::Feature(_)) {
+                    return Err(format!(
+                        "{} {} {} compares two literals; compare a feature",
+                        a.describe(),
+                        op.symbol(),
+                        b.describe()
+                    ));
+                }
+                let (ta, tb) = (a.ty()?, b.ty()?);
+                match (ta, tb) {
+                    (Ty::Num, Ty::Num) => {}
+                    (Ty::Str(va), Ty::Str(vb)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
+                        check_value(a, va, b)?;
+                        check_value(b, vb, a)?;
+                    }
+                    (Ty::Bool, Ty::Bool) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {}
+                    (Ty::Str(_), Ty::Str(_)) | (Ty::Bool, Ty::Bool) => {
+                        return Err(format!(
+                            "{} {} {}: {} is compared with == or != only",
+                            a.describe(),
+                            op.symbol(),
+                            b.describe(),
+                            ta.name()
+                        ))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{} {} {} compares {} with {}; compare like with like",
+                            a.describe(),
+                            op.symbol(),
+                            b.describe(),
+                            ta.name(),
+                            tb.name()
+                        ))
+                    }
+                }
+                Ty::Bool
+            }
+            Ast::In(a, items) => {
+                let ta = a.ty()?;
+                for i in items {
+                    match (ta, i.ty()?) {
+                        (Ty::Num, Ty::Num) => {}
+                        (Ty::Str(va), Ty::Str(_)) => check_value(a, va, i)?,
+                        (t, ti) => {
+                            return Err(format!(
+                                "{} in [...] lists {} ({}); {} is {}",
+                                a.describe(),
+                                i.describe(),
+                                ti.name(),
+                                a.describe(),
+                                t.name()
+                            ))
+                        }
+                    }
+                }
+                Ty::Bool
+            }
+        })
+    }
+
     /// Every feature the expression refers to.
     pub fn features(&self, out: &mut Vec<String>) {
         match self {
@@ -303,11 +537,31 @@ impl Ast {
                 };
                 e.fill_null(lit(false))
             }
-            Ast::In(a, items) => items
-                .iter()
-                .map(|i| a.to_expr().eq(i.to_expr()).fill_null(lit(false)))
-                .reduce(|x, y| x.or(y))
-                .unwrap_or(lit(false)),
+            Ast::In(a, items) => {
+                let nums: Vec<f64> = items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Ast::Num(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect();
+                let strs: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Ast::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let member = if nums.is_empty() {
+                    a.to_expr()
+                        .is_in(lit(Series::new("in".into(), strs)).implode(false), false)
+                } else {
+                    a.to_expr()
+                        .cast(DataType::Float64)
+                        .is_in(lit(Series::new("in".into(), nums)).implode(false), false)
+                };
+                member.fill_null(lit(false))
+            }
         }
     }
 

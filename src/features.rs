@@ -35,14 +35,39 @@ pub fn window(as_of: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
     (start, as_of)
 }
 
-/// Lazily scans one input file of the contract, projecting only what later steps read.
+/// Lazily scans one input file of the contract. The path is a path, never a pattern (no glob
+/// expansion, no hive partitions). Columns written in a form users' tools commonly produce are
+/// read as the contract's type (see [`contract::ColType::accepts`]): a dictionary-encoded or
+/// categorical string, an all-null column, another integer or float width, another timestamp
+/// unit, a date written as a timestamp.
 pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
     let path = data.join(spec.file);
     let p = path
         .to_str()
         .ok_or_else(|| Error::Usage(format!("path {} is not UTF-8", path.display())))?;
-    LazyFrame::scan_parquet(PlRefPath::from(p), ScanArgsParquet::default())
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+    let args = ScanArgsParquet {
+        glob: false,
+        hive_options: HiveOptions::new_disabled(),
+        ..Default::default()
+    };
+    let mut lf = LazyFrame::scan_parquet(PlRefPath::from(p), args)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| Error::Input(format!("{}: cannot read as Parquet: {e}", path.display())))?;
+    let casts: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let have = schema.get(c.name)?;
+            (*have != c.ty.dtype() && c.ty.accepts(have))
+                .then(|| col(c.name).strict_cast(c.ty.dtype()))
+        })
+        .collect();
+    if !casts.is_empty() {
+        lf = lf.with_columns(casts);
+    }
+    Ok(lf)
 }
 
 /// Rows where `pred` holds (a boolean sum; nulls count as false).

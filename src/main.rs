@@ -10,9 +10,27 @@ use riskgrade::cmd;
 use riskgrade::error::{Error, EXIT_CHANGED, EXIT_OK};
 use riskgrade::progress::Progress;
 
+/// Thread-count variables must be positive whole numbers: Polars panics on `0`.
+fn check_thread_env() -> Result<(), Error> {
+    for var in ["POLARS_MAX_THREADS", "RAYON_NUM_THREADS"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().parse::<usize>().is_ok_and(|n| n > 0) {
+                return Err(Error::Usage(format!(
+                    "{var}={v}: give a positive number of threads, or unset it to use every core"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     riskgrade::alloc::tune_memory();
     let cli = Cli::parse();
+    if let Err(e) = check_thread_env() {
+        eprintln!("riskgrade: {e}");
+        std::process::exit(e.exit_code());
+    }
     let progress = Progress::new(cli.quiet);
     let result: Result<(), Error> = match &cli.command {
         Command::Assess(a) => cmd::assess::run(a, &progress).map(|o| {

@@ -528,9 +528,14 @@ pub fn parse_e4(s: &str) -> Option<i64> {
 
 /// Converts a TOML number to fixed point with `scale` (10⁴ or 10²), refusing more decimals.
 fn to_fixed(x: f64, scale: i64) -> Option<i64> {
+    // Numbers beyond ±10¹² are never a weight, coefficient or bound; refusing them keeps
+    // every product below in range (no wrap-around).
+    if !x.is_finite() || x.abs() > 1e12 {
+        return None;
+    }
     let v = x * scale as f64;
     let r = v.round();
-    ((v - r).abs() < 1e-6 && r.is_finite()).then_some(r as i64)
+    ((v - r).abs() < 1e-6).then_some(r as i64)
 }
 
 /// Splits "(a, b]" into its parts.
@@ -616,6 +621,30 @@ impl Model {
                 "features.near_threshold_ratio",
                 "use a ratio in [0, 1)",
             ));
+        }
+        if !crate::contract::is_country(&p.home_country) {
+            return Err(err(
+                "features.home_country",
+                format!(
+                    "'{}' is not an ISO 3166-1 alpha-2 code (two capital letters, e.g. \"CN\")",
+                    p.home_country
+                ),
+            ));
+        }
+        for (key, v) in [
+            ("features.large_cash_cny", p.large_cash_cny),
+            (
+                "features.large_transfer_non_natural_cny",
+                p.large_transfer_non_natural_cny,
+            ),
+            (
+                "features.large_transfer_natural_cny",
+                p.large_transfer_natural_cny,
+            ),
+        ] {
+            if !(v > 0.0 && v <= 1e12) {
+                return Err(err(key, format!("{v}; give an amount in CNY, > 0")));
+            }
         }
         if !(0.0..=1.0).contains(&p.main_counterparty_share) {
             return Err(err(
@@ -741,6 +770,23 @@ impl Model {
                     ),
                 ))
             }
+        }
+        // W3, W4: the lowest band must reach the minimum total 100/m, or no customer could
+        // fall in it and the bands above would start below any reachable total.
+        let low_top = bottom.1.upper;
+        let reach = (low_top.e4 * m as i64).cmp(&(100 * E4));
+        if reach == std::cmp::Ordering::Less
+            || (reach == std::cmp::Ordering::Equal && !low_top.inclusive)
+        {
+            return Err(err(
+                &format!("grade {}", bottom.1.name),
+                format!(
+                    "the lowest band {} ends below the minimum total 100/m = {:.2} (W3: every score is at least 1): no customer could be graded {}; move the band limits above it",
+                    bottom.1.interval,
+                    100.0 / m as f64,
+                    bottom.1.name
+                ),
+            ));
         }
         let grades: Vec<Grade> = grades.into_iter().map(|g| g.1).collect();
         for (i, g) in grades.iter().enumerate() {
@@ -963,10 +1009,24 @@ impl Model {
                 if !raw.subitems.contains_key(sub) {
                     return Err(err(&wkey, format!("no sub-item '{sub}' in [subitems]")));
                 }
-                let we2 = to_fixed(*w, E2)
-                    .ok_or_else(|| err(&wkey, "use a weight with at most 2 decimals"))?;
+                let we2 =
+                    to_fixed(*w, E2).ok_or_else(|| {
+                        err(
+                            &wkey,
+                            format!(
+                            "weight {}; use a number from 0.01 to 100 with at most 2 decimals (W1)",
+                            if w.abs() >= 1e6 { format!("{w:e}") } else { format!("{w}") }
+                        ),
+                        )
+                    })?;
                 if we2 <= 0 {
                     return Err(err(&wkey, format!("weight {w}; an adopted sub-item needs a weight > 0, or leave it out (W1)")));
+                }
+                if we2 > 100 * E2 {
+                    return Err(err(
+                        &wkey,
+                        format!("weight {w}; a weight is at most 100 (W1: the weights sum to 100)"),
+                    ));
                 }
                 let applies = subitems
                     .iter()
@@ -1051,18 +1111,11 @@ impl Model {
 
         // Exceptions.
         let parse_expr = |key: &str, src: &str| -> Result<Ast> {
-            let ast = expr::parse(src).map_err(|e| err(key, format!("'{src}': {e}")))?;
-            let mut feats = Vec::new();
-            ast.features(&mut feats);
-            for f in feats {
-                if catalog::feature(&f).is_none() {
-                    return Err(err(
-                        key,
-                        format!("'{src}': no feature '{f}'; features are listed in docs/model.md"),
-                    ));
-                }
-            }
-            Ok(ast)
+            expr::parse_checked(src).map_err(|e| {
+                let shown: String = src.chars().take(80).collect();
+                let more = if src.chars().count() > 80 { "…" } else { "" };
+                err(key, format!("'{shown}{more}': {e}"))
+            })
         };
         let dh = raw.exceptions.direct_highest.unwrap_or(RawHighest {
             enabled: all_xh(),
@@ -1095,6 +1148,15 @@ impl Model {
                     ),
                 ));
             }
+            if custom.iter().any(|x: &Custom| x.id == c.id) {
+                return Err(err(
+                    &format!("{key}.id"),
+                    format!(
+                        "'{}' is used by an earlier criterion; give each its own id",
+                        c.id
+                    ),
+                ));
+            }
             custom.push(Custom {
                 id: c.id.clone(),
                 when: c.when.clone(),
@@ -1109,11 +1171,26 @@ impl Model {
         };
         let direct_low = match raw.exceptions.direct_low {
             Some(l) if l.enabled => {
-                if l.usd_cny_rate.is_nan() || l.usd_cny_rate <= 0.0 {
+                if !(l.usd_cny_rate.is_finite() && l.usd_cny_rate > 0.0) {
                     return Err(err(
                         "exceptions.direct_low.usd_cny_rate",
                         "give the CNY per USD rate, > 0",
                     ));
+                }
+                for (key, v) in [
+                    ("net_assets_natural_cny", l.net_assets_natural_cny),
+                    ("net_assets_non_natural_cny", l.net_assets_non_natural_cny),
+                    ("life_premium_cny", l.life_premium_cny),
+                    ("life_premium_usd", l.life_premium_usd),
+                    ("single_premium_cny", l.single_premium_cny),
+                    ("single_premium_usd", l.single_premium_usd),
+                ] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return Err(err(
+                            &format!("exceptions.direct_low.{key}"),
+                            format!("{v}; give an amount, >= 0 (XL1)"),
+                        ));
+                    }
                 }
                 let eligible = parse_expr("exceptions.direct_low.eligible", &l.eligible)?;
                 Some(DirectLow {
@@ -1135,6 +1212,25 @@ impl Model {
             direct_low,
             scope: raw.scope,
         })
+    }
+
+    /// Checks that every branch the regional coefficients name is one of `branches` (M2): a
+    /// coefficient for a branch that does not exist would apply to nobody, silently.
+    pub fn check_branches(&self, branches: &[String]) -> Result<()> {
+        if let Some(r) = &self.regional {
+            for k in r.coefficients_e4.keys() {
+                if !branches.contains(k) {
+                    return Err(err(
+                        &format!("regional.coefficients.{k}"),
+                        format!(
+                            "no branch '{k}' in the reference table branches.csv; known: {}",
+                            branches.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Number of levels m (W2).

@@ -1,11 +1,14 @@
 //! Reference tables: country risk (sanctions, FATF lists, predicate crime, offshore centres;
 //! S2.1–S2.4), domestic regions (S2.3), industries (S4.1, S4.3) and the institution's branches
-//! (S2.4 locality, M2). Small CSV files read once into memory.
+//! (S2.4 locality, M2). Small CSV files read once into memory and checked row by row: codes in
+//! their standard form (ISO 3166-1 alpha-2, GB/T 2260), no key twice, no empty required table.
 
 use std::path::{Path, PathBuf};
 
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
+use crate::contract;
 use crate::error::{Error, Result};
 
 /// Risk facts about one country.
@@ -28,7 +31,7 @@ pub struct Country {
 pub struct Reference {
     /// Countries with any risk fact (others: no sanctions, not listed, level 1, not offshore).
     pub countries: Vec<Country>,
-    /// The FATF list version in use (from its file name).
+    /// The FATF list version in use (`YYYY-MM`, from its file name).
     pub fatf_version: String,
     /// Province code → predicate-crime level (S2.3); others 1.
     pub regions: Vec<(String, u8)>,
@@ -40,39 +43,109 @@ pub struct Reference {
     pub files: Vec<PathBuf>,
 }
 
-fn read_csv(path: &Path, columns: &[&str]) -> Result<DataFrame> {
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|r| r.finish())
-        .map_err(|e| Error::Input(format!("{}: cannot read as CSV: {e}", path.display())))?;
-    for c in columns {
-        if df.column(c).is_err() {
-            return Err(Error::Input(format!(
-                "{}: missing column '{c}'; expected columns {}",
-                path.display(),
-                columns.join(",")
-            )));
-        }
-    }
-    Ok(df)
+/// One CSV reference table, read as text.
+struct Table {
+    path: PathBuf,
+    df: DataFrame,
 }
 
-fn strings(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<String>> {
-    let ca = df.column(name)?.str()?.clone();
-    ca.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.map(|s| s.trim().to_string()).ok_or_else(|| {
-                Error::Input(format!(
-                    "{}: row {}: column '{name}' is empty",
+fn bad(path: &Path, row: usize, msg: impl std::fmt::Display) -> Error {
+    Error::Input(format!("{}: row {}: {msg}", path.display(), row + 2))
+}
+
+impl Table {
+    /// Reads `path` with a header naming at least `columns`; blank lines are skipped.
+    fn read(path: &Path, columns: &[&str]) -> Result<Table> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::Input(format!("{}: cannot read as CSV: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Error::Input(format!(
+                "{}: not a regular file; give a CSV file",
+                path.display()
+            )));
+        }
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+            .map_err(|e| Error::Input(format!("{}: cannot read as CSV: {e}", path.display())))?;
+        for c in columns {
+            if df.column(c).is_err() {
+                let header: Vec<String> = df
+                    .get_column_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                return Err(Error::Input(format!(
+                    "{}: missing column '{c}'; the header line must name {} (found: {})",
                     path.display(),
-                    i + 2
-                ))
-            })
+                    columns.join(","),
+                    header.join(",")
+                )));
+            }
+        }
+        // A line with no value at all (a trailing blank line) is not a row.
+        let any = df
+            .columns()
+            .iter()
+            .map(|c| c.as_materialized_series().is_not_null())
+            .reduce(|a, b| a | b);
+        let df = match any {
+            Some(mask) => df.filter(&mask)?,
+            None => df,
+        };
+        Ok(Table {
+            path: path.to_path_buf(),
+            df,
         })
-        .collect()
+    }
+
+    /// The trimmed values of a column; an empty value is an error naming the row.
+    fn strings(&self, name: &str) -> Result<Vec<String>> {
+        let ca = self.df.column(name)?.str()?.clone();
+        ca.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| bad(&self.path, i, format!("column '{name}' is empty")))
+            })
+            .collect()
+    }
+
+    /// The values of the key column `name`, each checked by `valid` (described by `what`) and
+    /// unique.
+    fn keys(&self, name: &str, what: &str, valid: impl Fn(&str) -> bool) -> Result<Vec<String>> {
+        let v = self.strings(name)?;
+        let mut seen = std::collections::HashMap::new();
+        for (i, k) in v.iter().enumerate() {
+            if !valid(k) {
+                return Err(bad(&self.path, i, format!("{name} '{k}' is not {what}")));
+            }
+            if let Some(first) = seen.insert(k.as_str(), i) {
+                return Err(bad(
+                    &self.path,
+                    i,
+                    format!(
+                        "{name} '{k}' appears again (first at row {}); give each once",
+                        first + 2
+                    ),
+                ));
+            }
+        }
+        Ok(v)
+    }
+
+    fn non_empty(&self, what: &str) -> Result<()> {
+        if self.df.height() == 0 {
+            return Err(Error::Input(format!(
+                "{}: has no rows; {what}",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn level(path: &Path, row: usize, col: &str, s: &str, max: u8) -> Result<u8> {
@@ -80,63 +153,99 @@ fn level(path: &Path, row: usize, col: &str, s: &str, max: u8) -> Result<u8> {
         .ok()
         .filter(|v| (1..=max).contains(v))
         .ok_or_else(|| {
-            Error::Input(format!(
-                "{}: row {}: {col} '{s}' is not a level from 1 to {max}",
-                path.display(),
-                row + 2
-            ))
+            bad(
+                path,
+                row,
+                format!("{col} '{s}' is not a level from 1 to {max}"),
+            )
         })
 }
 
 fn flag(path: &Path, row: usize, col: &str, s: &str) -> Result<bool> {
     match s {
         "true" | "1" | "yes" => Ok(true),
-        "false" | "0" | "no" | "" => Ok(false),
-        _ => Err(Error::Input(format!(
-            "{}: row {}: {col} '{s}' is not true or false",
-            path.display(),
-            row + 2
-        ))),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(bad(path, row, format!("{col} '{s}' is not true or false"))),
     }
 }
 
-impl Reference {
-    /// Loads the tables from `dir`: `countries.csv`, the newest `fatf_lists_*.csv`,
-    /// `regions.csv`, `industries.csv`, `branches.csv`.
-    pub fn load(dir: &Path) -> Result<Reference> {
-        let mut r = Reference::default();
-        let mut fatf: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| Error::Input(format!("reference folder {}: {e}", dir.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let n = p.file_name().unwrap_or_default().to_string_lossy();
-                n.starts_with("fatf_lists_") && n.ends_with(".csv")
-            })
-            .collect();
-        fatf.sort();
-        let fatf_path = fatf.pop().ok_or_else(|| {
-            Error::Input(format!(
-                "reference folder {}: no fatf_lists_<YYYY-MM>.csv (the FATF lists in force)",
-                dir.display()
-            ))
-        })?;
-        r.fatf_version = fatf_path
-            .file_stem()
+const ISO_HELP: &str = "an ISO 3166-1 alpha-2 code (two capital letters, e.g. CN)";
+
+/// The FATF list files of `dir` by version (`fatf_lists_YYYY-MM.csv`), oldest first. A file
+/// named `fatf_lists_*` otherwise is an error: which list is in force must never be a guess.
+pub fn fatf_versions(dir: &Path) -> Result<Vec<(NaiveDate, PathBuf)>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::Input(format!("reference folder {}: {e}", dir.display())))?;
+    for e in entries.flatten() {
+        let p = e.path();
+        let n = p
+            .file_name()
             .unwrap_or_default()
             .to_string_lossy()
-            .trim_start_matches("fatf_lists_")
             .to_string();
+        let Some(rest) = n.strip_prefix("fatf_lists_") else {
+            continue;
+        };
+        let month = rest
+            .strip_suffix(".csv")
+            .filter(|v| v.len() == 7)
+            .and_then(|v| NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d").ok());
+        match month {
+            Some(m) => out.push((m, p)),
+            None => {
+                return Err(Error::Input(format!(
+                    "{}: a FATF list file is named fatf_lists_<YYYY-MM>.csv after the plenary it \
+                     follows; rename it or move it out of the reference folder",
+                    p.display()
+                )))
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Reference {
+    /// Loads the tables from `dir`: `countries.csv`, the FATF lists in force on `as_of` (the
+    /// newest `fatf_lists_<YYYY-MM>.csv` not later than the as-of month), `regions.csv`,
+    /// `industries.csv`, `branches.csv`.
+    pub fn load(dir: &Path, as_of: NaiveDate) -> Result<Reference> {
+        let mut r = Reference::default();
+        let versions = fatf_versions(dir)?;
+        let as_of_month = as_of.with_day(1).unwrap_or(as_of);
+        let (fatf_month, fatf_path) = versions
+            .iter()
+            .rev()
+            .find(|(m, _)| *m <= as_of_month)
+            .cloned()
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "reference folder {}: no fatf_lists_<YYYY-MM>.csv in force on {as_of} (versions found: {}); add the FATF lists of the last plenary before it",
+                    dir.display(),
+                    if versions.is_empty() {
+                        "none".to_string()
+                    } else {
+                        versions
+                            .iter()
+                            .map(|(m, _)| m.format("%Y-%m").to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ))
+            })?;
+        r.fatf_version = fatf_month.format("%Y-%m").to_string();
 
         let path = dir.join("countries.csv");
-        let df = read_csv(
+        let t = Table::read(
             &path,
             &["iso2", "sanctioned", "predicate_crime", "offshore"],
         )?;
         let (iso, sanc, pred, off) = (
-            strings(&df, &path, "iso2")?,
-            strings(&df, &path, "sanctioned")?,
-            strings(&df, &path, "predicate_crime")?,
-            strings(&df, &path, "offshore")?,
+            t.keys("iso2", ISO_HELP, contract::is_country)?,
+            t.strings("sanctioned")?,
+            t.strings("predicate_crime")?,
+            t.strings("offshore")?,
         );
         for i in 0..iso.len() {
             r.countries.push(Country {
@@ -147,21 +256,22 @@ impl Reference {
                 offshore: flag(&path, i, "offshore", &off[i])?,
             });
         }
-        let df = read_csv(&fatf_path, &["iso2", "fatf_status"])?;
+        let t = Table::read(&fatf_path, &["iso2", "fatf_status"])?;
+        t.non_empty("the FATF lists are never empty; check the file")?;
         let (iso, status) = (
-            strings(&df, &fatf_path, "iso2")?,
-            strings(&df, &fatf_path, "fatf_status")?,
+            t.keys("iso2", ISO_HELP, contract::is_country)?,
+            t.strings("fatf_status")?,
         );
         for i in 0..iso.len() {
             let lvl = match status[i].as_str() {
                 "call_for_action" => 2,
                 "increased_monitoring" => 1,
                 s => {
-                    return Err(Error::Input(format!(
-                    "{}: row {}: fatf_status '{s}'; use call_for_action or increased_monitoring",
-                    fatf_path.display(),
-                    i + 2
-                )))
+                    return Err(bad(
+                        &fatf_path,
+                        i,
+                        format!("fatf_status '{s}'; use call_for_action or increased_monitoring"),
+                    ))
                 }
             };
             match r.countries.iter_mut().find(|c| c.iso2 == iso[i]) {
@@ -179,10 +289,14 @@ impl Reference {
         r.files.push(fatf_path);
 
         let path = dir.join("regions.csv");
-        let df = read_csv(&path, &["province_code", "predicate_crime"])?;
+        let t = Table::read(&path, &["province_code", "predicate_crime"])?;
         let (code, pred) = (
-            strings(&df, &path, "province_code")?,
-            strings(&df, &path, "predicate_crime")?,
+            t.keys(
+                "province_code",
+                "a GB/T 2260 province code (two digits, e.g. 53)",
+                contract::is_province,
+            )?,
+            t.strings("predicate_crime")?,
         );
         for i in 0..code.len() {
             r.regions.push((
@@ -193,11 +307,11 @@ impl Reference {
         r.files.push(path);
 
         let path = dir.join("industries.csv");
-        let df = read_csv(&path, &["industry_code", "risk_level", "cash_intensity"])?;
+        let t = Table::read(&path, &["industry_code", "risk_level", "cash_intensity"])?;
         let (code, risk, cash) = (
-            strings(&df, &path, "industry_code")?,
-            strings(&df, &path, "risk_level")?,
-            strings(&df, &path, "cash_intensity")?,
+            t.keys("industry_code", "an industry code", |_| true)?,
+            t.strings("risk_level")?,
+            t.strings("cash_intensity")?,
         );
         for i in 0..code.len() {
             r.industries.push((
@@ -209,13 +323,31 @@ impl Reference {
         r.files.push(path);
 
         let path = dir.join("branches.csv");
-        let df = read_csv(&path, &["branch_id", "province_code", "city_code"])?;
+        let t = Table::read(&path, &["branch_id", "province_code", "city_code"])?;
+        t.non_empty("list the institution's branches (locality S2.4 and the account-opening place S3.2(2) are read from them)")?;
         let (b, p, c) = (
-            strings(&df, &path, "branch_id")?,
-            strings(&df, &path, "province_code")?,
-            strings(&df, &path, "city_code")?,
+            t.keys("branch_id", "a branch id", |_| true)?,
+            t.strings("province_code")?,
+            t.strings("city_code")?,
         );
         for i in 0..b.len() {
+            if !contract::is_province(&p[i]) {
+                return Err(bad(
+                    &path,
+                    i,
+                    format!("province_code '{}' is not a GB/T 2260 province code", p[i]),
+                ));
+            }
+            if !contract::is_city(&c[i]) || !c[i].starts_with(&p[i]) {
+                return Err(bad(
+                    &path,
+                    i,
+                    format!(
+                        "city_code '{}' is not a GB/T 2260 city code of province {}",
+                        c[i], p[i]
+                    ),
+                ));
+            }
             r.branches.push((b[i].clone(), p[i].clone(), c[i].clone()));
         }
         r.files.push(path);

@@ -137,6 +137,7 @@ pub fn review(
             check_grades(&g, contract::GRADES.file, "grade", model)?;
             g.select([
                 col("customer_id"),
+                col("institution_id").alias("_grade_institution"),
                 col("grade").alias("grade_on_file"),
                 col("first_graded"),
                 col("last_reviewed"),
@@ -148,6 +149,7 @@ pub fn review(
             0,
             vec![
                 Column::new_empty("customer_id".into(), &DataType::String),
+                Column::new_empty("_grade_institution".into(), &DataType::String),
                 Column::new_empty("grade_on_file".into(), &DataType::String),
                 Column::new_empty("first_graded".into(), &DataType::Date),
                 Column::new_empty("last_reviewed".into(), &DataType::Date),
@@ -180,10 +182,11 @@ pub fn review(
         }
         None => None,
     };
+    // P3: a grade on file is the customer's only in its own institution.
     let mut lf = scored.lazy().join(
         grades.clone(),
-        [col("customer_id")],
-        [col("customer_id")],
+        [col("customer_id"), col("institution_id")],
+        [col("customer_id"), col("_grade_institution")],
         JoinArgs::new(JoinType::Left),
     );
     lf = match overrides {

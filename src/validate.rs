@@ -113,14 +113,21 @@ fn strictly_increasing(lf: LazyFrame, key: &str) -> Result<bool> {
     Ok(ok)
 }
 
-/// Rows of `lf` whose customer is not among `ids` (a streaming anti-join).
-fn count_orphans(lf: LazyFrame, ids: DataFrame) -> Result<u64> {
+/// Rows of `lf` whose customer is not among `ids` (a streaming anti-join on the customer id,
+/// and the institution too where the file names it: P3, a grade of another institution is not
+/// this customer's).
+fn count_orphans(lf: LazyFrame, ids: DataFrame, with_institution: bool) -> Result<u64> {
+    let keys: Vec<Expr> = if with_institution {
+        vec![col("institution_id"), col("customer_id")]
+    } else {
+        vec![col("customer_id")]
+    };
     let df = lf
-        .select([col("customer_id")])
+        .select(keys.clone())
         .join(
             ids.lazy(),
-            [col("customer_id")],
-            [col("customer_id")],
+            keys.clone(),
+            keys,
             JoinArgs::new(JoinType::Anti),
         )
         .select([len().alias("n")])
@@ -132,6 +139,100 @@ fn count_orphans(lf: LazyFrame, ids: DataFrame) -> Result<u64> {
         .u64()?
         .get(0)
         .unwrap_or(0))
+}
+
+/// Pairs of date columns of one file where the first may not lie before the second.
+const NOT_BEFORE: &[(&str, &str, &str)] = &[
+    ("accounts.parquet", "closed_date", "opened_date"),
+    ("grades.parquet", "last_reviewed", "first_graded"),
+    ("overrides.parquet", "expires_on", "set_on"),
+];
+
+/// Checks across rows or files that column checks cannot make: a transaction on another
+/// customer's account, two different grades set by hand for one customer on one day (PR4).
+/// Rows of customers not in customers.parquet are left out: they are set aside and counted.
+fn relational_checks(
+    spec: &FileSpec,
+    lf: &LazyFrame,
+    accounts: Option<&DataFrame>,
+    customers: Option<&DataFrame>,
+) -> Result<()> {
+    let read = |e: PolarsError| fail(spec, format!("cannot read: {e}"));
+    if spec.file == contract::TRANSACTIONS.file {
+        if let (Some(acc), Some(cust)) = (accounts, customers) {
+            let known = cust.clone().lazy().select([col("customer_id")]);
+            let acc = acc.clone().lazy().join(
+                known.clone(),
+                [col("customer_id")],
+                [col("customer_id")],
+                JoinArgs::new(JoinType::Semi),
+            );
+            let owner = acc.select([col("account_id"), col("customer_id").alias("_owner")]);
+            let df = lf
+                .clone()
+                .select([col("txn_id"), col("account_id"), col("customer_id")])
+                .join(
+                    known,
+                    [col("customer_id")],
+                    [col("customer_id")],
+                    JoinArgs::new(JoinType::Semi),
+                )
+                .join(
+                    owner,
+                    [col("account_id")],
+                    [col("account_id")],
+                    JoinArgs::new(JoinType::Inner),
+                )
+                .filter(col("_owner").neq(col("customer_id")))
+                .select([col("txn_id")])
+                .collect_with_engine(Engine::Streaming)
+                .map_err(read)?
+                .unwrap_single();
+            if df.height() > 0 {
+                let ex = first_values(&df, "txn_id")?;
+                return Err(fail(
+                    spec,
+                    format!(
+                        "{} rows are on an account of another customer (accounts.parquet names its owner): first at txn_id {ex}",
+                        df.height()
+                    ),
+                ));
+            }
+        }
+    }
+    if spec.file == contract::OVERRIDES.file {
+        let df = lf
+            .clone()
+            .group_by([col("customer_id"), col("set_on")])
+            .agg([col("grade").n_unique().alias("_n")])
+            .filter(col("_n").gt(lit(1u32)))
+            .select([col("customer_id")])
+            .sort(["customer_id"], SortMultipleOptions::default())
+            .collect()
+            .map_err(read)?;
+        if df.height() > 0 {
+            let ex = first_values(&df, "customer_id")?;
+            return Err(fail(
+                spec,
+                format!(
+                    "{} customers have different grades set by hand on the same day (PR4: one final grade; keep the one the AML compliance department decided): customer_id {ex}",
+                    df.height()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first five values of a column, comma-joined.
+fn first_values(df: &DataFrame, name: &str) -> Result<String> {
+    let c = df.column(name)?.cast(&DataType::String)?;
+    Ok(c.str()?
+        .iter()
+        .take(5)
+        .map(|v| v.unwrap_or("<null>").to_string())
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 /// The checks of the values of column `c` of `spec` beyond nulls (dates, amounts, levels,
@@ -174,9 +275,12 @@ fn content_checks(
         ));
     }
     if c.name.ends_with("country") || c.name == "nationality" {
+        // Exactly the code: 'kp' or ' CN' would match no reference row and pass as harmless.
         out.push((
-            format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters)", c.name),
-            col(c.name).str().len_bytes().neq(lit(2u32)),
+            format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters, e.g. CN; lower case and spaces are refused)", c.name),
+            col(c.name)
+                .is_not_null()
+                .and(in_list(col(c.name), contract::COUNTRIES).not()),
         ));
     }
     if c.name.ends_with("_province") {
@@ -211,6 +315,14 @@ fn content_checks(
                 col(*prov)
                     .neq(col(c.name).str().head(lit(2)))
                     .fill_null(lit(false)),
+            ));
+        }
+    }
+    for (file, later, earlier) in NOT_BEFORE {
+        if spec.file == *file && c.name == *later {
+            out.push((
+                format!("column '{later}' has dates before '{earlier}' of the same row"),
+                col(*later).lt(col(*earlier)).fill_null(lit(false)),
             ));
         }
     }
@@ -253,6 +365,16 @@ pub fn check_schema(data: &Path, spec: &FileSpec) -> Result<Option<LazyFrame>> {
             ));
         }
         return Ok(None);
+    }
+    // A folder of parts, a pipe or a device is not a Parquet file (a pipe would block forever).
+    if !path.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(fail(
+            spec,
+            format!(
+                "{} is not a regular file; give one Parquet file (a folder of parts: write them as one file first)",
+                path.display()
+            ),
+        ));
     }
     let mut lf = scan(data, spec)?;
     let schema = lf
@@ -300,6 +422,8 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
     // The customer ids, once customers.parquet has passed: other files' rows are checked
     // against them in their own pass (orphans are set aside with a counted warning).
     let mut customer_ids: Option<DataFrame> = None;
+    // (account_id, customer_id) of accounts.parquet, for the transactions' owner check.
+    let mut accounts: Option<DataFrame> = None;
     for spec in contract::FILES {
         let Some(lf) = check_schema(data, spec)? else {
             continue;
@@ -388,7 +512,8 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
                 .unwrap_or(0)
         };
         let rows = get("_rows");
-        if rows == 0 && spec.required {
+        // Only the customers are needed: an institution may have no report, event or grade.
+        if rows == 0 && spec.file == contract::CUSTOMERS.file {
             return Err(fail(spec, "has no rows".into()));
         }
         for (i, (msg, e)) in checks.iter().enumerate() {
@@ -442,28 +567,75 @@ pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> 
                 format!("{dup_key} duplicate values in key column '{id_col}'; each must be unique"),
             ));
         }
+        let with_institution = spec.column("institution_id").is_some();
         let orphans = match (orphan_check, &customer_ids) {
-            (true, Some(ids)) => count_orphans(lf.clone(), ids.clone())
+            (true, Some(ids)) => count_orphans(lf.clone(), ids.clone(), with_institution)
                 .map_err(|e| fail(spec, format!("cannot read: {e}")))?,
             _ => 0,
         };
         if orphans > 0 {
             counts.warnings.push(Warning {
                 file: spec.file.to_string(),
-                message: "rows whose customer_id is not in customers.parquet; they are ignored"
-                    .into(),
+                message: if with_institution {
+                    "rows whose (institution_id, customer_id) is not a customer of customers.parquet; they are ignored"
+                } else {
+                    "rows whose customer_id is not in customers.parquet; they are ignored"
+                }
+                .into(),
                 rows: orphans,
             });
         }
+        relational_checks(spec, &lf, accounts.as_ref(), customer_ids.as_ref())?;
         if spec.file == contract::CUSTOMERS.file {
             let ids = lf
                 .clone()
-                .select([col("customer_id")])
+                .select([col("institution_id"), col("customer_id")])
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single();
             customer_ids = Some(ids);
         }
+        if spec.file == contract::ACCOUNTS.file {
+            accounts = Some(
+                lf.clone()
+                    .select([col("account_id"), col("customer_id")])
+                    .collect_with_engine(Engine::Streaming)?
+                    .unwrap_single(),
+            );
+        }
         counts.rows.push((spec.file.to_string(), rows));
     }
     Ok(counts)
+}
+
+/// Every customer's branch is a branch of the reference table: locality (S2.4) and the
+/// account-opening place (S3.2(2)) are read from it, and a branch it does not list would match
+/// nothing silently.
+pub fn branches_known(data: &Path, branches: &[String]) -> Result<()> {
+    let spec = &contract::CUSTOMERS;
+    let lf = scan(data, spec)?;
+    let unknown = col("branch_id")
+        .is_not_null()
+        .and(in_list(col("branch_id"), branches).not());
+    let df = lf
+        .clone()
+        .filter(unknown.clone())
+        .select([len().alias("n")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let n = df
+        .column("n")?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0);
+    if n > 0 {
+        let ex = examples(lf, unknown, "customer_id");
+        return Err(fail(
+            spec,
+            format!(
+                "column 'branch_id' has branches that branches.csv does not list: {n} rows, first at customer_id {ex}; add them to the reference table"
+            ),
+        ));
+    }
+    Ok(())
 }

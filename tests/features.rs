@@ -351,7 +351,11 @@ fn features() -> DataFrame {
 /// The features of the portfolio in `dir` sorted by customer: the whole-portfolio query, or
 /// range by range with `rows` customers per range.
 fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
-    let reference = Reference::load(&repo("data/reference")).unwrap();
+    let reference = Reference::load(
+        &repo("data/reference"),
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+    )
+    .unwrap();
     let params = Params::default();
     let ctx = Ctx {
         params: &params,

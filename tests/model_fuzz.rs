@@ -113,3 +113,77 @@ fn model_parser_never_panics_on_mutated_models() {
     // Some mutations (in comments, rationale text) keep the model valid.
     assert!(accepted > 0);
 }
+
+/// A random expression over the catalogue: features of every kind, literals of every type,
+/// every operator, nesting up to `depth`.
+fn random_expr(rng: &mut Rng, depth: u32) -> String {
+    use riskgrade::catalog::CATALOG;
+    let atom = |rng: &mut Rng| -> String {
+        match rng.range(0, 5) {
+            0 | 1 => CATALOG[rng.range(0, CATALOG.len() as i64) as usize]
+                .name
+                .to_string(),
+            2 => format!("{}", rng.range(-5, 100_000)),
+            3 => ["'natural'", "'none'", "'x'", "'foreign_pep'", "''"][rng.range(0, 5) as usize]
+                .to_string(),
+            _ => ["true", "false"][rng.range(0, 2) as usize].to_string(),
+        }
+    };
+    if depth == 0 || rng.range(0, 4) == 0 {
+        let op = ["==", "!=", "<", "<=", ">", ">="][rng.range(0, 6) as usize];
+        return match rng.range(0, 6) {
+            0 => atom(rng),
+            1 => format!("{} in [{}, {}]", atom(rng), atom(rng), atom(rng)),
+            _ => format!("{} {op} {}", atom(rng), atom(rng)),
+        };
+    }
+    match rng.range(0, 4) {
+        0 => format!("not {}", random_expr(rng, depth - 1)),
+        1 => format!("({})", random_expr(rng, depth - 1)),
+        2 => format!(
+            "{} and {}",
+            random_expr(rng, depth - 1),
+            random_expr(rng, depth - 1)
+        ),
+        _ => format!(
+            "{} or {}",
+            random_expr(rng, depth - 1),
+            random_expr(rng, depth - 1)
+        ),
+    }
+}
+
+/// Type-checked expressions never fail when a run evaluates them; ill-typed or too deep ones
+/// are refused when the model is loaded, never by a panic or a stack overflow.
+#[test]
+fn checked_expressions_always_evaluate() {
+    use polars::prelude::*;
+    let text = std::fs::read_to_string(repo("data/models/default.toml")).unwrap();
+    let mut rng = Rng::new(2026, 12);
+    let features = common::base_features(4);
+    let (mut ok, mut refused) = (0, 0);
+    for i in 0..1500 {
+        let depth = if i % 50 == 0 {
+            60
+        } else {
+            rng.range(0, 8) as u32
+        };
+        let src = random_expr(&mut rng, depth);
+        match riskgrade::expr::parse_checked(&src) {
+            Err(_) => refused += 1,
+            Ok(_) => {
+                ok += 1;
+                let model_text = text.replacen(
+                    "when = \"alert_level >= 3\"",
+                    &format!("when = \"{src}\""),
+                    1,
+                );
+                let model = Model::parse(&model_text)
+                    .unwrap_or_else(|e| panic!("checked but refused: {src}: {e}"));
+                let out = riskgrade::scoring::score(features.clone().lazy(), &model).collect();
+                assert!(out.is_ok(), "{src}: {:?}", out.err());
+            }
+        }
+    }
+    assert!(ok > 50 && refused > 50, "ok {ok}, refused {refused}");
+}

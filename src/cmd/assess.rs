@@ -114,7 +114,8 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     let inp = &args.inputs;
     let as_of = args.as_of.unwrap_or_else(dates::today);
     let model = Model::load(&inp.model)?;
-    io::check_run_dest(&args.out, &inp.data)?;
+    let out = io::resolve_out(&args.out)?;
+    io::check_run_dest(&out, &inp.data)?;
     let mut st = Stages {
         progress,
         times: Vec::new(),
@@ -125,8 +126,11 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     for w in &counts.warnings {
         progress.line(&format!("warning: {}: {} {}", w.file, w.rows, w.message));
     }
-    let reference = Reference::load(&inp.reference)?;
+    let reference = Reference::load(&inp.reference, as_of)?;
     let calendar = Calendar::load(&inp.reference)?;
+    let branch_ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
+    model.check_branches(&branch_ids)?;
+    validate::branches_known(&inp.data, &branch_ids)?;
     progress.line(&format!(
         "model {} {}; as of {as_of}; FATF lists {}",
         model.meta.id, model.meta.version, reference.fatf_version
@@ -142,7 +146,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
                 as_of,
             };
             let feats = st.run("features", || {
-                features::build_partitioned(&inp.data, ctx, args.partition_rows.max(1))
+                features::build_partitioned(&inp.data, ctx, args.partition_rows as usize)
             })?;
             st.run("scoring and grading", || {
                 let mut lf = scoring::score(feats.lazy(), &model);
@@ -177,7 +181,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     }
     let scored = std::mem::take(&mut rev.scores);
 
-    let staging = Staging::new(&args.out)?;
+    let staging = Staging::new(&out)?;
     let summary = st.run("reports and outputs", || {
         let dist = report::distribution(&scored, &model)?;
         let mut summary = report::summary(&scored, &dist, &model)?;

@@ -13,7 +13,9 @@ pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
     println!("{}: valid", args.model.display());
     print!("{}", model.summary());
     if let Some(dir) = &args.reference {
-        let r = Reference::load(dir)?;
+        let r = Reference::load(dir, args.as_of.unwrap_or_else(crate::dates::today))?;
+        let ids: Vec<String> = r.branches.iter().map(|b| b.0.clone()).collect();
+        model.check_branches(&ids)?;
         println!(
             "{}: valid ({} countries, FATF lists {}, {} regions, {} industries, {} branches)",
             dir.display(),
@@ -30,6 +32,14 @@ pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
             dir.display()
         ));
         let counts = validate_inputs(dir, args.as_of.unwrap_or_else(crate::dates::today))?;
+        if let Some(r) = &args.reference {
+            let branches = Reference::load(r, args.as_of.unwrap_or_else(crate::dates::today))?
+                .branches
+                .into_iter()
+                .map(|b| b.0)
+                .collect::<Vec<_>>();
+            crate::validate::branches_known(dir, &branches)?;
+        }
         for (file, rows) in &counts.rows {
             println!("{}/{file}: {rows} rows, valid", dir.display());
         }

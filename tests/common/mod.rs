@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod run;
+
 use polars::prelude::*;
 use riskgrade::catalog::{Kind, CATALOG};
 
