@@ -13,6 +13,13 @@ fn splitmix(x: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// SplitMix64 of `x`: a fixed scrambling of a number, for ids and hashes that must look random
+/// and stay the same for the same input.
+pub fn mix(x: u64) -> u64 {
+    let mut s = x;
+    splitmix(&mut s)
+}
+
 impl Rng {
     /// A generator for stream `stream` of seed `seed`.
     pub fn new(seed: u64, stream: u64) -> Self {
