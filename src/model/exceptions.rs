@@ -1,0 +1,202 @@
+//! Direct-highest (XH) and direct-low (XL) exceptions and regional coefficients (M2).
+
+use std::collections::BTreeMap;
+
+use super::raw::{all_xh, RawExceptions, RawHighest, RawLow, RawRegional};
+use super::{err, to_fixed, E4};
+use crate::error::Result;
+use crate::expr::{self, Ast};
+
+/// Built-in direct-highest conditions (XH1–XH5).
+pub const XH_BUILTIN: &[(&str, &str)] = &[
+    (
+        "xh1",
+        "on a list China publishes or recognises for AML monitoring",
+    ),
+    (
+        "xh2",
+        "foreign PEP, or a relative or close associate of one",
+    ),
+    ("xh3", "controller or beneficial owner is under xh1 or xh2"),
+    (
+        "xh4",
+        "involved in suspicious transaction reports several times",
+    ),
+    ("xh5", "refuses the due diligence required by law"),
+];
+
+/// An institution's own direct-highest criterion (XH6).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Custom {
+    /// Identifier (shown as the grade basis).
+    pub id: String,
+    /// Expression as written.
+    pub when: String,
+    /// Description.
+    pub description: String,
+    /// Parsed expression.
+    #[serde(skip)]
+    pub ast: Ast,
+}
+
+/// Direct-highest settings (XH).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DirectHighest {
+    /// Built-in conditions in force.
+    pub enabled: Vec<String>,
+    /// STR count from which XH4 applies ("several times").
+    pub str_threshold: u32,
+    /// The institution's own criteria (XH6).
+    pub custom: Vec<Custom>,
+}
+
+/// Direct-low settings (XL).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DirectLow {
+    /// Thresholds and the eligibility expression as written.
+    pub settings: RawLow,
+    /// Parsed eligibility.
+    #[serde(skip)]
+    pub eligible: Ast,
+}
+
+/// Regional coefficients (M2).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Regional {
+    /// The customer column the coefficients are keyed by (`branch_id`).
+    pub by: String,
+    /// Coefficient × 10⁴ per key; 1 elsewhere.
+    pub coefficients_e4: BTreeMap<String, i64>,
+}
+
+/// Resolves the regional coefficients (M2): > 0, ≤ 10, four decimals, keyed by branch.
+pub(super) fn resolve_regional(raw: Option<RawRegional>) -> Result<Option<Regional>> {
+    // Regional coefficients (M2).
+    let regional = match raw {
+        None => None,
+        Some(r) => {
+            if r.by != "branch_id" {
+                return Err(err(
+                    "regional.by",
+                    format!("'{}'; coefficients are keyed by branch_id", r.by),
+                ));
+            }
+            let mut c = BTreeMap::new();
+            for (k, v) in r.coefficients {
+                let e4 = to_fixed(v, E4)
+                    .filter(|e| *e > 0 && *e <= 10 * E4)
+                    .ok_or_else(|| {
+                        err(
+                            &format!("regional.coefficients.{k}"),
+                            format!("{v}; use a number in (0, 10] with at most 4 decimals"),
+                        )
+                    })?;
+                c.insert(k, e4);
+            }
+            Some(Regional {
+                by: r.by,
+                coefficients_e4: c,
+            })
+        }
+    };
+
+    Ok(regional)
+}
+
+/// Resolves the exceptions: the built-in XH conditions in force, the institution's own (XH6)
+/// with type-checked expressions and distinct ids, and the XL settings.
+pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<DirectLow>)> {
+    // Exceptions.
+    let parse_expr = |key: &str, src: &str| -> Result<Ast> {
+        expr::parse_checked(src).map_err(|e| {
+            let shown: String = src.chars().take(80).collect();
+            let more = if src.chars().count() > 80 { "…" } else { "" };
+            err(key, format!("'{shown}{more}': {e}"))
+        })
+    };
+    let dh = raw.direct_highest.unwrap_or(RawHighest {
+        enabled: all_xh(),
+        str_threshold: 2,
+        custom: vec![],
+    });
+    for (i, e) in dh.enabled.iter().enumerate() {
+        if !XH_BUILTIN.iter().any(|(id, _)| id == e) {
+            return Err(err(
+                &format!("exceptions.direct_highest.enabled[{i}]"),
+                format!("'{e}'; use xh1 to xh5 (xh6 is `custom`)"),
+            ));
+        }
+    }
+    if dh.str_threshold < 1 {
+        return Err(err(
+            "exceptions.direct_highest.str_threshold",
+            "must be at least 1",
+        ));
+    }
+    let mut custom = Vec::new();
+    for (i, c) in dh.custom.iter().enumerate() {
+        let key = format!("exceptions.direct_highest.custom[{i}]");
+        if !c.id.starts_with("xh6") || XH_BUILTIN.iter().any(|(id, _)| *id == c.id) {
+            return Err(err(
+                &format!("{key}.id"),
+                format!(
+                    "'{}'; custom criteria are named xh6 or xh6_<name> (XH6)",
+                    c.id
+                ),
+            ));
+        }
+        if custom.iter().any(|x: &Custom| x.id == c.id) {
+            return Err(err(
+                &format!("{key}.id"),
+                format!(
+                    "'{}' is used by an earlier criterion; give each its own id",
+                    c.id
+                ),
+            ));
+        }
+        custom.push(Custom {
+            id: c.id.clone(),
+            when: c.when.clone(),
+            description: c.description.clone(),
+            ast: parse_expr(&format!("{key}.when"), &c.when)?,
+        });
+    }
+    let direct_highest = DirectHighest {
+        enabled: dh.enabled,
+        str_threshold: dh.str_threshold,
+        custom,
+    };
+    let direct_low = match raw.direct_low {
+        Some(l) if l.enabled => {
+            if !(l.usd_cny_rate.is_finite() && l.usd_cny_rate > 0.0) {
+                return Err(err(
+                    "exceptions.direct_low.usd_cny_rate",
+                    "give the CNY per USD rate, > 0",
+                ));
+            }
+            for (key, v) in [
+                ("net_assets_natural_cny", l.net_assets_natural_cny),
+                ("net_assets_non_natural_cny", l.net_assets_non_natural_cny),
+                ("life_premium_cny", l.life_premium_cny),
+                ("life_premium_usd", l.life_premium_usd),
+                ("single_premium_cny", l.single_premium_cny),
+                ("single_premium_usd", l.single_premium_usd),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(err(
+                        &format!("exceptions.direct_low.{key}"),
+                        format!("{v}; give an amount, >= 0 (XL1)"),
+                    ));
+                }
+            }
+            let eligible = parse_expr("exceptions.direct_low.eligible", &l.eligible)?;
+            Some(DirectLow {
+                settings: l,
+                eligible,
+            })
+        }
+        _ => None,
+    };
+
+    Ok((direct_highest, direct_low))
+}

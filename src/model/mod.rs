@@ -1,0 +1,301 @@
+//! The risk model: a documented TOML file (see `docs/model.md`) holding the number of score
+//! levels (W2), grade bands (W4), segments with their sub-item weights (W1, W5), declarative
+//! scoring rules per sub-item (S*, PR3), regional coefficients (M2), exceptions (XH, XL),
+//! review periods (T2) and control measures (C1, C2), with the written rationale P5 asks for.
+//! [`Model::load`] parses and validates it; every error names the key at fault. One file per
+//! part: `raw` (the file as written), `bands`, `rules`, `segments`, `exceptions`.
+
+mod bands;
+mod exceptions;
+mod raw;
+mod rules;
+mod segments;
+
+use std::path::Path;
+
+pub use bands::{parse_e4, Bound, Grade};
+pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, XH_BUILTIN};
+pub use raw::{Meta, Params, RawLow, Scope};
+pub use rules::{parse_interval, Interval, Rule, RuleKind, Subitem};
+pub use segments::{Segment, Tenure};
+
+use crate::error::{Error, Result};
+
+/// Fixed-point scale of band bounds and regional coefficients (4 decimals).
+pub const E4: i64 = 10_000;
+/// Fixed-point scale of weights (2 decimals).
+pub const E2: i64 = 100;
+
+/// A validated risk model.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Model {
+    /// Identification and rationale (P5).
+    pub meta: Meta,
+    /// Feature parameters.
+    pub params: Params,
+    /// Grades, highest risk first.
+    pub grades: Vec<Grade>,
+    /// Segments.
+    pub segments: Vec<Segment>,
+    /// Sub-items in id order.
+    pub subitems: Vec<Subitem>,
+    /// Regional coefficients (M2).
+    pub regional: Option<Regional>,
+    /// XH settings.
+    pub direct_highest: DirectHighest,
+    /// XL settings, when used.
+    pub direct_low: Option<DirectLow>,
+    /// SC2 settings.
+    pub scope: Scope,
+}
+
+fn err(key: &str, msg: impl std::fmt::Display) -> Error {
+    Error::Model(format!("{key}: {msg}"))
+}
+
+/// Converts a TOML number to fixed point with `scale` (10⁴ or 10²), refusing more decimals.
+fn to_fixed(x: f64, scale: i64) -> Option<i64> {
+    // Numbers beyond ±10¹² are never a weight, coefficient or bound; refusing them keeps
+    // every product below in range (no wrap-around).
+    if !x.is_finite() || x.abs() > 1e12 {
+        return None;
+    }
+    let v = x * scale as f64;
+    let r = v.round();
+    ((v - r).abs() < 1e-6).then_some(r as i64)
+}
+
+/// How to write an interval, for error messages.
+pub(crate) const INTERVAL_HELP: &str =
+    "write an interval like \"(60, 80]\": '(' or ')' leaves the value out, '[' or ']' takes it in";
+
+/// A score of the model's levels 1..m (W2), or an error naming `key`.
+fn score_ok(m: u8, key: &str, s: u8) -> Result<u8> {
+    if (1..=m).contains(&s) {
+        Ok(s)
+    } else {
+        Err(err(
+            key,
+            format!("score {s} is outside 1..{m} (W2: m = {m})"),
+        ))
+    }
+}
+
+/// Checks the feature parameters.
+fn check_params(p: &Params) -> Result<()> {
+    if p.lookback_months == 0 || p.lookback_months > 120 {
+        return Err(err("features.lookback_months", "use 1 to 120 months"));
+    }
+    if !(0.0..1.0).contains(&p.near_threshold_ratio) {
+        return Err(err(
+            "features.near_threshold_ratio",
+            "use a ratio in [0, 1)",
+        ));
+    }
+    if !crate::contract::is_country(&p.home_country) {
+        return Err(err(
+            "features.home_country",
+            format!(
+                "'{}' is not an ISO 3166-1 alpha-2 code (two capital letters, e.g. \"CN\")",
+                p.home_country
+            ),
+        ));
+    }
+    for (key, v) in [
+        ("features.large_cash_cny", p.large_cash_cny),
+        (
+            "features.large_transfer_non_natural_cny",
+            p.large_transfer_non_natural_cny,
+        ),
+        (
+            "features.large_transfer_natural_cny",
+            p.large_transfer_natural_cny,
+        ),
+    ] {
+        if !(v > 0.0 && v <= 1e12) {
+            return Err(err(key, format!("{v}; give an amount in CNY, > 0")));
+        }
+    }
+    if !(0.0..=1.0).contains(&p.main_counterparty_share) {
+        return Err(err(
+            "features.main_counterparty_share",
+            "use a share in [0, 1]",
+        ));
+    }
+    Ok(())
+}
+
+impl Model {
+    /// Reads and validates a model file.
+    pub fn load(path: &Path) -> Result<Model> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Model(format!("cannot read {}: {e}", path.display())))?;
+        Model::parse(&text).map_err(|e| match e {
+            Error::Model(m) => Error::Model(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Parses and validates model text.
+    pub fn parse(text: &str) -> Result<Model> {
+        let raw: raw::RawModel = toml::from_str(text).map_err(|e| Error::Model(e.to_string()))?;
+        Model::resolve(raw)
+    }
+
+    fn resolve(raw: raw::RawModel) -> Result<Model> {
+        let m = raw.model.m;
+        if !(2..=10).contains(&m) {
+            return Err(err(
+                "model.m",
+                format!("{m} levels; use 2 to 10 (W2), e.g. 3 or 5"),
+            ));
+        }
+        check_params(&raw.features)?;
+        let grades = bands::resolve(&raw.grades, m)?;
+        let subitems = rules::resolve(&raw.subitems, m)?;
+        let segments = segments::resolve(&raw.segments, &subitems)?;
+        let regional = exceptions::resolve_regional(raw.regional)?;
+        let (direct_highest, direct_low) = exceptions::resolve(raw.exceptions)?;
+        Ok(Model {
+            meta: raw.model,
+            params: raw.features,
+            grades,
+            segments,
+            subitems,
+            regional,
+            direct_highest,
+            direct_low,
+            scope: raw.scope,
+        })
+    }
+
+    /// Checks that every branch the regional coefficients name is one of `branches` (M2): a
+    /// coefficient for a branch that does not exist would apply to nobody, silently.
+    pub fn check_branches(&self, branches: &[String]) -> Result<()> {
+        if let Some(r) = &self.regional {
+            for k in r.coefficients_e4.keys() {
+                if !branches.contains(k) {
+                    return Err(err(
+                        &format!("regional.coefficients.{k}"),
+                        format!(
+                            "no branch '{k}' in the reference table branches.csv; known: {}",
+                            branches.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of levels m (W2).
+    pub fn m(&self) -> u8 {
+        self.meta.m
+    }
+
+    /// The highest-risk grade (XH target).
+    pub fn highest(&self) -> &Grade {
+        &self.grades[0]
+    }
+
+    /// The lowest-risk grade (XL target).
+    pub fn lowest(&self) -> &Grade {
+        &self.grades[self.grades.len() - 1]
+    }
+
+    /// A short human summary (for `riskgrade validate`).
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "model {} version {} (approved by {} on {})\nm = {} levels; {} sub-items; look-back {} months\ngrades (highest first):\n",
+            self.meta.id,
+            self.meta.version,
+            or_dash(&self.meta.approved_by),
+            or_dash(&self.meta.approved_on),
+            self.m(),
+            self.subitems.len(),
+            self.params.lookback_months
+        );
+        for g in &self.grades {
+            s += &format!(
+                "  {:<12} {:<14} review every {:>2} months, {} measures\n",
+                g.name, g.interval, g.review_months, g.measures
+            );
+        }
+        for seg in &self.segments {
+            let tenure = seg
+                .tenure
+                .map(|t| format!(", {t:?}").to_lowercase())
+                .unwrap_or_default();
+            s += &format!("segment {} ({}{}): ", seg.name, seg.kind, tenure);
+            s += &seg
+                .weights
+                .iter()
+                .map(|(id, w)| format!("{id}={}", fmt_e2(*w)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            s += "\n";
+        }
+        s += &format!(
+            "direct highest: {}{}\n",
+            self.direct_highest.enabled.join(", "),
+            self.direct_highest
+                .custom
+                .iter()
+                .map(|c| format!(", {}", c.id))
+                .collect::<String>()
+        );
+        s += &format!(
+            "direct low: {}\n",
+            match &self.direct_low {
+                Some(l) => format!("for customers where {}", l.settings.eligible),
+                None => "not used".into(),
+            }
+        );
+        if let Some(r) = &self.regional {
+            s += &format!(
+                "regional coefficients by {}: {} set\n",
+                r.by,
+                r.coefficients_e4.len()
+            );
+        }
+        s
+    }
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
+/// Formats a value × 100 as a decimal.
+pub fn fmt_e2(v: i64) -> String {
+    if v % E2 == 0 {
+        format!("{}", v / E2)
+    } else {
+        format!("{:.2}", v as f64 / E2 as f64)
+    }
+}
+
+/// Columns of `scores.parquet` that a sub-item id must not shadow.
+pub fn is_output_column(id: &str) -> bool {
+    [
+        "customer_id",
+        "institution_id",
+        "branch_id",
+        "segment",
+        "weighted_sum",
+        "total_score",
+        "regional_coefficient",
+        "adjusted_score",
+        "computed_grade",
+        "grade",
+        "basis",
+        "direct_highest",
+        "missing_subitems",
+        "top_subitems",
+    ]
+    .contains(&id)
+}
