@@ -182,7 +182,7 @@ fn rule(rkey: &str, r: &RawRule, m: u8) -> Result<Rule> {
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(err(
-            &rkey,
+            rkey,
             "give exactly one of bins, map, or if_true/if_false",
         ));
     }
@@ -202,7 +202,7 @@ fn rule(rkey: &str, r: &RawRule, m: u8) -> Result<Rule> {
                 out.push((iv, score_ok(m, &format!("{bkey}.score"), b.score)?));
             }
             if r.default.is_some() {
-                return Err(err(&rkey, "bins take no default: a value in no bin is scored missing_score and marked (PR3)"));
+                return Err(err(rkey, "bins take no default: a value in no bin is scored missing_score and marked (PR3)"));
             }
             RuleKind::Bins(out)
         }
@@ -228,7 +228,7 @@ fn rule(rkey: &str, r: &RawRule, m: u8) -> Result<Rule> {
         (Kind::Bool, None, None) => {
             let (t, f) = match (r.if_true, r.if_false) {
                 (Some(t), Some(f)) => (t, f),
-                _ => return Err(err(&rkey, "a flag rule needs both if_true and if_false")),
+                _ => return Err(err(rkey, "a flag rule needs both if_true and if_false")),
             };
             RuleKind::Flag {
                 if_true: score_ok(m, &format!("{rkey}.if_true"), t)?,
@@ -242,7 +242,7 @@ fn rule(rkey: &str, r: &RawRule, m: u8) -> Result<Rule> {
                 Kind::Bool => "if_true/if_false",
             };
             return Err(err(
-                &rkey,
+                rkey,
                 format!("feature '{}' is scored with {want}", r.feature),
             ));
         }
