@@ -22,7 +22,11 @@ fn main() {
         reference: &reference,
         as_of,
     };
-    let (_, profile) = features::build(&dir, ctx).unwrap().profile().unwrap();
+    let inputs = riskgrade::inputs::Inputs::open(&dir).unwrap();
+    let (_, profile) = features::first_range_plan(&inputs, ctx, 500_000)
+        .unwrap()
+        .profile()
+        .unwrap();
     std::env::set_var("POLARS_FMT_MAX_ROWS", "200");
     std::env::set_var("POLARS_FMT_STR_LEN", "80");
     let p = profile

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use polars::prelude::*;
 use riskgrade::contract;
-use riskgrade::features::scan;
+use riskgrade::inputs::scan;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

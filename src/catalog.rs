@@ -52,13 +52,13 @@ impl Applies {
 pub struct Feature {
     /// Column name.
     pub name: &'static str,
-    /// Kind.
+    /// Number, category or flag: which rule types may read it.
     pub kind: Kind,
     /// The customers it describes.
     pub applies: Applies,
     /// Rule IDs it serves.
     pub rules: &'static str,
-    /// Meaning.
+    /// What it measures, for model authors.
     pub doc: &'static str,
 }
 
@@ -169,4 +169,52 @@ pub const CATALOG: &[Feature] = &[
 /// Looks a feature up by name.
 pub fn feature(name: &str) -> Option<&'static Feature> {
     CATALOG.iter().find(|f| f.name == name)
+}
+
+/// Columns of `scores.parquet` after the sub-item scores, in order (`grade_on_file` is joined
+/// in by the review stage).
+pub const RESULT_COLUMNS: [&str; 13] = [
+    "weighted_sum",
+    "total_score",
+    "regional_coefficient",
+    "adjusted_score",
+    "scored_grade",
+    "direct_highest",
+    "direct_low_blocked_by",
+    "computed_grade",
+    "grade",
+    "basis",
+    "grade_on_file",
+    "missing_subitems",
+    "top_subitems",
+];
+
+/// Columns the review stage and the other outputs set beside the scores.
+pub const REVIEW_COLUMNS: &[&str] = &[
+    "segment",
+    "reasons",
+    "due_date",
+    "overdue",
+    "grade_steps",
+    "last_reviewed",
+    "first_graded",
+    "reviewer",
+    "basis_on_file",
+    "events_since_review",
+    "override_grade",
+    "override_by",
+    "override_role",
+    "override_on",
+    "override_expires",
+    "previous_grade",
+    "graded_on",
+];
+
+/// Whether a name is taken by a feature or by a column a run writes: a sub-item id (its score
+/// column) must not shadow one.
+pub fn is_reserved(name: &str) -> bool {
+    feature(name).is_some()
+        || crate::contract::CUSTOMERS.column(name).is_some()
+        || RESULT_COLUMNS.contains(&name)
+        || REVIEW_COLUMNS.contains(&name)
 }

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
                   4 verify found changed files, 5 environment error (output not writable, disk full)."
 )]
 pub struct Cli {
-    /// Print no progress lines.
+    /// Print no progress lines (warnings are still printed, on standard error).
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// The command.
@@ -23,7 +23,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Subcommands.
+/// What riskgrade can do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Grade every customer: features, sub-item scores, totals, exceptions, grades and reports.
@@ -70,7 +70,7 @@ pub struct Inputs {
 #[derive(Debug, Args)]
 pub struct AssessArgs {
     #[command(flatten)]
-    /// Inputs.
+    /// The data, model and reference tables.
     pub inputs: Inputs,
     /// The assessment date (YYYY-MM-DD): the look-back window ends on it. Default: today.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -85,7 +85,7 @@ pub struct AssessArgs {
     /// Customers per range when features are computed range by range (bounded memory). Files
     /// clustered by customer id, as core-banking extracts usually are, are read only where a
     /// range lies; for unsorted files a larger value means fewer passes over the transactions.
-    #[arg(long, default_value_t = crate::features::PARTITION_ROWS as u64, value_name = "N",
+    #[arg(long, default_value_t = PARTITION_ROWS, value_name = "N",
           value_parser = clap::value_parser!(u64).range(MIN_PARTITION_ROWS..))]
     pub partition_rows: u64,
     /// Print wall time, CPU time and peak memory of each stage.
@@ -129,6 +129,8 @@ pub struct GenerateArgs {
 
 /// Longest `--horizon`: ten years of days (a review horizon beyond that is a typing error).
 pub const MAX_HORIZON_DAYS: u32 = 3_660;
+/// Default `--partition-rows`: customers per range when features are computed range by range.
+pub const PARTITION_ROWS: u64 = 500_000;
 /// Smallest `--partition-rows`: below it the per-range overhead dominates.
 pub const MIN_PARTITION_ROWS: u64 = 1_000;
 

@@ -9,7 +9,7 @@ use polars::prelude::*;
 pub enum ColType {
     /// UTF-8 string.
     Str,
-    /// Boolean.
+    /// True or false.
     Bool,
     /// Calendar date (days since epoch).
     Date,
@@ -74,7 +74,7 @@ impl ColType {
 pub struct Column {
     /// Column name.
     pub name: &'static str,
-    /// Type.
+    /// Its logical type.
     pub ty: ColType,
     /// Whether nulls are allowed.
     pub nullable: bool,

@@ -41,13 +41,13 @@ pub enum Ast {
     Bool(bool),
     /// Feature reference.
     Feature(String),
-    /// Negation.
+    /// `not a`.
     Not(Box<Ast>),
-    /// Conjunction.
+    /// `a and b`.
     And(Box<Ast>, Box<Ast>),
-    /// Disjunction.
+    /// `a or b`.
     Or(Box<Ast>, Box<Ast>),
-    /// Comparison.
+    /// `a OP b`.
     Cmp(Box<Ast>, CmpOp, Box<Ast>),
     /// Membership in a literal list.
     In(Box<Ast>, Vec<Ast>),
@@ -568,5 +568,85 @@ impl Ast {
     /// The expression as a filter: true where it holds, false where it does not or is null.
     pub fn to_predicate(&self) -> Expr {
         self.to_expr().fill_null(lit(false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str, df: &DataFrame) -> Vec<Option<bool>> {
+        let e = parse_checked(src).unwrap().to_predicate();
+        df.clone()
+            .lazy()
+            .select([e.alias("r")])
+            .collect()
+            .unwrap()
+            .column("r")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .collect()
+    }
+
+    fn frame() -> DataFrame {
+        df!(
+            "alert_level" => [Some(3u8), Some(0), None],
+            "kind" => [Some("natural"), Some("non_natural"), None],
+            "watchlist_hit" => [Some(false), Some(true), None],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or_and_not_tighter_than_and() {
+        let a = parse("alert_level >= 3 or kind == 'x' and watchlist_hit").unwrap();
+        assert!(matches!(a, Ast::Or(_, ref b) if matches!(**b, Ast::And(_, _))));
+        let n = parse("not watchlist_hit and alert_level > 1").unwrap();
+        assert!(matches!(n, Ast::And(ref l, _) if matches!(**l, Ast::Not(_))));
+        // Row 1: alert 3; row 2: non-natural and on the list; row 3: all missing.
+        assert_eq!(
+            eval(
+                "alert_level >= 3 or kind == 'non_natural' and watchlist_hit",
+                &frame()
+            ),
+            vec![Some(true), Some(true), Some(false)]
+        );
+        // Parentheses change it: (alert ≥ 3 or non-natural) and on the list.
+        assert_eq!(
+            eval(
+                "(alert_level >= 3 or kind == 'non_natural') and watchlist_hit",
+                &frame()
+            ),
+            vec![Some(false), Some(true), Some(false)]
+        );
+    }
+
+    #[test]
+    fn in_lists_and_comparisons_with_missing_values_are_false() {
+        assert_eq!(
+            eval("kind in ['natural']", &frame()),
+            vec![Some(true), Some(false), Some(false)]
+        );
+        assert_eq!(
+            eval("alert_level in [0, 1]", &frame()),
+            vec![Some(false), Some(true), Some(false)]
+        );
+        // A missing value compares false both ways, and `not` of that is true.
+        assert_eq!(
+            eval("not alert_level >= 1", &frame()),
+            vec![Some(false), Some(true), Some(true)]
+        );
+    }
+
+    #[test]
+    fn messages_read_as_the_user_wrote() {
+        let e = parse("(alert_level >= 3").unwrap_err();
+        assert_eq!(e, "missing ')'");
+        let e = parse("alert_level >= 3)").unwrap_err();
+        assert_eq!(e, "unexpected ')' after the expression");
+        let e = parse_checked("kind > 3").unwrap_err();
+        assert!(e.contains("compares a category with a number"), "{e}");
     }
 }

@@ -1,26 +1,41 @@
 //! riskgrade: grades every customer of a financial institution for money-laundering and
 //! terrorist-financing risk under the PBoC guideline on risk assessment and customer
-//! classification. Data flows one way: input loading (`contract`, `validate`) → features
-//! (`features`, `catalog`, `reference`) → scores and grades (`model`, `scoring`) → outputs
-//! (`report`, `io`). `cmd` holds one module per subcommand.
+//! classification. The modules are listed in the order data flows through them; each reads
+//! only modules listed above it (see docs/architecture.md).
 
-pub mod alloc;
+// Inputs: the data contract, the portfolio's files opened once, their validation, and the
+// reference tables (countries, FATF lists, regions, industries, branches, working days).
 pub mod calendar;
+pub mod contract;
+pub mod inputs;
+pub mod reference;
+pub mod validate;
+
+// Features: the catalogue of what a rule may read, and its derivation (E1–E4).
 pub mod catalog;
+pub mod features;
+
+// The risk model and scoring: expressions, the model file, sub-item scores, totals, grades
+// and exceptions (W1–W5, XH, XL, M2, PR3).
+pub mod expr;
+pub mod model;
+pub mod scoring;
+
+// Reclassification and review scheduling (P4, T1–T4, PR4).
+pub mod review;
+
+// Outputs: reports and files written atomically.
+pub mod io;
+pub mod report;
+
+// Commands: flags, and one module per subcommand.
 pub mod cli;
 pub mod cmd;
-pub mod contract;
+
+// Support used throughout: errors, dates, progress, memory, the synthetic portfolio.
+pub mod alloc;
 pub mod dates;
 pub mod error;
-pub mod expr;
-pub mod features;
 pub mod generate;
-pub mod io;
-pub mod model;
 pub mod progress;
-pub mod reference;
-pub mod report;
-pub mod review;
 pub mod rng;
-pub mod scoring;
-pub mod validate;

@@ -32,6 +32,11 @@ impl Progress {
         }
     }
 
+    /// Prints a warning line, quiet or not: warnings are not progress.
+    pub fn warn(&self, msg: &str) {
+        eprintln!("warning: {msg}");
+    }
+
     /// Prints one line (unless quiet).
     pub fn line(&self, msg: &str) {
         if !self.quiet {

@@ -236,6 +236,16 @@ impl Reference {
             })?;
         r.fatf_version = fatf_month.format("%Y-%m").to_string();
 
+        r.load_countries(dir, &fatf_path)?;
+        r.load_regions(dir)?;
+        r.load_industries(dir)?;
+        r.load_branches(dir)?;
+        Ok(r)
+    }
+
+    /// countries.csv (S2.1, S2.3, S2.4) and the FATF lists in force (S2.2).
+    fn load_countries(&mut self, dir: &Path, fatf_path: &Path) -> Result<()> {
+        let r = self;
         let path = dir.join("countries.csv");
         let t = Table::read(
             &path,
@@ -256,7 +266,7 @@ impl Reference {
                 offshore: flag(&path, i, "offshore", &off[i])?,
             });
         }
-        let t = Table::read(&fatf_path, &["iso2", "fatf_status"])?;
+        let t = Table::read(fatf_path, &["iso2", "fatf_status"])?;
         t.non_empty("the FATF lists are never empty; check the file")?;
         let (iso, status) = (
             t.keys("iso2", ISO_HELP, contract::is_country)?,
@@ -268,7 +278,7 @@ impl Reference {
                 "increased_monitoring" => 1,
                 s => {
                     return Err(bad(
-                        &fatf_path,
+                        fatf_path,
                         i,
                         format!("fatf_status '{s}'; use call_for_action or increased_monitoring"),
                     ))
@@ -286,8 +296,13 @@ impl Reference {
             }
         }
         r.files.push(path);
-        r.files.push(fatf_path);
+        r.files.push(fatf_path.to_path_buf());
+        Ok(())
+    }
 
+    /// regions.csv: predicate-crime levels of domestic provinces (S2.3).
+    fn load_regions(&mut self, dir: &Path) -> Result<()> {
+        let r = self;
         let path = dir.join("regions.csv");
         let t = Table::read(&path, &["province_code", "predicate_crime"])?;
         let (code, pred) = (
@@ -305,7 +320,12 @@ impl Reference {
             ));
         }
         r.files.push(path);
+        Ok(())
+    }
 
+    /// industries.csv: risk level (S4.1) and cash intensity (S4.3) of industries.
+    fn load_industries(&mut self, dir: &Path) -> Result<()> {
+        let r = self;
         let path = dir.join("industries.csv");
         let t = Table::read(&path, &["industry_code", "risk_level", "cash_intensity"])?;
         let (code, risk, cash) = (
@@ -321,7 +341,12 @@ impl Reference {
             ));
         }
         r.files.push(path);
+        Ok(())
+    }
 
+    /// branches.csv: the institution's branches and their places (S2.4, S3.2(2), M2).
+    fn load_branches(&mut self, dir: &Path) -> Result<()> {
+        let r = self;
         let path = dir.join("branches.csv");
         let t = Table::read(&path, &["branch_id", "province_code", "city_code"])?;
         t.non_empty("list the institution's branches (locality S2.4 and the account-opening place S3.2(2) are read from them)")?;
@@ -351,7 +376,7 @@ impl Reference {
             r.branches.push((b[i].clone(), p[i].clone(), c[i].clone()));
         }
         r.files.push(path);
-        Ok(r)
+        Ok(())
     }
 
     /// ISO codes of countries that make a cross-border transaction high-risk (S3.3):
@@ -365,16 +390,31 @@ impl Reference {
     }
 }
 
+/// `expr` mapped through a small lookup table: `keys[i]` → `values[i]`, `default` for values
+/// not in it, as `dtype`.
+pub fn lookup<K, V>(
+    expr: Expr,
+    keys: Vec<K>,
+    values: Vec<V>,
+    default: Expr,
+    dtype: DataType,
+) -> Expr
+where
+    Series: NamedFrom<Vec<K>, [K]> + NamedFrom<Vec<V>, [V]>,
+{
+    expr.replace_strict(
+        lit(Series::new("k".into(), keys)),
+        lit(Series::new("v".into(), values)),
+        Some(default),
+        Some(dtype),
+    )
+}
+
 /// `expr` mapped through a small lookup table to a level, `default` for values not in it;
 /// null stays null.
 pub fn lookup_u8(expr: Expr, keys: Vec<String>, values: Vec<u8>, default: u8) -> Expr {
     let e = expr.clone();
     when(e.is_null())
         .then(lit(NULL).cast(DataType::UInt8))
-        .otherwise(expr.replace_strict(
-            lit(Series::new("k".into(), keys)),
-            lit(Series::new("v".into(), values)),
-            Some(lit(default)),
-            Some(DataType::UInt8),
-        ))
+        .otherwise(lookup(expr, keys, values, lit(default), DataType::UInt8))
 }

@@ -4,11 +4,15 @@
 
 use polars::lazy::dsl;
 use polars::prelude::*;
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::Model;
+use crate::review::{Counts, ReviewSummary};
 use crate::scoring;
+use crate::validate::Warning;
 
 fn grade_rank(model: &Model) -> Expr {
     let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
@@ -57,8 +61,49 @@ pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
     Ok(df)
 }
 
-/// Count of rows per value of `key` (nulls skipped), as a JSON object in key order.
-fn counts(scores: &DataFrame, key: &str) -> Result<Map<String, Value>> {
+/// The summary of a run, as written to `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Customers graded.
+    pub customers: u64,
+    /// Customers per final grade, in model grade order (highest first).
+    pub grades: Counts,
+    /// Customers per grade in each segment.
+    pub by_segment: BTreeMap<String, Counts>,
+    /// Customers per grade at each branch.
+    pub by_branch: BTreeMap<String, Counts>,
+    /// Customers per basis of the final grade.
+    pub basis: Counts,
+    /// Customers meeting each direct-highest condition, and several of them.
+    pub direct_highest: Counts,
+    /// Eligible customers kept from direct-low grading by each disqualifier.
+    pub direct_low_blocked_by: Counts,
+    /// Customers per sub-item scored on missing or doubtful information (PR3).
+    pub scored_on_missing_data: Counts,
+    /// The as-of date.
+    pub as_of: String,
+    /// The FATF lists in force.
+    pub fatf_lists: String,
+    /// Reclassification and reviews.
+    pub reclassification: ReviewSummary,
+    /// Rows set aside with a counted warning.
+    pub input_warnings: Vec<Warning>,
+}
+
+/// What the summary says beyond the graded frame: the run's date, lists and review counts.
+pub struct RunFacts {
+    /// The as-of date.
+    pub as_of: String,
+    /// The FATF lists in force.
+    pub fatf_lists: String,
+    /// Reclassification counts.
+    pub reclassification: ReviewSummary,
+    /// Input warnings.
+    pub input_warnings: Vec<Warning>,
+}
+
+/// Count of rows per value of `key` (nulls skipped), in key order.
+fn counts(scores: &DataFrame, key: &str) -> Result<Counts> {
     let df = scores
         .clone()
         .lazy()
@@ -69,78 +114,110 @@ fn counts(scores: &DataFrame, key: &str) -> Result<Map<String, Value>> {
         .collect()?;
     let k = df.column(key)?.str()?.clone();
     let n = df.column("n")?.u64()?.clone();
-    Ok(k.iter()
-        .zip(n.iter())
-        .map(|(k, n)| (k.unwrap_or("").to_string(), json!(n.unwrap_or(0))))
-        .collect())
+    Ok(Counts(
+        k.iter()
+            .zip(n.iter())
+            .map(|(k, n)| (k.unwrap_or("").to_string(), n.unwrap_or(0)))
+            .collect(),
+    ))
 }
 
-fn nested(dist: &DataFrame, dim: &str) -> Result<Value> {
+/// Customers per grade for each key of a dimension of the distribution, grades in model order.
+fn nested(dist: &DataFrame, dim: &str) -> Result<BTreeMap<String, Counts>> {
     let d = dist
         .clone()
         .lazy()
         .filter(col("dimension").eq(lit(dim)))
         .collect()?;
-    let mut out = Map::new();
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
     let keys = d.column("key")?.str()?.clone();
     let grades = d.column("grade")?.str()?.clone();
     let n = d.column("customers")?.u64()?.clone();
     for ((k, g), n) in keys.iter().zip(grades.iter()).zip(n.iter()) {
-        let entry = out
-            .entry(k.unwrap_or("").to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        entry[g.unwrap_or("")] = json!(n.unwrap_or(0));
+        out.entry(k.unwrap_or("").to_string())
+            .or_default()
+            .0
+            .push((g.unwrap_or("").to_string(), n.unwrap_or(0)));
     }
-    Ok(Value::Object(out))
+    Ok(out)
 }
 
-/// The summary of a run (grades, bases, exceptions, missing data).
-pub fn summary(scores: &DataFrame, dist: &DataFrame, model: &Model) -> Result<Value> {
-    let grades = counts(scores, "grade")?;
-    let ordered: Map<String, Value> = model
-        .grades
-        .iter()
-        .map(|g| {
-            (
-                g.name.clone(),
-                grades.get(&g.name).cloned().unwrap_or(json!(0)),
-            )
-        })
+/// The summary of a run (grades, bases, exceptions, missing data) from the final scores and
+/// their distribution.
+pub fn summary(
+    scores: &DataFrame,
+    dist: &DataFrame,
+    model: &Model,
+    facts: RunFacts,
+) -> Result<Summary> {
+    let on_file = counts(scores, "grade")?;
+    let grades = Counts(
+        model
+            .grades
+            .iter()
+            .map(|g| {
+                let n = on_file
+                    .0
+                    .iter()
+                    .find(|(k, _)| *k == g.name)
+                    .map_or(0, |x| x.1);
+                (g.name.clone(), n)
+            })
+            .collect(),
+    );
+    let (direct_highest, direct_low_blocked_by, scored_on_missing_data) =
+        flag_counts(scores, model)?;
+    Ok(Summary {
+        customers: scores.height() as u64,
+        grades,
+        by_segment: nested(dist, "segment")?,
+        by_branch: nested(dist, "branch")?,
+        basis: counts(scores, "basis")?,
+        direct_highest,
+        direct_low_blocked_by,
+        scored_on_missing_data,
+        as_of: facts.as_of,
+        fatf_lists: facts.fatf_lists,
+        reclassification: facts.reclassification,
+        input_warnings: facts.input_warnings,
+    })
+}
+
+/// Exception and missing-data counts: sums of the per-customer flag columns, in one pass.
+fn flag_counts(scores: &DataFrame, model: &Model) -> Result<(Counts, Counts, Counts)> {
+    let xh: Vec<String> = scoring::xh_conditions(model)
+        .into_iter()
+        .map(|(id, _)| id)
         .collect();
-    // Exception and missing-data counts: sums of the per-customer flag columns, in one pass.
-    let names: Vec<String> = scores
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
+    let xl: Vec<&str> = scoring::xl_disqualifiers(model)
+        .into_iter()
+        .map(|(id, _)| id)
         .collect();
-    let xh_cols: Vec<&String> = names.iter().filter(|n| n.starts_with("_xh_")).collect();
-    let xl_cols: Vec<&String> = names.iter().filter(|n| n.starts_with("_xl_")).collect();
     let as_u32 = |e: Expr| e.cast(DataType::UInt32);
-    let mut aggs: Vec<Expr> = xh_cols
+    let mut aggs: Vec<Expr> = xh
         .iter()
-        .map(|n| as_u32(col(n.as_str())).sum())
+        .map(|id| as_u32(col(scoring::xh_col(id))).sum())
         .collect();
     // With no direct-highest condition in force nobody meets several.
-    let several = if xh_cols.is_empty() {
+    let several = if xh.is_empty() {
         lit(0u32)
     } else {
         dsl::sum_horizontal(
-            xh_cols
-                .iter()
-                .map(|n| as_u32(col(n.as_str())))
+            xh.iter()
+                .map(|id| as_u32(col(scoring::xh_col(id))))
                 .collect::<Vec<_>>(),
             true,
         )?
     };
     aggs.push(as_u32(several.gt(lit(1u32))).sum().alias("_several"));
-    aggs.extend(xl_cols.iter().map(|n| {
+    aggs.extend(xl.iter().map(|id| {
         as_u32(
             col("direct_low_blocked_by")
                 .is_not_null()
-                .and(col(n.as_str())),
+                .and(col(scoring::xl_col(id))),
         )
         .sum()
-        .alias(n.as_str())
+        .alias(scoring::xl_col(id))
     }));
     aggs.extend(
         model
@@ -157,71 +234,54 @@ pub fn summary(scores: &DataFrame, dist: &DataFrame, model: &Model) -> Result<Va
             .get(0)
             .unwrap_or(0))
     };
-    let mut xh = Map::new();
-    for n in &xh_cols {
-        xh.insert(n["_xh_".len()..].to_string(), json!(total(n)?));
+    let mut direct_highest = Counts::default();
+    for id in &xh {
+        direct_highest
+            .0
+            .push((id.clone(), total(&scoring::xh_col(id))?));
     }
-    xh.insert("several_conditions".into(), json!(total("_several")?));
-    let mut xl = Map::new();
-    for n in &xl_cols {
-        xl.insert(n["_xl_".len()..].to_string(), json!(total(n)?));
+    direct_highest
+        .0
+        .push(("several_conditions".into(), total("_several")?));
+    let mut blocked = Counts::default();
+    for id in &xl {
+        blocked
+            .0
+            .push((id.to_string(), total(&scoring::xl_col(id))?));
     }
-    let mut missing = Map::new();
+    let mut missing = Counts::default();
     for s in &model.subitems {
-        missing.insert(s.id.clone(), json!(total(&scoring::missing_col(&s.id))?));
+        missing
+            .0
+            .push((s.id.clone(), total(&scoring::missing_col(&s.id))?));
     }
-    Ok(json!({
-        "customers": scores.height(),
-        "grades": ordered,
-        "by_segment": nested(dist, "segment")?,
-        "by_branch": nested(dist, "branch")?,
-        "basis": counts(scores, "basis")?,
-        "direct_highest": xh,
-        "direct_low_blocked_by": xl,
-        "scored_on_missing_data": missing,
-    }))
+    Ok((direct_highest, blocked, missing))
 }
 
 /// A one-screen text summary.
-pub fn screen(summary: &Value, model: &Model) -> String {
-    let total = summary["customers"].as_u64().unwrap_or(0).max(1);
+pub fn screen(summary: &Summary, model: &Model) -> String {
+    let total = summary.customers.max(1);
     let mut s = format!(
         "graded {} customers with model {} {}\n",
-        summary["customers"], model.meta.id, model.meta.version
+        summary.customers, model.meta.id, model.meta.version
     );
-    for g in &model.grades {
-        let n = summary["grades"][&g.name].as_u64().unwrap_or(0);
+    for (name, n) in &summary.grades.0 {
         s += &format!(
             "  {:<12} {:>10}  {:>5.1}%\n",
-            g.name,
+            name,
             n,
-            n as f64 * 100.0 / total as f64
+            *n as f64 * 100.0 / total as f64
         );
     }
-    s += "basis:";
-    if let Some(b) = summary["basis"].as_object() {
-        for (k, v) in b {
-            s += &format!(" {k} {v}");
-        }
-    }
-    s += "\ndirect highest:";
-    if let Some(b) = summary["direct_highest"].as_object() {
-        for (k, v) in b {
-            s += &format!(" {k} {v}");
-        }
-    }
-    s += "\n";
-    if let Some(r) = summary["reclassification"].as_object() {
-        s += &format!(
-            "needing action: {} customers ({} overdue):",
-            r["customers_needing_action"], r["overdue"]
-        );
-        if let Some(p) = r["per_reason"].as_object() {
-            for (k, v) in p {
-                s += &format!(" {k} {v}");
-            }
-        }
-        s += "\n";
-    }
+    let line = |c: &Counts| -> String { c.0.iter().map(|(k, v)| format!(" {k} {v}")).collect() };
+    s += &format!("basis:{}\n", line(&summary.basis));
+    s += &format!("direct highest:{}\n", line(&summary.direct_highest));
+    let r = &summary.reclassification;
+    s += &format!(
+        "needing action: {} customers ({} overdue):{}\n",
+        r.customers_needing_action,
+        r.overdue,
+        line(&r.per_reason)
+    );
     s
 }

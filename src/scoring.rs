@@ -12,7 +12,8 @@
 use polars::lazy::dsl;
 use polars::prelude::*;
 
-use crate::model::{Model, RuleKind, Tenure, E2, E4};
+use crate::catalog::RESULT_COLUMNS;
+use crate::model::{Model, RuleKind, Tenure, E2, E4, MAX_SUBITEMS};
 
 /// Output column: the segment each customer is scored in.
 pub const SEGMENT: &str = "segment";
@@ -106,6 +107,16 @@ fn adopted(model: &Model, id: &str) -> Expr {
         .unwrap_or(lit(false))
 }
 
+/// Name of the per-customer flag column of a direct-highest condition.
+pub fn xh_col(id: &str) -> String {
+    format!("_xh_{id}")
+}
+
+/// Name of the per-customer flag column of a direct-low disqualifier.
+pub fn xl_col(id: &str) -> String {
+    format!("_xl_{id}")
+}
+
 /// Name of the hidden column marking a sub-item scored on missing data.
 pub fn missing_col(id: &str) -> String {
     format!("_missing_{id}")
@@ -165,19 +176,10 @@ pub fn subitem_scores(features: LazyFrame, model: &Model) -> LazyFrame {
             on.and(any_missing.unwrap_or(lit(false)))
                 .alias(missing_col(&s.id)),
         );
-        missing.push(
-            when(col(missing_col(&s.id)))
-                .then(lit(s.id.clone()))
-                .otherwise(lit(NULL).cast(DataType::String)),
-        );
+        missing.push((s.id.clone(), col(missing_col(&s.id))));
     }
-    let list = concat_str(missing, ",", true);
-    lf.with_columns(cols).with_column(
-        when(list.clone().eq(lit("")))
-            .then(lit(NULL).cast(DataType::String))
-            .otherwise(list)
-            .alias("missing_subitems"),
-    )
+    lf.with_columns(cols)
+        .with_column(names_where(missing, ",").alias("missing_subitems"))
 }
 
 /// Per-segment weight × 100 of a sub-item as an expression over `segment`.
@@ -276,9 +278,11 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
 }
 
 /// `top_subitems`: the three sub-items contributing most to the total (a·p), largest first.
-/// Key = contribution × 64 + (63 − index); each round is materialised as columns so the
-/// expression stays linear in the sub-item count.
+/// Key = contribution × [`MAX_SUBITEMS`] + (MAX_SUBITEMS − 1 − index): the contribution decides,
+/// then the sub-item order; each round is materialised as columns so the expression stays
+/// linear in the sub-item count.
 pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
+    let slots = MAX_SUBITEMS as i64;
     let n = model.subitems.len();
     let ids: Vec<String> = model.subitems.iter().map(|s| s.id.clone()).collect();
     let key_cols =
@@ -287,7 +291,7 @@ pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
         contributions(model)
             .into_iter()
             .enumerate()
-            .map(|(i, c)| (c * lit(64i64) + lit(63 - i as i64)).alias(format!("_k0_{i}")))
+            .map(|(i, c)| (c * lit(slots) + lit(slots - 1 - i as i64)).alias(format!("_k0_{i}")))
             .collect::<Vec<_>>(),
     );
     let rounds = 3.min(n);
@@ -315,8 +319,8 @@ pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
         }
     }
     let name_of = |k: Expr| {
-        let i = lit(63i64) - (k.clone() % lit(64i64));
-        when(k.gt_eq(lit(64i64)))
+        let i = lit(slots - 1) - (k.clone() % lit(slots));
+        when(k.gt_eq(lit(slots)))
             .then(i.replace_strict(
                 lit(Series::new("k".into(), (0..n as i64).collect::<Vec<_>>())),
                 lit(Series::new("v".into(), ids.clone())),
@@ -406,12 +410,13 @@ pub fn xl_disqualifiers(model: &Model) -> Vec<(&'static str, Expr)> {
     ]
 }
 
-fn id_list(conds: &[(impl AsRef<str>, Expr)], sep: &str) -> Expr {
-    let parts: Vec<Expr> = conds
-        .iter()
-        .map(|(id, e)| {
-            when(e.clone())
-                .then(lit(id.as_ref().to_string()))
+/// The names whose condition holds, joined by `sep`, in the order given; null when none does.
+pub fn names_where(parts: Vec<(String, Expr)>, sep: &str) -> Expr {
+    let parts: Vec<Expr> = parts
+        .into_iter()
+        .map(|(name, e)| {
+            when(e)
+                .then(lit(name))
                 .otherwise(lit(NULL).cast(DataType::String))
         })
         .collect();
@@ -422,6 +427,16 @@ fn id_list(conds: &[(impl AsRef<str>, Expr)], sep: &str) -> Expr {
     when(l.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
         .otherwise(l)
+}
+
+fn id_list(conds: &[(impl AsRef<str>, Expr)], sep: &str) -> Expr {
+    names_where(
+        conds
+            .iter()
+            .map(|(id, e)| (id.as_ref().to_string(), e.clone()))
+            .collect(),
+        sep,
+    )
 }
 
 /// Stage 3: `direct_highest` (the XH conditions met, `+`-joined), `direct_low_blocked_by`
@@ -441,12 +456,9 @@ pub fn exceptions(graded: LazyFrame, model: &Model) -> LazyFrame {
         .unwrap_or(lit(false));
     let mut flags: Vec<Expr> = xh
         .iter()
-        .map(|(id, e)| e.clone().alias(format!("_xh_{id}")))
+        .map(|(id, e)| e.clone().alias(xh_col(id)))
         .collect();
-    flags.extend(
-        xl.iter()
-            .map(|(id, e)| e.clone().alias(format!("_xl_{id}"))),
-    );
+    flags.extend(xl.iter().map(|(id, e)| e.clone().alias(xl_col(id))));
     graded
         .with_columns(flags)
         .with_columns([
@@ -484,21 +496,10 @@ pub fn score_columns(model: &Model) -> Vec<Expr> {
     ];
     out.extend(model.subitems.iter().map(|s| col(s.id.as_str())));
     out.extend(
-        [
-            "weighted_sum",
-            "total_score",
-            "regional_coefficient",
-            "adjusted_score",
-            "scored_grade",
-            "direct_highest",
-            "direct_low_blocked_by",
-            "computed_grade",
-            "grade",
-            "basis",
-            "missing_subitems",
-            "top_subitems",
-        ]
-        .map(col),
+        RESULT_COLUMNS
+            .iter()
+            .filter(|c| **c != GRADE_ON_FILE)
+            .map(|c| col(*c)),
     );
     out
 }
@@ -507,10 +508,13 @@ pub fn score_columns(model: &Model) -> Vec<Expr> {
 /// the final grade and its basis.
 pub fn output_columns(model: &Model) -> Vec<Expr> {
     let mut out = score_columns(model);
-    // score_columns ends with missing_subitems, top_subitems.
-    out.insert(out.len() - 2, col("grade_on_file"));
+    out.truncate(out.len() - (RESULT_COLUMNS.len() - 1));
+    out.extend(RESULT_COLUMNS.iter().map(|c| col(*c)));
     out
 }
+
+/// The result column the review stage adds: the grade on file.
+const GRADE_ON_FILE: &str = "grade_on_file";
 
 /// The columns the stages after scoring read: the scoring columns, the relationship start
 /// (T1), and the per-customer flags the summary counts (`_xh_*`, `_xl_*`, `_missing_*`).
@@ -519,10 +523,10 @@ pub fn kept_columns(model: &Model) -> Vec<Expr> {
     out.push(col("relationship_start"));
     out.extend(model.subitems.iter().map(|s| col(missing_col(&s.id))));
     for (id, _) in xh_conditions(model) {
-        out.push(col(format!("_xh_{id}")));
+        out.push(col(xh_col(&id)));
     }
     for (id, _) in xl_disqualifiers(model) {
-        out.push(col(format!("_xl_{id}")));
+        out.push(col(xl_col(id)));
     }
     out
 }

@@ -3,14 +3,14 @@
 //! known, non-nullable columns without nulls. Errors name the file, column, the count of
 //! offending rows and the first few keys (never personal data).
 
-use std::path::Path;
+use chrono::NaiveDate;
 
 use polars::prelude::*;
 
 use crate::contract::{self, ColType, FileSpec};
 use crate::dates::date_lit;
 use crate::error::{Error, Result};
-use crate::features::scan;
+use crate::inputs::{examples, Inputs};
 
 /// Row counts of the files validated, and the rows set aside with a warning.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -58,26 +58,6 @@ const NOT_AFTER_AS_OF: &[(&str, &str)] = &[
 
 fn fail(spec: &FileSpec, msg: String) -> Error {
     Error::Input(format!("{}: {msg}", spec.file))
-}
-
-/// The first few values of `id_col` on rows where `bad` holds.
-pub(crate) fn examples(lf: LazyFrame, bad: Expr, id_col: &str) -> String {
-    lf.filter(bad)
-        .select([col(id_col).cast(DataType::String)])
-        .limit(5)
-        .collect()
-        .ok()
-        .and_then(|df| {
-            df.column(id_col).ok().and_then(|c| {
-                c.str().ok().map(|s| {
-                    s.iter()
-                        .map(|v| v.unwrap_or("<null>").to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-            })
-        })
-        .unwrap_or_default()
 }
 
 /// Whether the non-null values of `key` strictly increase in file order, checked batch by
@@ -237,11 +217,7 @@ fn first_values(df: &DataFrame, name: &str) -> Result<String> {
 
 /// The checks of the values of column `c` of `spec` beyond nulls (dates, amounts, levels,
 /// codes), as (message, predicate of an offending row).
-fn content_checks(
-    spec: &FileSpec,
-    c: &contract::Column,
-    as_of: chrono::NaiveDate,
-) -> Vec<(String, Expr)> {
+fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Vec<(String, Expr)> {
     let y1900 = date_lit(chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("date"));
     let mut out = Vec::new();
     if matches!(c.ty, ColType::Date) {
@@ -351,268 +327,253 @@ pub(crate) fn in_list<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
     e.is_in(lit(Series::new("values".into(), v)).implode(false), false)
 }
 
-/// Checks one file's schema; returns its lazy scan.
-pub fn check_schema(data: &Path, spec: &FileSpec) -> Result<Option<LazyFrame>> {
-    let path = data.join(spec.file);
-    if !path.exists() {
-        if spec.required {
-            return Err(fail(
-                spec,
-                format!(
-                    "missing from {}; the data contract requires it (docs/data-contract.md)",
-                    data.display()
-                ),
-            ));
-        }
-        return Ok(None);
-    }
-    // A folder of parts, a pipe or a device is not a Parquet file (a pipe would block forever).
-    if !path.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(fail(
-            spec,
-            format!(
-                "{} is not a regular file; give one Parquet file (a folder of parts: write them as one file first)",
-                path.display()
-            ),
-        ));
-    }
-    let mut lf = scan(data, spec)?;
-    let schema = lf
-        .collect_schema()
-        .map_err(|e| fail(spec, format!("cannot read as Parquet: {e}")))?;
-    for c in spec.columns {
-        match schema.get(c.name) {
-            None => {
-                return Err(fail(
-                    spec,
-                    format!(
-                        "missing column '{}' ({}, {})",
-                        c.name,
-                        c.ty.name(),
-                        c.meaning
-                    ),
-                ))
-            }
-            Some(dt) if *dt != c.ty.dtype() => {
-                return Err(fail(
-                    spec,
-                    format!(
-                        "column '{}' has type {dt}; the contract says {}",
-                        c.name,
-                        c.ty.name()
-                    ),
-                ))
-            }
-            _ => {}
-        }
-    }
-    Ok(Some(lf))
+/// What the checks of one file need from the files before it.
+#[derive(Default)]
+struct Seen {
+    /// (institution_id, customer_id) of customers.parquet, once it has passed.
+    customers: Option<DataFrame>,
+    /// (account_id, customer_id) of accounts.parquet, for the transactions' owner check.
+    accounts: Option<DataFrame>,
 }
 
-/// Validates every input file of `data` for an assessment as of `as_of`; returns row counts
-/// and counted warnings. The first error found stops the check.
-pub fn validate_inputs(data: &Path, as_of: chrono::NaiveDate) -> Result<Counts> {
-    if !data.is_dir() {
-        return Err(Error::Input(format!(
-            "data folder {} does not exist or is not a folder",
-            data.display()
-        )));
-    }
+/// Validates every input file for an assessment as of `as_of` with a model whose grades are
+/// `grades` (grades on file and set by hand must be among them); returns row counts and
+/// counted warnings. The first error found stops the check.
+pub fn validate_inputs(inputs: &Inputs, as_of: NaiveDate, grades: &[String]) -> Result<Counts> {
     let mut counts = Counts::default();
-    // The customer ids, once customers.parquet has passed: other files' rows are checked
-    // against them in their own pass (orphans are set aside with a counted warning).
-    let mut customer_ids: Option<DataFrame> = None;
-    // (account_id, customer_id) of accounts.parquet, for the transactions' owner check.
-    let mut accounts: Option<DataFrame> = None;
-    for spec in contract::FILES {
-        let Some(lf) = check_schema(data, spec)? else {
-            continue;
-        };
-        let id_col = spec.key.last().copied().unwrap_or("customer_id");
-        // One pass computing every count the checks need.
-        let mut aggs = vec![len().alias("_rows")];
-        let mut checks: Vec<(String, Expr)> = Vec::new();
-        // Columns whose only check is "no nulls" (the others are decoded anyway): one filter
-        // over them all first, which the Parquet reader answers from the row groups' null
-        // counts without decoding a value when the writer recorded them. Nulls found: their
-        // checks join the pass below.
-        let null_only: Vec<&str> = spec
-            .columns
-            .iter()
-            .filter(|c| !c.nullable && content_checks(spec, c, as_of).is_empty())
-            .map(|c| c.name)
-            .collect();
-        let null_only_clean = match null_only
-            .iter()
-            .map(|c| col(*c).is_null())
-            .reduce(|a, b| a.or(b))
-        {
-            None => true,
-            Some(any_null) => {
-                let df = lf
-                    .clone()
-                    .filter(any_null)
-                    .select([len().alias("n")])
-                    .collect_with_engine(Engine::Streaming)
-                    .map_err(|e| fail(spec, format!("cannot read: {e}")))?
-                    .unwrap_single();
-                df.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0) == Some(0)
-            }
-        };
-        for c in spec.columns {
-            let proved_non_null = null_only_clean && null_only.contains(&c.name);
-            if !c.nullable && !proved_non_null {
-                checks.push((
-                    format!(
-                        "column '{}' has null values; it must always be given",
-                        c.name
-                    ),
-                    col(c.name).is_null(),
-                ));
-            }
-            checks.extend(content_checks(spec, c, as_of));
-        }
-        for (i, (_, e)) in checks.iter().enumerate() {
-            aggs.push(
-                e.clone()
-                    .cast(DataType::UInt32)
-                    .sum()
-                    .alias(format!("_c{i}")),
-            );
-        }
-        // The column that must be unique: the key, or the customer id for P3 (customer ids
-        // are unique in the folder).
-        let unique_col = match spec.key {
-            [] => None,
-            [k] => Some(*k),
-            _ => Some("customer_id"),
-        };
-        let key_increasing = match unique_col {
-            Some(k) => strictly_increasing(lf.clone(), k)
-                .map_err(|e| fail(spec, format!("cannot read: {e}")))?,
-            None => false,
-        };
-        if spec.key.len() == 1 && !key_increasing {
-            aggs.push(col(spec.key[0]).n_unique().alias("_unique"));
-        }
-        let orphan_check = ORPHAN_CHECKED.contains(&spec.file);
-        // One streaming pass: the checks are aggregations, evaluated in cache-sized morsels
-        // without holding the file's columns whole.
-        let df = lf
-            .clone()
-            .select(aggs)
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|e| fail(spec, format!("cannot read: {e}")))?
-            .unwrap_single();
-        let get = |name: &str| -> u64 {
-            df.column(name)
-                .ok()
-                .and_then(|c| c.cast(&DataType::UInt64).ok())
-                .and_then(|c| c.u64().ok().and_then(|s| s.get(0)))
-                .unwrap_or(0)
-        };
-        let rows = get("_rows");
+    let mut seen = Seen::default();
+    for file in &inputs.files {
+        let (spec, lf) = (&file.spec, &file.scan);
+        let rows = column_checks(spec, lf, as_of, grades)?;
         // Only the customers are needed: an institution may have no report, event or grade.
         if rows == 0 && spec.file == contract::CUSTOMERS.file {
             return Err(fail(spec, "has no rows".into()));
         }
-        for (i, (msg, e)) in checks.iter().enumerate() {
-            let n = get(&format!("_c{i}"));
-            if n > 0 {
-                let ex = examples(lf.clone(), e.clone(), id_col);
-                return Err(fail(
-                    spec,
-                    format!("{msg}: {n} rows, first at {id_col} {ex}"),
-                ));
-            }
+        unique_key(spec, lf, rows)?;
+        if let Some(w) = orphans(spec, lf, seen.customers.as_ref())? {
+            counts.warnings.push(w);
         }
-        let dup_key = if key_increasing {
-            // Nulls were counted by the null check above; non-null values strictly increase.
-            0
-        } else if spec.key.len() == 1 {
-            rows - get("_unique")
-        } else if !spec.key.is_empty() {
-            // P3: one row per customer; customer ids are unique in the folder.
-            let df = lf
-                .clone()
-                .group_by([col("customer_id")])
-                .agg([len().alias("_n")])
-                .filter(col("_n").gt(lit(1u32)))
-                .select([col("customer_id")])
-                .collect()?;
-            if df.height() > 0 {
-                let ex: Vec<String> = df
-                    .column("customer_id")?
-                    .str()?
-                    .iter()
-                    .take(5)
-                    .map(|v| v.unwrap_or("").to_string())
-                    .collect();
-                return Err(fail(
-                    spec,
-                    format!(
-                        "{} customer ids appear more than once (P3: one grade per customer per institution), e.g. {}",
-                        df.height(),
-                        ex.join(", ")
-                    ),
-                ));
-            }
-            0
-        } else {
-            0
-        };
-        if dup_key > 0 {
-            return Err(fail(
-                spec,
-                format!("{dup_key} duplicate values in key column '{id_col}'; each must be unique"),
-            ));
-        }
-        let with_institution = spec.column("institution_id").is_some();
-        let orphans = match (orphan_check, &customer_ids) {
-            (true, Some(ids)) => count_orphans(lf.clone(), ids.clone(), with_institution)
-                .map_err(|e| fail(spec, format!("cannot read: {e}")))?,
-            _ => 0,
-        };
-        if orphans > 0 {
-            counts.warnings.push(Warning {
-                file: spec.file.to_string(),
-                message: if with_institution {
-                    "rows whose (institution_id, customer_id) is not a customer of customers.parquet; they are ignored"
-                } else {
-                    "rows whose customer_id is not in customers.parquet; they are ignored"
-                }
-                .into(),
-                rows: orphans,
-            });
-        }
-        relational_checks(spec, &lf, accounts.as_ref(), customer_ids.as_ref())?;
-        if spec.file == contract::CUSTOMERS.file {
-            let ids = lf
-                .clone()
-                .select([col("institution_id"), col("customer_id")])
-                .collect_with_engine(Engine::Streaming)?
-                .unwrap_single();
-            customer_ids = Some(ids);
-        }
-        if spec.file == contract::ACCOUNTS.file {
-            accounts = Some(
-                lf.clone()
-                    .select([col("account_id"), col("customer_id")])
-                    .collect_with_engine(Engine::Streaming)?
-                    .unwrap_single(),
-            );
-        }
+        relational_checks(spec, lf, seen.accounts.as_ref(), seen.customers.as_ref())?;
+        remember(spec, lf, &mut seen)?;
         counts.rows.push((spec.file.to_string(), rows));
     }
     Ok(counts)
 }
 
+/// Keeps what later files are checked against.
+fn remember(spec: &FileSpec, lf: &LazyFrame, seen: &mut Seen) -> Result<()> {
+    let keep = |cols: [&str; 2]| -> Result<DataFrame> {
+        Ok(lf
+            .clone()
+            .select(cols.map(col))
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single())
+    };
+    if spec.file == contract::CUSTOMERS.file {
+        seen.customers = Some(keep(["institution_id", "customer_id"])?);
+    }
+    if spec.file == contract::ACCOUNTS.file {
+        seen.accounts = Some(keep(["account_id", "customer_id"])?);
+    }
+    Ok(())
+}
+
+/// Columns whose only check is "no nulls" (the others are decoded anyway), proved clean by one
+/// filter over them all, which the Parquet reader answers from the row groups' null counts
+/// without decoding a value when the writer recorded them. Returns the columns and whether
+/// they are clean; when not, their null checks join the main pass.
+fn null_only_columns(
+    spec: &FileSpec,
+    lf: &LazyFrame,
+    as_of: NaiveDate,
+) -> Result<(Vec<&'static str>, bool)> {
+    let null_only: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(|c| !c.nullable && content_checks(spec, c, as_of).is_empty())
+        .map(|c| c.name)
+        .collect();
+    let clean = match null_only
+        .iter()
+        .map(|c| col(*c).is_null())
+        .reduce(|a, b| a.or(b))
+    {
+        None => true,
+        Some(any_null) => {
+            let df = lf
+                .clone()
+                .filter(any_null)
+                .select([len().alias("n")])
+                .collect_with_engine(Engine::Streaming)
+                .map_err(|e| fail(spec, format!("cannot read: {e}")))?
+                .unwrap_single();
+            df.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0) == Some(0)
+        }
+    };
+    Ok((null_only, clean))
+}
+
+/// Grade names of the model in a grade column (P4, PR4): checked before any work.
+fn grade_checks(spec: &FileSpec, grades: &[String]) -> Vec<(String, Expr)> {
+    if spec.file != contract::GRADES.file && spec.file != contract::OVERRIDES.file {
+        return vec![];
+    }
+    vec![(
+        format!(
+            "column 'grade' has grades the model does not know; valid: {}",
+            grades.join(", ")
+        ),
+        col("grade")
+            .is_not_null()
+            .and(in_list(col("grade"), grades).not()),
+    )]
+}
+
+/// Every column check of a file in one streaming pass: nulls where none are allowed, and the
+/// content checks (dates, amounts, levels, codes, grade names). Returns the row count; the
+/// first failing check is an error naming the column, the count and the first rows.
+fn column_checks(
+    spec: &FileSpec,
+    lf: &LazyFrame,
+    as_of: NaiveDate,
+    grades: &[String],
+) -> Result<u64> {
+    let id_col = spec.key.last().copied().unwrap_or("customer_id");
+    let (null_only, null_only_clean) = null_only_columns(spec, lf, as_of)?;
+    let mut checks: Vec<(String, Expr)> = Vec::new();
+    for c in spec.columns {
+        let proved_non_null = null_only_clean && null_only.contains(&c.name);
+        if !c.nullable && !proved_non_null {
+            checks.push((
+                format!(
+                    "column '{}' has null values; it must always be given",
+                    c.name
+                ),
+                col(c.name).is_null(),
+            ));
+        }
+        checks.extend(content_checks(spec, c, as_of));
+    }
+    checks.extend(grade_checks(spec, grades));
+    let mut aggs = vec![len().alias("_rows")];
+    for (i, (_, e)) in checks.iter().enumerate() {
+        aggs.push(
+            e.clone()
+                .cast(DataType::UInt32)
+                .sum()
+                .alias(format!("_c{i}")),
+        );
+    }
+    // The checks are aggregations, evaluated in cache-sized morsels without holding the
+    // file's columns whole.
+    let df = lf
+        .clone()
+        .select(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| fail(spec, format!("cannot read: {e}")))?
+        .unwrap_single();
+    let get = |name: &str| -> u64 {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.cast(&DataType::UInt64).ok())
+            .and_then(|c| c.u64().ok().and_then(|s| s.get(0)))
+            .unwrap_or(0)
+    };
+    for (i, (msg, e)) in checks.iter().enumerate() {
+        let n = get(&format!("_c{i}"));
+        if n > 0 {
+            let ex = examples(lf.clone(), e.clone(), id_col);
+            return Err(fail(
+                spec,
+                format!("{msg}: {n} rows, first at {id_col} {ex}"),
+            ));
+        }
+    }
+    Ok(get("_rows"))
+}
+
+/// The key is unique (P3: customer ids are unique in the folder). A key whose values strictly
+/// increase in file order is proved unique without hashing every value.
+fn unique_key(spec: &FileSpec, lf: &LazyFrame, rows: u64) -> Result<()> {
+    let read = |e: Error| fail(spec, format!("cannot read: {e}"));
+    let unique_col = match spec.key {
+        [] => return Ok(()),
+        [k] => *k,
+        _ => "customer_id",
+    };
+    if strictly_increasing(lf.clone(), unique_col).map_err(read)? {
+        // Nulls were counted by the null check; non-null values strictly increase.
+        return Ok(());
+    }
+    if spec.key.len() == 1 {
+        let df = lf
+            .clone()
+            .select([col(unique_col).n_unique().alias("_unique")])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| fail(spec, format!("cannot read: {e}")))?
+            .unwrap_single();
+        let unique = df.column("_unique")?.cast(&DataType::UInt64)?.u64()?.get(0);
+        let dup = rows - unique.unwrap_or(rows);
+        if dup > 0 {
+            return Err(fail(
+                spec,
+                format!("{dup} duplicate values in key column '{unique_col}'; each must be unique"),
+            ));
+        }
+        return Ok(());
+    }
+    // P3: one row per customer; customer ids are unique in the folder.
+    let df = lf
+        .clone()
+        .group_by([col("customer_id")])
+        .agg([len().alias("_n")])
+        .filter(col("_n").gt(lit(1u32)))
+        .select([col("customer_id")])
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    if df.height() > 0 {
+        return Err(fail(
+            spec,
+            format!(
+                "{} customer ids appear more than once (P3: one grade per customer per institution), e.g. {}",
+                df.height(),
+                first_values(&df, "customer_id")?
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Rows of customers not in customers.parquet: set aside with a counted warning.
+fn orphans(
+    spec: &FileSpec,
+    lf: &LazyFrame,
+    customers: Option<&DataFrame>,
+) -> Result<Option<Warning>> {
+    let (true, Some(ids)) = (ORPHAN_CHECKED.contains(&spec.file), customers) else {
+        return Ok(None);
+    };
+    let with_institution = spec.column("institution_id").is_some();
+    let n = count_orphans(lf.clone(), ids.clone(), with_institution)
+        .map_err(|e| fail(spec, format!("cannot read: {e}")))?;
+    Ok((n > 0).then(|| Warning {
+        file: spec.file.to_string(),
+        message: if with_institution {
+            "rows whose (institution_id, customer_id) is not a customer of customers.parquet; they are ignored"
+        } else {
+            "rows whose customer_id is not in customers.parquet; they are ignored"
+        }
+        .into(),
+        rows: n,
+    }))
+}
+
 /// Every customer's branch is a branch of the reference table: locality (S2.4) and the
 /// account-opening place (S3.2(2)) are read from it, and a branch it does not list would match
 /// nothing silently.
-pub fn branches_known(data: &Path, branches: &[String]) -> Result<()> {
+pub fn branches_known(inputs: &Inputs, branches: &[String]) -> Result<()> {
     let spec = &contract::CUSTOMERS;
-    let lf = scan(data, spec)?;
+    let lf = inputs.required(spec);
     let unknown = col("branch_id")
         .is_not_null()
         .and(in_list(col("branch_id"), branches).not());
@@ -638,4 +599,23 @@ pub fn branches_known(data: &Path, branches: &[String]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(ids: &[Option<&str>]) -> LazyFrame {
+        df!("k" => ids.to_vec()).unwrap().lazy()
+    }
+
+    #[test]
+    fn strictly_increasing_proves_unique_keys() {
+        assert!(strictly_increasing(frame(&[Some("a"), Some("b"), Some("c")]), "k").unwrap());
+        // Nulls are left to the null check.
+        assert!(strictly_increasing(frame(&[Some("a"), None, Some("c")]), "k").unwrap());
+        assert!(!strictly_increasing(frame(&[Some("a"), Some("a")]), "k").unwrap());
+        assert!(!strictly_increasing(frame(&[Some("b"), Some("a")]), "k").unwrap());
+        assert!(strictly_increasing(frame(&[]), "k").unwrap());
+    }
 }

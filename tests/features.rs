@@ -7,6 +7,7 @@ use common::*;
 use polars::prelude::*;
 use riskgrade::contract;
 use riskgrade::features::{self, Ctx};
+use riskgrade::inputs::Inputs;
 use riskgrade::model::Params;
 use riskgrade::reference::Reference;
 
@@ -348,8 +349,8 @@ fn features() -> DataFrame {
     compute(dir.path(), None)
 }
 
-/// The features of the portfolio in `dir` sorted by customer: the whole-portfolio query, or
-/// range by range with `rows` customers per range.
+/// The features of the portfolio in `dir` sorted by customer, in one range or range by range
+/// with `rows` customers per range (the production path either way).
 fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
     let reference = Reference::load(
         &repo("data/reference"),
@@ -362,10 +363,8 @@ fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
         reference: &reference,
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
     };
-    let df = match rows {
-        None => features::build(dir, ctx).unwrap().collect().unwrap(),
-        Some(n) => features::build_partitioned(dir, ctx, n).unwrap(),
-    };
+    let inputs = Inputs::open(dir).unwrap();
+    let df = features::build_partitioned(&inputs, ctx, rows.unwrap_or(usize::MAX)).unwrap();
     df.sort(["customer_id"], Default::default()).unwrap()
 }
 

@@ -6,11 +6,12 @@ mod common;
 use common::*;
 use polars::prelude::*;
 use riskgrade::contract;
-use riskgrade::features::scan;
 use riskgrade::generate::{generate, GenOptions};
+use riskgrade::inputs::scan;
+use riskgrade::inputs::{check_schema, Inputs};
 use riskgrade::io::sha256_file;
 use riskgrade::progress::Progress;
-use riskgrade::validate::{check_schema, validate_inputs};
+use riskgrade::validate::validate_inputs;
 
 fn make(dir: &std::path::Path, customers: u64, seed: u64) {
     let opts = GenOptions {
@@ -39,9 +40,11 @@ fn generated_files_follow_the_contract_and_promised_frequencies() {
             spec.file
         );
     }
+    let grades = ["high", "medium", "low"].map(String::from);
     let counts = validate_inputs(
-        dir.path(),
+        &Inputs::open(dir.path()).unwrap(),
         chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        &grades,
     )
     .unwrap();
     assert_eq!(counts.rows[0], ("customers.parquet".to_string(), n));

@@ -184,6 +184,15 @@ fn run(horizon: u32) -> (Case, riskgrade::review::Review) {
     );
     set_str(&mut gf, "basis", &g.iter().map(|r| r.4).collect::<Vec<_>>());
     write(&mut gf, dir.path(), "grades.parquet");
+    // The required files, empty: the review stage reads only the grades, events and overrides.
+    for spec in [
+        riskgrade::contract::CUSTOMERS,
+        riskgrade::contract::ACCOUNTS,
+        riskgrade::contract::TRANSACTIONS,
+        riskgrade::contract::REPORTS,
+    ] {
+        write(&mut contract_frame(&spec, 0), dir.path(), spec.file);
+    }
     // Events: E1 after its last review, before it, and after the as-of date.
     let mut ev = contract_frame(&contract::EVENTS, 3);
     set_str(&mut ev, "customer_id", &["E1", "E1", "E1"]);
@@ -227,7 +236,8 @@ fn run(horizon: u32) -> (Case, riskgrade::review::Review) {
     ]);
     let model = Model::load(&repo("data/models/default.toml")).unwrap();
     let cal = Calendar::load(&repo("data/reference")).unwrap();
-    let r = review(s, dir.path(), &model, d("2026-10-31"), horizon, &cal).unwrap();
+    let inputs = riskgrade::inputs::Inputs::open(dir.path()).unwrap();
+    let r = review(s, &inputs, &model, d("2026-10-31"), horizon, &cal).unwrap();
     let out = r
         .scores
         .sort(["customer_id"], SortMultipleOptions::default())
@@ -322,8 +332,9 @@ fn p4_t1_t2_t3_t4_pr4_every_reason_and_several_at_once() {
         Some("2026-10-31")
     );
     assert_eq!(rc.height(), 11);
-    assert_eq!(r.summary["per_reason"]["grade_change"], 4);
-    assert_eq!(r.summary["per_branch"]["B001"]["customers"], 11);
+    let per_reason = &r.summary.per_reason.0;
+    assert_eq!(per_reason[0], ("grade_change".to_string(), 4));
+    assert_eq!(r.summary.per_branch["B001"].customers, 11);
 }
 
 #[test]

@@ -1,9 +1,11 @@
-//! `riskgrade assess`: the main job. Validates the inputs, derives features, scores and grades
-//! every customer, and writes scores, reports and a manifest into `--out` atomically.
+//! `riskgrade assess`: the main job. Opens and validates the inputs, derives features, scores and
+//! grades every customer, schedules reviews, and writes scores, reports and a manifest into
+//! `--out` atomically.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 use serde_json::{json, Value};
 
@@ -12,11 +14,15 @@ use crate::cli::AssessArgs;
 use crate::dates;
 use crate::error::{Error, Result};
 use crate::features::{self, Ctx};
+use crate::inputs::Inputs;
 use crate::io::{self, Staging};
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::reference::Reference;
-use crate::{contract, report, review, scoring, validate};
+use crate::report::{self, RunFacts, Summary};
+use crate::review::{self, Review};
+use crate::scoring;
+use crate::validate::{self, Counts};
 
 /// Output file names of a run.
 pub const SCORES: &str = "scores.parquet";
@@ -32,6 +38,17 @@ pub const RECLASSIFY_CSV: &str = "reclassify.csv";
 pub const GRADES_NEXT: &str = "grades_next.parquet";
 /// Every grading of every customer.
 pub const HISTORY: &str = "grade_history.parquet";
+
+/// Every output of a run but the manifest, in manifest order.
+pub const OUTPUTS: [&str; 7] = [
+    SCORES,
+    DISTRIBUTION,
+    SUMMARY,
+    RECLASSIFY,
+    RECLASSIFY_CSV,
+    GRADES_NEXT,
+    HISTORY,
+];
 
 /// Wall time, CPU time and peak memory of one stage.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,7 +73,7 @@ fn usage() -> (f64, f64) {
 #[derive(Debug)]
 pub struct Outcome {
     /// The summary written to summary.json.
-    pub summary: Value,
+    pub summary: Summary,
     /// Time and memory per stage.
     pub timings: Vec<StageTime>,
     /// The one-screen summary for the terminal.
@@ -85,20 +102,30 @@ impl Stages<'_> {
         });
         Ok(out)
     }
-}
 
-fn hash_inputs(data: &Path, reference: &Reference, calendar: &Calendar) -> Result<Vec<Value>> {
-    let mut out = Vec::new();
-    for spec in contract::FILES {
-        let p = data.join(spec.file);
-        if p.exists() {
-            out.push(json!({"file": abs(&p), "sha256": io::sha256_file(&p)?}));
+    /// The table `--timings` prints.
+    fn table(&self) -> String {
+        let mut s = format!(
+            "{:<24} {:>9} {:>9} {:>12}\n",
+            "stage", "wall s", "cpu s", "peak MiB"
+        );
+        for t in &self.times {
+            s += &format!(
+                "{:<24} {:>9.2} {:>9.2} {:>12.0}\n",
+                t.stage, t.wall_s, t.cpu_s, t.peak_rss_mib
+            );
         }
+        let (wall, cpu) = self
+            .times
+            .iter()
+            .fold((0.0, 0.0), |a, t| (a.0 + t.wall_s, a.1 + t.cpu_s));
+        let peak = self
+            .times
+            .iter()
+            .map(|t| t.peak_rss_mib)
+            .fold(0.0, f64::max);
+        s + &format!("{:<24} {wall:>9.2} {cpu:>9.2} {peak:>12.0}\n", "total")
     }
-    for p in reference.files.iter().chain(&calendar.files) {
-        out.push(json!({"file": abs(p), "sha256": io::sha256_file(p)?}));
-    }
-    Ok(out)
 }
 
 fn abs(p: &Path) -> String {
@@ -108,165 +135,216 @@ fn abs(p: &Path) -> String {
         .to_string()
 }
 
-/// Runs the job.
+/// Everything a run reads, opened and checked before any work.
+struct Job<'a> {
+    args: &'a AssessArgs,
+    as_of: NaiveDate,
+    out: PathBuf,
+    model: Model,
+    inputs: Inputs,
+    counts: Counts,
+    reference: Reference,
+    calendar: Calendar,
+}
+
+/// Runs the job: prepare, grade, review, write.
 pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     let started = dates::now_rfc3339();
+    let mut st = Stages {
+        progress,
+        times: Vec::new(),
+    };
+    let job = st.run("validate inputs", || prepare(args, progress))?;
+    progress.line(&format!(
+        "model {} {}; as of {}; FATF lists {}",
+        job.model.meta.id, job.model.meta.version, job.as_of, job.reference.fatf_version
+    ));
+    let (scored, hashes) = grade(&job, &mut st)?;
+    let rev = st.run("reclassification", || {
+        review::review(
+            scored,
+            &job.inputs,
+            &job.model,
+            job.as_of,
+            args.horizon,
+            &job.calendar,
+        )
+    })?;
+    let missing = &rev.summary.calendar.years_without_data_weekends_only;
+    if !missing.is_empty() {
+        progress.warn(&format!(
+            "no working-day calendar data for year(s) {missing:?}; T1 due dates there count weekends only. Add the year's holidays to a calendar_*.csv in {}",
+            args.inputs.reference.display()
+        ));
+    }
+    let staging = Staging::new(&job.out)?;
+    let summary = st.run("reports and outputs", || write_outputs(&job, rev, &staging))?;
+    let manifest = manifest(&job, &staging, hashes, &started, &st.times)?;
+    io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
+    staging.commit_replace()?;
+    if args.timings {
+        print!("{}", st.table());
+    }
+    Ok(Outcome {
+        screen: report::screen(&summary, &job.model),
+        summary,
+        timings: st.times,
+    })
+}
+
+/// Loads the model, checks `--out`, opens and validates the inputs, loads the reference tables
+/// and checks them against the model and the customers.
+fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
     let inp = &args.inputs;
     let as_of = args.as_of.unwrap_or_else(dates::today);
     let model = Model::load(&inp.model)?;
     let out = io::resolve_out(&args.out)?;
     io::check_run_dest(&out, &inp.data)?;
-    let mut st = Stages {
-        progress,
-        times: Vec::new(),
-    };
-    let counts = st.run("validate inputs", || {
-        validate::validate_inputs(&inp.data, as_of)
-    })?;
+    let inputs = Inputs::open(&inp.data)?;
+    let counts = validate::validate_inputs(&inputs, as_of, &model.grade_names())?;
     for w in &counts.warnings {
-        progress.line(&format!("warning: {}: {} {}", w.file, w.rows, w.message));
+        progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
     let reference = Reference::load(&inp.reference, as_of)?;
     let calendar = Calendar::load(&inp.reference)?;
     let branch_ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
     model.check_branches(&branch_ids)?;
-    validate::branches_known(&inp.data, &branch_ids)?;
-    progress.line(&format!(
-        "model {} {}; as of {as_of}; FATF lists {}",
-        model.meta.id, model.meta.version, reference.fatf_version
-    ));
+    validate::branches_known(&inputs, &branch_ids)?;
+    Ok(Job {
+        args,
+        as_of,
+        out,
+        model,
+        inputs,
+        counts,
+        reference,
+        calendar,
+    })
+}
 
-    // Hash the inputs on another thread while the features are computed.
+/// Features, scores and grades of every customer; the inputs are hashed on another thread
+/// meanwhile.
+fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Vec<Value>)> {
     let (hashes, scored) = std::thread::scope(|s| {
-        let h = s.spawn(|| hash_inputs(&inp.data, &reference, &calendar));
+        let h = s.spawn(|| hash_inputs(job));
         let scored = (|| -> Result<DataFrame> {
             let ctx = Ctx {
-                params: &model.params,
-                reference: &reference,
-                as_of,
+                params: &job.model.params,
+                reference: &job.reference,
+                as_of: job.as_of,
             };
             let feats = st.run("features", || {
-                features::build_partitioned(&inp.data, ctx, args.partition_rows as usize)
+                features::build_partitioned(&job.inputs, ctx, job.args.partition_rows as usize)
             })?;
-            st.run("scoring and grading", || {
-                let mut lf = scoring::score(feats.lazy(), &model);
-                if !model.scope.grade_walk_in {
-                    lf = lf.filter(col("walk_in").not());
-                }
-                // Only the columns later stages read leave the query. The streaming engine
-                // evaluates the long chains of column expressions in cache-sized morsels: 5x
-                // faster than materialising every intermediate column.
-                Ok(lf
-                    .select(scoring::kept_columns(&model))
-                    .collect_with_engine(Engine::Streaming)?
-                    .unwrap_single())
-            })
+            st.run("scoring and grading", || score(feats, &job.model))
         })();
         let hashes = h
             .join()
             .map_err(|_| Error::Internal("hashing thread panicked".into()));
         (hashes, scored)
     });
-    let scored = scored?;
-    let hashes = hashes??;
-    let mut rev = st.run("reclassification", || {
-        review::review(scored, &inp.data, &model, as_of, args.horizon, &calendar)
-    })?;
-    let missing = &rev.summary["calendar"]["years_without_data_weekends_only"];
-    if missing.as_array().is_some_and(|a| !a.is_empty()) {
-        progress.line(&format!(
-            "warning: no working-day calendar data for year(s) {missing}; T1 due dates there count weekends only. Add the year's holidays to a calendar_*.csv in {}",
-            inp.reference.display()
-        ));
+    Ok((scored?, hashes??))
+}
+
+/// Scores and grades the features; SC2 leaves walk-in customers out when the model says so.
+fn score(feats: DataFrame, model: &Model) -> Result<DataFrame> {
+    let mut lf = scoring::score(feats.lazy(), model);
+    if !model.scope.grade_walk_in {
+        lf = lf.filter(col("walk_in").not());
     }
+    // Only the columns later stages read leave the query. The streaming engine evaluates the
+    // long chains of column expressions in cache-sized morsels: 5x faster than materialising
+    // every intermediate column.
+    Ok(lf
+        .select(scoring::kept_columns(model))
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
+/// SHA-256 of every input: data files, reference tables, calendars.
+fn hash_inputs(job: &Job<'_>) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for f in &job.inputs.files {
+        out.push(json!({"file": abs(&f.path), "sha256": io::sha256_file(&f.path)?}));
+    }
+    for p in job.reference.files.iter().chain(&job.calendar.files) {
+        out.push(json!({"file": abs(p), "sha256": io::sha256_file(p)?}));
+    }
+    Ok(out)
+}
+
+/// Writes every output but the manifest into the staging folder; returns the summary.
+fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staging) -> Result<Summary> {
     let scored = std::mem::take(&mut rev.scores);
-
-    let staging = Staging::new(&out)?;
-    let summary = st.run("reports and outputs", || {
-        let dist = report::distribution(&scored, &model)?;
-        let mut summary = report::summary(&scored, &dist, &model)?;
-        summary["as_of"] = json!(as_of.to_string());
-        summary["fatf_lists"] = json!(reference.fatf_version);
-        summary["reclassification"] = rev.summary.clone();
-        summary["input_warnings"] = json!(counts.warnings);
-        // The scores file (the largest) is sorted and written on its own thread while the
-        // others are written here.
-        let (scores_written, others_written) = std::thread::scope(|s| {
-            let scores = s.spawn(|| -> Result<()> {
-                let mut out = scored
-                    .clone()
-                    .lazy()
-                    .select(scoring::output_columns(&model))
-                    .sort(["customer_id"], SortMultipleOptions::default())
-                    .collect()?;
-                io::write_parquet(&mut out, &staging.path(SCORES))
-            });
-            let others = (|| -> Result<()> {
-                io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
-                io::write_json(&summary, &staging.path(SUMMARY))?;
-                io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
-                io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
-                io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
-                io::write_parquet(&mut rev.history, &staging.path(HISTORY))
-            })();
-            (scores.join(), others)
+    let dist = report::distribution(&scored, &job.model)?;
+    let summary = report::summary(
+        &scored,
+        &dist,
+        &job.model,
+        RunFacts {
+            as_of: job.as_of.to_string(),
+            fatf_lists: job.reference.fatf_version.clone(),
+            reclassification: rev.summary.clone(),
+            input_warnings: job.counts.warnings.clone(),
+        },
+    )?;
+    let summary_json =
+        serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+    // The scores file (the largest) is sorted and written on its own thread while the others
+    // are written here.
+    let (scores_written, others_written) = std::thread::scope(|s| {
+        let scores = s.spawn(|| -> Result<()> {
+            let mut out = scored
+                .clone()
+                .lazy()
+                .select(scoring::output_columns(&job.model))
+                .sort(["customer_id"], SortMultipleOptions::default())
+                .collect()?;
+            io::write_parquet(&mut out, &staging.path(SCORES))
         });
-        scores_written.map_err(|_| Error::Internal("scores writer thread panicked".into()))??;
-        others_written?;
-        Ok(summary)
-    })?;
+        let others = (|| -> Result<()> {
+            io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
+            io::write_json(&summary_json, &staging.path(SUMMARY))?;
+            io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
+            io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
+            io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
+            io::write_parquet(&mut rev.history, &staging.path(HISTORY))
+        })();
+        (scores.join(), others)
+    });
+    scores_written.map_err(|_| Error::Internal("scores writer thread panicked".into()))??;
+    others_written?;
+    Ok(summary)
+}
 
+/// The manifest (M4): the resolved model, every input and output with its hash, the as-of
+/// date, versions, times: enough to re-derive every total from `scores.parquet`.
+fn manifest(
+    job: &Job<'_>,
+    staging: &Staging,
+    hashes: Vec<Value>,
+    started: &str,
+    times: &[StageTime],
+) -> Result<Value> {
     let mut outputs = Vec::new();
-    for f in [
-        SCORES,
-        DISTRIBUTION,
-        SUMMARY,
-        RECLASSIFY,
-        RECLASSIFY_CSV,
-        GRADES_NEXT,
-        HISTORY,
-    ] {
+    for f in OUTPUTS {
         outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
     }
-    let manifest = json!({
+    let inp = &job.args.inputs;
+    Ok(json!({
         "riskgrade_version": env!("CARGO_PKG_VERSION"),
-        "as_of": as_of.to_string(),
+        "as_of": job.as_of.to_string(),
         "started": started,
         "finished": dates::now_rfc3339(),
         "model_file": inp.model.display().to_string(),
-        "model": model,
-        "fatf_lists": reference.fatf_version,
+        "model": job.model,
+        "fatf_lists": job.reference.fatf_version,
         "inputs": hashes,
-        "input_rows": counts.rows.iter().map(|(f, n)| json!({"file": f, "rows": n})).collect::<Vec<_>>(),
+        "input_rows": job.counts.rows.iter().map(|(f, n)| json!({"file": f, "rows": n})).collect::<Vec<_>>(),
         "outputs": outputs,
         "data_folder": abs(&inp.data),
         "reference_folder": abs(&inp.reference),
-        "timings": st.times,
+        "timings": times,
         "total_formula": "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)",
-    });
-    io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
-    staging.commit_replace()?;
-    if args.timings {
-        println!(
-            "{:<24} {:>9} {:>9} {:>12}",
-            "stage", "wall s", "cpu s", "peak MiB"
-        );
-        for t in &st.times {
-            println!(
-                "{:<24} {:>9.2} {:>9.2} {:>12.0}",
-                t.stage, t.wall_s, t.cpu_s, t.peak_rss_mib
-            );
-        }
-        let (wall, cpu) = st
-            .times
-            .iter()
-            .fold((0.0, 0.0), |a, t| (a.0 + t.wall_s, a.1 + t.cpu_s));
-        let peak = st.times.iter().map(|t| t.peak_rss_mib).fold(0.0, f64::max);
-        println!("{:<24} {wall:>9.2} {cpu:>9.2} {peak:>12.0}", "total");
-    }
-    Ok(Outcome {
-        screen: report::screen(&summary, &model),
-        summary,
-        timings: st.times,
-    })
+    }))
 }

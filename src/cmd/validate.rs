@@ -1,56 +1,58 @@
-//! `riskgrade validate`: checks a model file and, optionally, a portfolio and reference tables.
+//! `riskgrade validate`: checks a model file and, optionally, reference tables and a portfolio.
 
 use crate::cli::ValidateArgs;
 use crate::error::Result;
+use crate::inputs::Inputs;
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::reference::Reference;
-use crate::validate::validate_inputs;
+use crate::validate::{branches_known, validate_inputs};
 
-/// Runs the command.
+/// Runs the command. Findings go to standard output, warnings to standard error.
 pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
+    let as_of = args.as_of.unwrap_or_else(crate::dates::today);
     let model = Model::load(&args.model)?;
     println!("{}: valid", args.model.display());
     print!("{}", model.summary());
-    if let Some(dir) = &args.reference {
-        let r = Reference::load(dir, args.as_of.unwrap_or_else(crate::dates::today))?;
-        let ids: Vec<String> = r.branches.iter().map(|b| b.0.clone()).collect();
-        model.check_branches(&ids)?;
-        println!(
-            "{}: valid ({} countries, FATF lists {}, {} regions, {} industries, {} branches)",
-            dir.display(),
-            r.countries.len(),
-            r.fatf_version,
-            r.regions.len(),
-            r.industries.len(),
-            r.branches.len()
-        );
-    }
+    let reference = match &args.reference {
+        Some(dir) => {
+            let r = Reference::load(dir, as_of)?;
+            let ids: Vec<String> = r.branches.iter().map(|b| b.0.clone()).collect();
+            model.check_branches(&ids)?;
+            println!(
+                "{}: valid ({} countries, FATF lists {}, {} regions, {} industries, {} branches)",
+                dir.display(),
+                r.countries.len(),
+                r.fatf_version,
+                r.regions.len(),
+                r.industries.len(),
+                r.branches.len()
+            );
+            Some(ids)
+        }
+        None => None,
+    };
     if let Some(dir) = &args.data {
         progress.line(&format!(
             "checking {} against the data contract",
             dir.display()
         ));
-        let counts = validate_inputs(dir, args.as_of.unwrap_or_else(crate::dates::today))?;
-        if let Some(r) = &args.reference {
-            let branches = Reference::load(r, args.as_of.unwrap_or_else(crate::dates::today))?
-                .branches
-                .into_iter()
-                .map(|b| b.0)
-                .collect::<Vec<_>>();
-            crate::validate::branches_known(dir, &branches)?;
+        let inputs = Inputs::open(dir)?;
+        let counts = validate_inputs(&inputs, as_of, &model.grade_names())?;
+        if let Some(branches) = &reference {
+            branches_known(&inputs, branches)?;
         }
         for (file, rows) in &counts.rows {
             println!("{}/{file}: {rows} rows, valid", dir.display());
         }
         for w in &counts.warnings {
-            println!(
-                "warning: {}/{}: {} {}",
+            progress.warn(&format!(
+                "{}/{}: {} {}",
                 dir.display(),
                 w.file,
                 w.rows,
                 w.message
-            );
+            ));
         }
     }
     Ok(())

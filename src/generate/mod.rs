@@ -41,17 +41,17 @@ pub struct GenOptions {
 /// Row counts of a generated portfolio.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct GenStats {
-    /// Customers.
+    /// Rows of customers.parquet.
     pub customers: u64,
-    /// Accounts.
+    /// Rows of accounts.parquet.
     pub accounts: u64,
-    /// Transactions.
+    /// Rows of transactions.parquet.
     pub transactions: u64,
-    /// Reports.
+    /// Rows of reports.parquet.
     pub reports: u64,
     /// Grades on file.
     pub grades: u64,
-    /// Events.
+    /// Rows of events.parquet.
     pub events: u64,
     /// Grades set by hand.
     pub overrides: u64,

@@ -19,7 +19,7 @@ pub struct Bound {
 /// A grade and its band of total score (W4), review period (T2) and measures (C1, C2).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Grade {
-    /// Name.
+    /// The grade's name, as written to outputs.
     pub name: String,
     /// The band as written.
     pub interval: String,

@@ -32,7 +32,7 @@ pub struct Custom {
     pub id: String,
     /// Expression as written.
     pub when: String,
-    /// Description.
+    /// What the criterion means, in words.
     pub description: String,
     /// Parsed expression.
     #[serde(skip)]

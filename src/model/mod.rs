@@ -13,9 +13,10 @@ mod segments;
 
 use std::path::Path;
 
+pub use crate::features::Params;
 pub use bands::{parse_e4, Bound, Grade};
 pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, XH_BUILTIN};
-pub use raw::{Meta, Params, RawLow, Scope};
+pub use raw::{Meta, RawLow, Scope};
 pub use rules::{parse_interval, Interval, Rule, RuleKind, Subitem};
 pub use segments::{Segment, Tenure};
 
@@ -25,6 +26,8 @@ use crate::error::{Error, Result};
 pub const E4: i64 = 10_000;
 /// Fixed-point scale of weights (2 decimals).
 pub const E2: i64 = 100;
+/// Most sub-items a model may have (the ranking of contributions packs an index below it).
+pub const MAX_SUBITEMS: usize = 64;
 
 /// A validated risk model.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,7 +38,7 @@ pub struct Model {
     pub params: Params,
     /// Grades, highest risk first.
     pub grades: Vec<Grade>,
-    /// Segments.
+    /// Segments with their weights (W1, W5).
     pub segments: Vec<Segment>,
     /// Sub-items in id order.
     pub subitems: Vec<Subitem>,
@@ -188,6 +191,11 @@ impl Model {
         Ok(())
     }
 
+    /// The grade names, highest first.
+    pub fn grade_names(&self) -> Vec<String> {
+        self.grades.iter().map(|g| g.name.clone()).collect()
+    }
+
     /// Number of levels m (W2).
     pub fn m(&self) -> u8 {
         self.meta.m
@@ -277,25 +285,4 @@ pub fn fmt_e2(v: i64) -> String {
     } else {
         format!("{:.2}", v as f64 / E2 as f64)
     }
-}
-
-/// Columns of `scores.parquet` that a sub-item id must not shadow.
-pub fn is_output_column(id: &str) -> bool {
-    [
-        "customer_id",
-        "institution_id",
-        "branch_id",
-        "segment",
-        "weighted_sum",
-        "total_score",
-        "regional_coefficient",
-        "adjusted_score",
-        "computed_grade",
-        "grade",
-        "basis",
-        "direct_highest",
-        "missing_subitems",
-        "top_subitems",
-    ]
-    .contains(&id)
 }

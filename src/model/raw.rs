@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::features::Params;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawModel {
@@ -28,7 +30,7 @@ pub(super) struct RawModel {
 pub struct Meta {
     /// Model identifier.
     pub id: String,
-    /// Version.
+    /// Version of the model, copied to the manifest.
     pub version: String,
     /// Number of score levels m (W2).
     pub m: u8,
@@ -41,44 +43,6 @@ pub struct Meta {
     /// Why the model is as it is (P5).
     #[serde(default)]
     pub rationale: String,
-}
-
-/// Parameters of the feature derivation.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Length of the transaction look-back window ending at the as-of date, in months.
-    pub lookback_months: u32,
-    /// Large-value cash threshold, CNY, inclusive (PBoC order 2016 No. 3).
-    pub large_cash_cny: f64,
-    /// Cash amounts in [ratio × threshold, threshold) count as just below it (S3.1).
-    pub near_threshold_ratio: f64,
-    /// Large transfer threshold for non-natural persons, CNY, inclusive.
-    pub large_transfer_non_natural_cny: f64,
-    /// Large transfer threshold for natural persons, CNY, inclusive.
-    pub large_transfer_natural_cny: f64,
-    /// A counterparty country is "main" when it carries at least this share of the customer's
-    /// transaction amount in the window (E2).
-    pub main_counterparty_share: f64,
-    /// Tenure up to which a customer is "new" for segments with `tenure = "new"`, in days.
-    pub new_customer_days: u32,
-    /// The institution's home country (ISO alpha-2).
-    pub home_country: String,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            lookback_months: 12,
-            large_cash_cny: 50_000.0,
-            near_threshold_ratio: 0.9,
-            large_transfer_non_natural_cny: 2_000_000.0,
-            large_transfer_natural_cny: 500_000.0,
-            main_counterparty_share: 0.1,
-            new_customer_days: 365,
-            home_country: "CN".into(),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::bands::split_interval;
 use super::raw::{RawRule, RawSubitem};
-use super::{err, is_output_column, score_ok, INTERVAL_HELP};
+use super::{err, score_ok, INTERVAL_HELP, MAX_SUBITEMS};
 use crate::catalog::{self, Kind};
 use crate::error::Result;
 
@@ -83,7 +83,7 @@ impl Rule {
 pub struct Subitem {
     /// Column id, e.g. `s3_2`.
     pub id: String,
-    /// Name.
+    /// What the sub-item assesses, in words.
     pub name: String,
     /// Rulebook ID, e.g. `S3.2`.
     pub rule_id: String,
@@ -117,10 +117,13 @@ pub fn parse_interval(s: &str) -> Option<Interval> {
 /// Resolves the sub-items and their rules.
 pub(super) fn resolve(raw: &BTreeMap<String, RawSubitem>, m: u8) -> Result<Vec<Subitem>> {
     // Sub-items and their rules.
-    if raw.len() > 64 {
+    if raw.len() > MAX_SUBITEMS {
         return Err(err(
             "subitems",
-            format!("{} sub-items; at most 64 are supported", raw.len()),
+            format!(
+                "{} sub-items; at most {MAX_SUBITEMS} are supported",
+                raw.len()
+            ),
         ));
     }
     let mut subitems = Vec::new();
@@ -136,7 +139,7 @@ pub(super) fn resolve(raw: &BTreeMap<String, RawSubitem>, m: u8) -> Result<Vec<S
                 "ids use lower-case letters, digits and '_', e.g. s3_2",
             ));
         }
-        if catalog::feature(id).is_some() || is_output_column(id) {
+        if catalog::is_reserved(id) {
             return Err(err(
                 &key,
                 "this id is already a feature or output column name; choose another",
@@ -280,4 +283,33 @@ fn rule_kinds(rkey: &str, r: &RawRule, feat: &catalog::Feature) -> Result<Vec<St
             ks
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_with_their_sides() {
+        let iv = parse_interval("[0, 16)").unwrap();
+        assert!(iv.contains(0.0) && iv.contains(15.999) && !iv.contains(16.0));
+        let iv = parse_interval("(30000000, inf)").unwrap();
+        assert!(!iv.contains(30_000_000.0) && iv.contains(1e15));
+        let iv = parse_interval("(-inf, 1_000]").unwrap();
+        assert!(iv.contains(-1e300) && iv.contains(1000.0) && !iv.contains(1000.5));
+        assert!(parse_interval("[5, 5]").unwrap().contains(5.0));
+        for bad in ["[5, 5)", "(3, 2]", "0, 1", "[a, 1]", "[1 2]", ""] {
+            assert!(parse_interval(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlaps_only_where_a_value_is_shared() {
+        let iv = |s| parse_interval(s).unwrap();
+        assert!(!iv("[0, 16)").overlaps(&iv("[16, 18)")));
+        assert!(iv("[0, 16]").overlaps(&iv("[16, 18)")));
+        assert!(!iv("[0, 16]").overlaps(&iv("(16, 18)")));
+        assert!(iv("[0, 100]").overlaps(&iv("[50, 60]")));
+        assert!(!iv("(10, 20]").overlaps(&iv("(20, 30]")));
+    }
 }

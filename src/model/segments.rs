@@ -22,7 +22,7 @@ pub enum Tenure {
 /// A segment of customers with its own weights (W1, W5).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Segment {
-    /// Name.
+    /// The segment's name (output column `segment`).
     pub name: String,
     /// Customer kind it applies to.
     pub kind: String,

@@ -1,0 +1,339 @@
+//! Customer-level features (the catalogue, `catalog.rs`) derived from the inputs with the Polars
+//! lazy API, in ranges of customers cut in customer-id order so memory stays bounded. Each
+//! range's window transactions are read and decoded once into a compacted frame every aggregate
+//! reads; aggregates are computed per customer before anything is joined to the customers.
+//! Cross-customer patterns (shared IP address, device, phone, proxy; S3.2, S3.4) are counted
+//! once at the end from the distinct (key, customer) pairs every range contributes. Nothing here
+//! knows about weights or scores, so totals can be recomputed without redoing this stage.
+//!
+//! One file per group of rules: `window` (the look-back window), `customer` (E1, E4, XH, XL
+//! fields of the customer's record), `records` (S1.4 reports, S3.5 accounts), `transactions`
+//! (S3.1–S3.5), `geography` (E2, S3.3), `cross` (S3.2(1)(3), S3.4(1)(3)(4)).
+
+mod cross;
+mod customer;
+mod geography;
+mod records;
+mod transactions;
+mod window;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Deserialize;
+
+use crate::catalog::CATALOG;
+use crate::contract;
+use crate::error::{Error, Result};
+use crate::inputs::Inputs;
+use crate::reference::Reference;
+
+pub use customer::age_years;
+pub use window::window;
+
+/// Parameters of the feature derivation (the `[features]` table of the model file).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Length of the transaction look-back window ending at the as-of date, in months.
+    pub lookback_months: u32,
+    /// Large-value cash threshold, CNY, inclusive (PBoC order 2016 No. 3).
+    pub large_cash_cny: f64,
+    /// Cash amounts in [ratio × threshold, threshold) count as just below it (S3.1).
+    pub near_threshold_ratio: f64,
+    /// Large transfer threshold for non-natural persons, CNY, inclusive.
+    pub large_transfer_non_natural_cny: f64,
+    /// Large transfer threshold for natural persons, CNY, inclusive.
+    pub large_transfer_natural_cny: f64,
+    /// A counterparty country is "main" when it carries at least this share of the customer's
+    /// transaction amount in the window (E2).
+    pub main_counterparty_share: f64,
+    /// Tenure up to which a customer is "new" for segments with `tenure = "new"`, in days.
+    pub new_customer_days: u32,
+    /// The institution's home country (ISO alpha-2).
+    pub home_country: String,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            lookback_months: 12,
+            large_cash_cny: 50_000.0,
+            near_threshold_ratio: 0.9,
+            large_transfer_non_natural_cny: 2_000_000.0,
+            large_transfer_natural_cny: 500_000.0,
+            main_counterparty_share: 0.1,
+            new_customer_days: 365,
+            home_country: "CN".into(),
+        }
+    }
+}
+
+/// What the features depend on besides the data.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// Feature parameters of the model.
+    pub params: &'a Params,
+    /// Reference tables.
+    pub reference: &'a Reference,
+    /// The as-of date.
+    pub as_of: NaiveDate,
+}
+
+/// Columns of the feature frame that are not features: the customer's ids and branch, and the
+/// start of the relationship (T1). The frame holds these, then every catalogue feature in
+/// catalogue order.
+pub const CARRIED: [&str; 4] = [
+    "customer_id",
+    "institution_id",
+    "branch_id",
+    "relationship_start",
+];
+
+/// What one group of rules contributes to a range: per-customer aggregates (keyed by
+/// `customer_id`) and feature columns over the customer row joined with them.
+struct Part {
+    aggregates: Vec<LazyFrame>,
+    columns: Vec<(&'static str, Expr)>,
+}
+
+/// Rows where `pred` holds (a boolean sum; nulls count as false).
+fn count(pred: Expr) -> Expr {
+    pred.sum()
+}
+
+/// A count column, 0 where the customer had no row.
+fn u32c(name: &str) -> Expr {
+    col(name).fill_null(lit(0u32)).cast(DataType::UInt32)
+}
+
+/// A range of customer ids, `lo` inclusive, `hi` exclusive (`None`: open).
+#[derive(Debug, Clone, Default)]
+pub struct Range {
+    /// Lowest id in the range.
+    pub lo: Option<String>,
+    /// First id after the range.
+    pub hi: Option<String>,
+}
+
+impl Range {
+    fn filter(&self, lf: LazyFrame) -> LazyFrame {
+        let mut pred = lit(true);
+        if let Some(lo) = &self.lo {
+            pred = pred.and(col("customer_id").gt_eq(lit(lo.clone())));
+        }
+        if let Some(hi) = &self.hi {
+            pred = pred.and(col("customer_id").lt(lit(hi.clone())));
+        }
+        if self.lo.is_none() && self.hi.is_none() {
+            lf
+        } else {
+            lf.filter(pred)
+        }
+    }
+}
+
+/// The ranges of at most `rows` customers, in customer-id order.
+fn ranges(inputs: &Inputs, rows: usize) -> Result<Vec<Range>> {
+    let ids = inputs
+        .required(&contract::CUSTOMERS)
+        .select([col("customer_id")])
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    let ids = ids.column("customer_id")?.str()?.clone();
+    let bounds: Vec<String> = (rows..ids.len())
+        .step_by(rows.max(1))
+        .filter_map(|i| ids.get(i).map(|s| s.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    let mut lo: Option<String> = None;
+    for hi in bounds.into_iter().map(Some).chain(std::iter::once(None)) {
+        out.push(Range {
+            lo: lo.clone(),
+            hi: hi.clone(),
+        });
+        lo = hi;
+    }
+    Ok(out)
+}
+
+/// A column of a range's frame: true where the aggregates' customer id equals the customer's
+/// (always, unless the row order was broken).
+const ALIGNED: &str = "_aligned";
+
+/// Drops [`ALIGNED`] from a computed range after checking it.
+fn check_aligned(mut part: DataFrame) -> Result<DataFrame> {
+    let ok = part.column(ALIGNED)?.bool()?.all();
+    if !ok {
+        return Err(Error::Internal(
+            "feature rows out of step with their customers".into(),
+        ));
+    }
+    part.drop_in_place(ALIGNED)?;
+    Ok(part)
+}
+
+/// The range's window transactions, read and decoded once into a compacted frame.
+fn range_transactions(inputs: &Inputs, ctx: Ctx<'_>, range: &Range) -> Result<LazyFrame> {
+    let txn = window::window_transactions(
+        inputs.required(&contract::TRANSACTIONS),
+        ctx.as_of,
+        ctx.params.lookback_months,
+    );
+    Ok(window::compact(range.filter(txn))
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single()
+        .lazy())
+}
+
+/// The feature frame of every customer (see [`CARRIED`]), computed in ranges of at most `rows`
+/// customers cut in customer-id order (memory stays bounded by a range), the cross-customer
+/// features counted over the whole book.
+pub fn build_partitioned(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<DataFrame> {
+    let mut parts = Vec::new();
+    let mut pairs: Vec<[DataFrame; 3]> = Vec::new();
+    for range in ranges(inputs, rows)? {
+        let txn = range_transactions(inputs, ctx, &range)?;
+        pairs.push(cross::Pairs::of(&txn).collect()?);
+        parts.push(check_aligned(
+            range_plan(inputs, ctx, &range, txn)?
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single(),
+        )?);
+    }
+    let mut out = stack(parts)?;
+    complete_cross(inputs, &mut out, pairs)?;
+    Ok(out)
+}
+
+/// The query of the first range of at most `rows` customers (for profiling).
+pub fn first_range_plan(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<LazyFrame> {
+    let range = ranges(inputs, rows)?.remove(0);
+    let txn = range_transactions(inputs, ctx, &range)?;
+    range_plan(inputs, ctx, &range, txn)
+}
+
+fn stack(mut dfs: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut out = dfs.remove(0);
+    for p in dfs {
+        out.vstack_mut_owned(p)?;
+    }
+    Ok(out)
+}
+
+/// Counts the cross-customer features over the distinct pairs every range contributed and sets
+/// them beside the other features, looked up for the stacked ids alone, in their order (no
+/// gather of the wide frame).
+fn complete_cross(inputs: &Inputs, out: &mut DataFrame, pairs: Vec<[DataFrame; 3]>) -> Result<()> {
+    let [mut ip, mut device, mut proxy] = [Vec::new(), Vec::new(), Vec::new()];
+    for [i, d, p] in pairs {
+        ip.push(i);
+        device.push(d);
+        proxy.push(p);
+    }
+    // Customers are disjoint between ranges, so the stacked pairs stay distinct.
+    let counts = cross::cross_customer(
+        inputs.required(&contract::CUSTOMERS),
+        inputs.required(&contract::ACCOUNTS),
+        cross::Pairs {
+            ip: stack(ip)?.lazy(),
+            device: stack(device)?.lazy(),
+            proxy: stack(proxy)?.lazy(),
+        },
+    )?;
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let cols = out
+        .select(std::iter::once("customer_id").chain(cross::CROSS.map(|(_, name)| name)))?
+        .lazy()
+        .join(counts, [col("customer_id")], [col("customer_id")], args)
+        .select(cross::CROSS.map(|(x, name)| col(x).fill_null(col(name)).alias(name)))
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    for c in cols.columns() {
+        out.with_column(c.clone())?;
+    }
+    Ok(())
+}
+
+/// The query of one range's feature frame from its compacted window transactions `txn`. The
+/// cross-customer columns hold what the range alone shows; [`complete_cross`] completes them.
+fn range_plan(inputs: &Inputs, ctx: Ctx<'_>, range: &Range, txn: LazyFrame) -> Result<LazyFrame> {
+    let cust =
+        geography::provinces_from_cities(range.filter(inputs.required(&contract::CUSTOMERS)));
+    let t_agg = transactions::per_customer(ctx, &txn);
+    let parts = [
+        records::part(
+            ctx,
+            range.filter(inputs.required(&contract::REPORTS)),
+            range.filter(inputs.required(&contract::ACCOUNTS)),
+        ),
+        transactions::part(ctx, &t_agg, &txn, &cust),
+        geography::part(ctx, &t_agg, &txn)?,
+        Part {
+            aggregates: vec![],
+            columns: customer::columns(ctx)
+                .into_iter()
+                .chain(
+                    cross::columns(false)
+                        .into_iter()
+                        .zip(cross::CROSS)
+                        .map(|(e, (_, name))| (name, e)),
+                )
+                .collect(),
+        },
+    ];
+    let mut aggregates = Vec::new();
+    let mut columns = Vec::new();
+    for p in parts {
+        aggregates.extend(p.aggregates);
+        columns.extend(p.columns);
+    }
+    // The aggregates are joined onto the customer ids alone, in the customers' order, and set
+    // beside the customer columns: the joins gather the narrow frame, not the wide one.
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let narrow =
+        aggregates
+            .into_iter()
+            .fold(cust.clone().select([col("customer_id")]), |acc, other| {
+                acc.join(
+                    other,
+                    [col("customer_id")],
+                    [col("customer_id")],
+                    args.clone(),
+                )
+            });
+    let joined = concat_lf_horizontal(
+        [cust, narrow.rename(["customer_id"], [ALIGNED], true)],
+        HConcatOptions::default(),
+    )?;
+    Ok(joined.select(in_catalogue_order(columns)?))
+}
+
+/// The frame's columns: [`CARRIED`] and the check column, then one expression per catalogue
+/// feature in catalogue order. A feature without exactly one expression is a bug.
+fn in_catalogue_order(mut columns: Vec<(&'static str, Expr)>) -> Result<Vec<Expr>> {
+    let mut out = vec![
+        col("customer_id"),
+        // Checked by the caller, then dropped: the two sides of the horizontal concatenation
+        // hold the same customer on every row.
+        col(ALIGNED).eq(col("customer_id")).alias(ALIGNED),
+        col("institution_id"),
+        col("branch_id"),
+        col("relationship_start"),
+    ];
+    for f in CATALOG {
+        let at = columns
+            .iter()
+            .position(|(n, _)| *n == f.name)
+            .ok_or_else(|| Error::Internal(format!("no expression for feature {}", f.name)))?;
+        let (name, e) = columns.swap_remove(at);
+        out.push(e.alias(name));
+    }
+    if let Some((name, _)) = columns.first() {
+        return Err(Error::Internal(format!(
+            "feature {name} computed but not in the catalogue"
+        )));
+    }
+    Ok(out)
+}

@@ -1,0 +1,56 @@
+//! The look-back window and the window's transactions, compacted as they are read.
+
+use chrono::{Months, NaiveDate};
+use polars::prelude::*;
+
+/// The look-back window (start exclusive, end inclusive) as dates.
+pub fn window(as_of: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
+    let start = as_of
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    (start, as_of)
+}
+
+/// The transactions of day d with as-of − months < d ≤ as-of.
+pub fn window_transactions(txn: LazyFrame, as_of: NaiveDate, months: u32) -> LazyFrame {
+    let (win_start, as_of) = window(as_of, months);
+    let day_after = |d: NaiveDate| d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).unwrap();
+    txn.filter(
+        col("ts")
+            .gt_eq(lit(day_after(win_start)))
+            .and(col("ts").lt(lit(day_after(as_of)))),
+    )
+}
+
+/// The window's transactions compacted as they are read: categories become booleans early, so
+/// the wide string columns are never held whole.
+pub fn compact(raw_txn: LazyFrame) -> LazyFrame {
+    raw_txn.select([
+        col("customer_id"),
+        col("ts").dt().date().alias("_day"),
+        col("amount"),
+        col("cash"),
+        col("channel")
+            .eq(lit("online"))
+            .or(col("channel").eq(lit("mobile")))
+            .alias("_online"),
+        col("direction").eq(lit("out")).alias("_out"),
+        col("ip_address"),
+        col("ip_country"),
+        col("ip_city"),
+        col("device_id"),
+        col("cross_border"),
+        col("counterparty_kind")
+            .eq(lit("natural"))
+            .alias("_cp_is_nat"),
+        // S3.2(5), S3.5: a 对公 (public/corporate) account is a non-natural person's or a
+        // government body's.
+        col("counterparty_kind")
+            .eq(lit("non_natural"))
+            .or(col("counterparty_kind").eq(lit("government")))
+            .alias("_cp_is_corp"),
+        col("counterparty_country"),
+        col("related_party"),
+        col("proxy_id"),
+    ])
+}

@@ -1,0 +1,121 @@
+//! Reclassification and review scheduling (P4, T1–T4, PR4): compares the new grades with the
+//! grades on file, applies grades set by hand, reads trigger events, and lists every customer
+//! that needs action with all its reasons and a due date. Also builds the grade file for the
+//! next run and the grade history.
+//!
+//! `on_file` joins what the institution has on file and sets the final grade, `due` computes
+//! the due dates (T1–T3), `reasons` says once per reason when it applies, `outputs` writes the
+//! work list, the next grade file, the history and the counts.
+
+mod due;
+mod on_file;
+mod outputs;
+mod reasons;
+
+use chrono::NaiveDate;
+use polars::lazy::dsl;
+use polars::prelude::*;
+
+use crate::calendar::Calendar;
+use crate::dates::date_lit;
+use crate::error::Result;
+use crate::inputs::Inputs;
+use crate::model::Model;
+use crate::scoring::names_where;
+
+pub use due::add_months;
+pub use outputs::{BranchWork, CalendarUse, Counts, ReviewSummary};
+pub use reasons::Reason;
+
+/// Results of the review stage.
+#[derive(Debug)]
+pub struct Review {
+    /// The scores with the final `grade` and `basis` (overrides applied) and `grade_on_file`.
+    pub scores: DataFrame,
+    /// One row per customer needing action.
+    pub reclassify: DataFrame,
+    /// The grade file for the next run.
+    pub grades_next: DataFrame,
+    /// The grade history with this run's gradings appended.
+    pub history: DataFrame,
+    /// Counts for summary.json.
+    pub summary: ReviewSummary,
+}
+
+/// Runs the review stage over the scored customers.
+pub fn review(
+    scored: DataFrame,
+    inputs: &Inputs,
+    model: &Model,
+    as_of: NaiveDate,
+    horizon_days: u32,
+    calendar: &Calendar,
+) -> Result<Review> {
+    let joined = on_file::join(scored.lazy(), inputs, as_of)?;
+    let df = on_file::final_grades(joined, model, as_of)?;
+    let due = due::DueDates::of(&df, calendar)?;
+    let missing_years = due.missing_years.clone();
+    let horizon_end = as_of + chrono::Days::new(horizon_days as u64);
+    let df = with_reasons(due.join(df.lazy()), as_of, horizon_end)?;
+    let reclassify = outputs::reclassify(&df)?;
+    let grades_next = outputs::grades_next(&df, as_of)?;
+    let history = outputs::history(&df, inputs, as_of)?;
+    let calendar_use = CalendarUse {
+        years_covered: calendar.years(),
+        years_without_data_weekends_only: missing_years.into_iter().collect(),
+    };
+    let summary = outputs::summary(&df, &reclassify, horizon_days, calendar_use)?;
+    Ok(Review {
+        scores: df,
+        reclassify,
+        grades_next,
+        history,
+        summary,
+    })
+}
+
+/// Every reason's flag, the `reasons` that apply (comma-joined), the earliest `due_date` and
+/// whether it is `overdue`.
+fn with_reasons(lf: LazyFrame, as_of: NaiveDate, horizon_end: NaiveDate) -> Result<DataFrame> {
+    let rules: Vec<(Reason, Expr, Expr)> = Reason::ALL
+        .iter()
+        .map(|r| {
+            let (cond, due) = r.rule(as_of, horizon_end);
+            (*r, cond, due)
+        })
+        .collect();
+    let flags: Vec<Expr> = rules
+        .iter()
+        .map(|(r, cond, _)| cond.clone().fill_null(lit(false)).alias(r.flag()))
+        .collect();
+    let dues: Vec<Expr> = rules
+        .iter()
+        .map(|(r, _, due)| {
+            when(col(r.flag()))
+                .then(due.clone())
+                .otherwise(lit(NULL).cast(DataType::Date))
+        })
+        .collect();
+    let list = names_where(
+        rules
+            .iter()
+            .map(|(r, _, _)| (r.name().to_string(), col(r.flag())))
+            .collect(),
+        ",",
+    );
+    Ok(lf
+        .with_columns(flags)
+        .with_columns([
+            dsl::min_horizontal(dues)?
+                .cast(DataType::Date)
+                .alias("due_date"),
+            list.alias("reasons"),
+        ])
+        .with_column(
+            col("due_date")
+                .lt(date_lit(as_of))
+                .fill_null(lit(false))
+                .alias("overdue"),
+        )
+        .collect()?)
+}

@@ -1,0 +1,207 @@
+//! What the institution has on file about each graded customer: the grade on file and its
+//! reviews (T2, T3), the grades set by hand (PR4) and the trigger events since the last review
+//! (T4), joined beside the new grades; then the final grade.
+
+use chrono::NaiveDate;
+use polars::lazy::dsl;
+use polars::prelude::*;
+
+use crate::contract;
+use crate::dates::date_lit;
+use crate::error::Result;
+use crate::inputs::Inputs;
+use crate::model::Model;
+use crate::reference::lookup;
+
+fn null_date() -> Expr {
+    lit(NULL).cast(DataType::Date)
+}
+
+fn null_str() -> Expr {
+    lit(NULL).cast(DataType::String)
+}
+
+/// The grades on file (empty when the folder has none).
+fn grades_on_file(inputs: &Inputs) -> Result<LazyFrame> {
+    Ok(match inputs.get(&contract::GRADES) {
+        Some(g) => g.select([
+            col("customer_id"),
+            col("institution_id").alias("_grade_institution"),
+            col("grade").alias("grade_on_file"),
+            col("first_graded"),
+            col("last_reviewed"),
+            col("reviewer"),
+            col("basis").alias("basis_on_file"),
+        ]),
+        None => {
+            let empty = |name: &str, dt: &DataType| Column::new_empty(name.into(), dt);
+            DataFrame::new(
+                0,
+                vec![
+                    empty("customer_id", &DataType::String),
+                    empty("_grade_institution", &DataType::String),
+                    empty("grade_on_file", &DataType::String),
+                    empty("first_graded", &DataType::Date),
+                    empty("last_reviewed", &DataType::Date),
+                    empty("reviewer", &DataType::String),
+                    empty("basis_on_file", &DataType::String),
+                ],
+            )?
+            .lazy()
+        }
+    })
+}
+
+/// PR4: per customer, the latest grade set by hand on or before the as-of date.
+fn latest_overrides(inputs: &Inputs, as_of: NaiveDate) -> Option<LazyFrame> {
+    let by_date = |c: &str| {
+        col(c)
+            .sort_by([col("set_on")], SortMultipleOptions::default())
+            .last()
+    };
+    inputs.get(&contract::OVERRIDES).map(|o| {
+        o.filter(col("set_on").lt_eq(date_lit(as_of)))
+            .group_by([col("customer_id")])
+            .agg([
+                by_date("grade").alias("override_grade"),
+                by_date("set_by").alias("override_by"),
+                by_date("set_by_role").alias("override_role"),
+                col("set_on").max().alias("override_on"),
+                by_date("expires_on").alias("override_expires"),
+            ])
+    })
+}
+
+/// A grade set by hand is in force unless it has expired (PR4).
+fn override_valid(as_of: NaiveDate) -> Expr {
+    col("override_grade").is_not_null().and(
+        col("override_expires")
+            .is_null()
+            .or(col("override_expires").gt_eq(date_lit(as_of))),
+    )
+}
+
+/// The scored customers with what is on file beside them, `last_reviewed` moved to a grade set
+/// by hand since (it counts as a review, PR4), and `events_since_review` (T4).
+pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
+    // P3: a grade on file is the customer's only in its own institution.
+    let mut lf = scored.join(
+        grades_on_file(inputs)?,
+        [col("customer_id"), col("institution_id")],
+        [col("customer_id"), col("_grade_institution")],
+        JoinArgs::new(JoinType::Left),
+    );
+    lf = match latest_overrides(inputs, as_of) {
+        Some(o) => lf.join(
+            o,
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Left),
+        ),
+        None => lf.with_columns([
+            null_str().alias("override_grade"),
+            null_str().alias("override_by"),
+            null_str().alias("override_role"),
+            null_date().alias("override_on"),
+            null_date().alias("override_expires"),
+        ]),
+    };
+    lf = lf.with_column(
+        when(
+            override_valid(as_of).and(
+                col("override_on")
+                    .gt(col("last_reviewed"))
+                    .fill_null(lit(true)),
+            ),
+        )
+        .then(col("override_on"))
+        .otherwise(col("last_reviewed"))
+        .alias("last_reviewed"),
+    );
+    Ok(events_since_review(lf, inputs, as_of))
+}
+
+/// T4: the kinds of trigger event after the last review, up to the as-of date, comma-joined.
+fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> LazyFrame {
+    let Some(ev) = inputs.get(&contract::EVENTS) else {
+        return lf.with_column(null_str().alias("events_since_review"));
+    };
+    let ev = ev
+        .filter(col("event_date").lt_eq(date_lit(as_of)))
+        .join(
+            lf.clone()
+                .select([col("customer_id"), col("last_reviewed")]),
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("last_reviewed")
+                .is_null()
+                .or(col("event_date").gt(col("last_reviewed"))),
+        )
+        .group_by([col("customer_id")])
+        .agg([col("event_type")
+            .unique()
+            .sort(SortOptions::default())
+            .str()
+            .join(",", true)
+            .alias("events_since_review")]);
+    lf.join(
+        ev,
+        [col("customer_id")],
+        [col("customer_id")],
+        JoinArgs::new(JoinType::Left),
+    )
+}
+
+/// The final `grade` and `basis` (a grade set by hand in force stands, PR4), the override
+/// flags, `grade_steps` from the grade on file (up is positive) and the review `_period` (T2:
+/// the stricter of the periods of the grade on file and the new grade).
+pub fn final_grades(lf: LazyFrame, model: &Model, as_of: NaiveDate) -> Result<DataFrame> {
+    let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
+    let rank = |c: &str| {
+        let ranks: Vec<i32> = (0..names.len() as i32).collect();
+        lookup(
+            col(c),
+            names.clone(),
+            ranks,
+            lit(NULL).cast(DataType::Int32),
+            DataType::Int32,
+        )
+    };
+    let period = |c: &str| {
+        let months: Vec<u32> = model.grades.iter().map(|g| g.review_months).collect();
+        lookup(
+            col(c),
+            names.clone(),
+            months,
+            lit(NULL).cast(DataType::UInt32),
+            DataType::UInt32,
+        )
+    };
+    let valid = override_valid(as_of);
+    Ok(lf
+        .with_columns([
+            valid.clone().alias("_override_valid"),
+            col("override_grade")
+                .is_not_null()
+                .and(valid.not())
+                .alias("_override_expired"),
+        ])
+        .with_columns([
+            when(col("_override_valid"))
+                .then(col("override_grade"))
+                .otherwise(col("computed_grade"))
+                .alias("grade"),
+            when(col("_override_valid"))
+                .then(lit("override"))
+                .otherwise(col("basis"))
+                .alias("basis"),
+        ])
+        .with_columns([
+            (rank("grade_on_file") - rank("grade")).alias("grade_steps"),
+            dsl::min_horizontal([period("grade_on_file"), period("grade")])?.alias("_period"),
+        ])
+        .collect()?)
+}

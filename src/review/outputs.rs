@@ -1,0 +1,214 @@
+//! What the review stage writes: the work list (`reclassify`), the grade file for the next run,
+//! the extended grade history, and the summary counts.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::reasons::Reason;
+use crate::contract;
+use crate::dates::date_lit;
+use crate::error::Result;
+use crate::inputs::Inputs;
+
+/// Counts by name, written as a JSON object in the order given.
+#[derive(Debug, Clone, Default)]
+pub struct Counts(pub Vec<(String, u64)>);
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// Customers needing action at one branch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchWork {
+    /// Customers needing action.
+    pub customers: u64,
+    /// Of those, overdue.
+    pub overdue: u64,
+}
+
+/// What the working-day calendar covered (T1).
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarUse {
+    /// Years with holiday data.
+    pub years_covered: Vec<i32>,
+    /// Years a T1 due date passed through without data: weekends only were counted.
+    pub years_without_data_weekends_only: Vec<i32>,
+}
+
+/// The review counts of `summary.json` → `reclassification`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewSummary {
+    /// Customers with at least one reason.
+    pub customers_needing_action: u64,
+    /// Of those, with a due date before the as-of date.
+    pub overdue: u64,
+    /// Customers per reason, in reason order.
+    pub per_reason: Counts,
+    /// Workload per branch.
+    pub per_branch: BTreeMap<String, BranchWork>,
+    /// `--horizon`.
+    pub horizon_days: u32,
+    /// Grades set by hand in force (PR4).
+    pub grades_set_by_hand_in_force: u64,
+    /// Calendar coverage.
+    pub calendar: CalendarUse,
+}
+
+/// One row per customer needing action, earliest due date first.
+pub fn reclassify(df: &DataFrame) -> Result<DataFrame> {
+    Ok(df
+        .clone()
+        .lazy()
+        .filter(col("reasons").is_not_null())
+        .select(
+            [
+                "customer_id",
+                "institution_id",
+                "branch_id",
+                "reasons",
+                "due_date",
+                "overdue",
+                "grade_on_file",
+                "computed_grade",
+                "grade",
+                "grade_steps",
+                "basis",
+                "direct_highest",
+                "last_reviewed",
+                "first_graded",
+                "relationship_start",
+                "events_since_review",
+                "override_grade",
+                "override_expires",
+            ]
+            .map(col),
+        )
+        .sort(["due_date", "customer_id"], SortMultipleOptions::default())
+        .collect()?)
+}
+
+/// The grade file for the next run: the final grade; a first grading starts the clock (T3),
+/// and a grade set by hand counts as a review on the day it was set (PR4).
+pub fn grades_next(df: &DataFrame, as_of: NaiveDate) -> Result<DataFrame> {
+    let today = date_lit(as_of);
+    Ok(df
+        .clone()
+        .lazy()
+        .select([
+            col("customer_id"),
+            col("institution_id"),
+            col("grade"),
+            col("first_graded").fill_null(today.clone()),
+            when(
+                col("_override_valid").and(
+                    col("override_on")
+                        .gt(col("last_reviewed"))
+                        .fill_null(lit(true)),
+                ),
+            )
+            .then(col("override_on"))
+            .otherwise(col("last_reviewed").fill_null(today))
+            .alias("last_reviewed"),
+            when(col("_override_valid"))
+                .then(col("override_by"))
+                .otherwise(col("reviewer"))
+                .alias("reviewer"),
+            col("basis"),
+        ])
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?)
+}
+
+/// Every grading (M4): the input history, plus this run's first gradings and grade changes.
+pub fn history(df: &DataFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<DataFrame> {
+    let new_rows = df
+        .clone()
+        .lazy()
+        .filter(
+            col("grade_on_file")
+                .is_null()
+                .or(col("grade_on_file").neq(col("grade"))),
+        )
+        .select([
+            col("customer_id"),
+            col("institution_id"),
+            col("grade"),
+            col("grade_on_file").alias("previous_grade"),
+            date_lit(as_of).alias("graded_on"),
+            col("basis"),
+            col("adjusted_score").alias("total_score"),
+        ])
+        .sort(["customer_id"], SortMultipleOptions::default());
+    Ok(match inputs.get(&contract::HISTORY) {
+        Some(h) => concat([h, new_rows], UnionArgs::default())?.collect()?,
+        None => new_rows.collect()?,
+    })
+}
+
+fn true_count(df: &DataFrame, name: &str) -> Result<u64> {
+    Ok(df.column(name)?.bool()?.sum().unwrap_or(0) as u64)
+}
+
+/// Customers per reason, overdue, and the workload per branch.
+pub fn summary(
+    df: &DataFrame,
+    reclassify: &DataFrame,
+    horizon_days: u32,
+    calendar: CalendarUse,
+) -> Result<ReviewSummary> {
+    let mut per_reason = Counts::default();
+    for r in Reason::ALL {
+        per_reason
+            .0
+            .push((r.name().to_string(), true_count(df, &r.flag())?));
+    }
+    let branch = df
+        .clone()
+        .lazy()
+        .filter(col("reasons").is_not_null())
+        .group_by([col("branch_id")])
+        .agg([
+            len().cast(DataType::UInt64).alias("customers"),
+            col("overdue").cast(DataType::UInt64).sum().alias("overdue"),
+        ])
+        .collect()?;
+    let (b, c, o) = (
+        branch.column("branch_id")?.str()?,
+        branch.column("customers")?.u64()?,
+        branch.column("overdue")?.u64()?,
+    );
+    let per_branch = b
+        .iter()
+        .zip(c.iter())
+        .zip(o.iter())
+        .map(|((b, c), o)| {
+            (
+                b.unwrap_or("").to_string(),
+                BranchWork {
+                    customers: c.unwrap_or(0),
+                    overdue: o.unwrap_or(0),
+                },
+            )
+        })
+        .collect();
+    Ok(ReviewSummary {
+        customers_needing_action: reclassify.height() as u64,
+        overdue: true_count(reclassify, "overdue")?,
+        per_reason,
+        per_branch,
+        horizon_days,
+        grades_set_by_hand_in_force: true_count(df, "_override_valid")?,
+        calendar,
+    })
+}

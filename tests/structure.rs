@@ -1,0 +1,125 @@
+//! The structure the code promises: the production feature path gives exactly the catalogue,
+//! every column a run writes is a name a sub-item id may not take, and modules read only the
+//! modules listed above them in `lib.rs` (the pipeline order).
+
+mod common;
+
+use std::process::Command;
+
+use common::repo;
+use polars::prelude::*;
+use riskgrade::catalog::{is_reserved, Kind, CATALOG};
+use riskgrade::features::{self, Ctx, CARRIED};
+use riskgrade::inputs::Inputs;
+use riskgrade::model::Model;
+use riskgrade::reference::Reference;
+
+#[test]
+fn feature_frame_is_the_catalogue_in_order() {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+    let model = Model::load(&repo("data/models/default.toml")).unwrap();
+    let reference = Reference::load(&repo("data/reference"), as_of).unwrap();
+    let inputs = Inputs::open(&repo("data/sample")).unwrap();
+    let ctx = Ctx {
+        params: &model.params,
+        reference: &reference,
+        as_of,
+    };
+    let df = features::build_partitioned(&inputs, ctx, 1_000).unwrap();
+    assert_eq!(df.height(), 3000);
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let want: Vec<String> = CARRIED
+        .iter()
+        .map(|s| s.to_string())
+        .chain(CATALOG.iter().map(|f| f.name.to_string()))
+        .collect();
+    assert_eq!(names, want);
+    for f in CATALOG {
+        let dt = df.column(f.name).unwrap().dtype().clone();
+        let ok = match f.kind {
+            Kind::Num => dt.is_primitive_numeric(),
+            Kind::Cat(_) => dt == DataType::String,
+            Kind::Bool => dt == DataType::Boolean,
+        };
+        assert!(ok, "{}: {dt}", f.name);
+    }
+}
+
+#[test]
+fn every_output_column_is_reserved_or_a_subitem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args(["assess", "-q", "--as-of", "2026-10-31", "--out"])
+        .arg(&out)
+        .current_dir(repo(""))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let model = Model::load(&repo("data/models/default.toml")).unwrap();
+    for f in std::fs::read_dir(&out).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let df = LazyFrame::scan_parquet(PlRefPath::from(p.to_str().unwrap()), Default::default())
+            .unwrap()
+            .limit(1)
+            .collect()
+            .unwrap();
+        for c in df.get_column_names() {
+            let c = c.as_str();
+            assert!(
+                is_reserved(c) || model.subitems.iter().any(|s| s.id == c),
+                "{}: column {c} is neither reserved nor a sub-item",
+                p.display()
+            );
+        }
+    }
+}
+
+/// Each module reads only modules listed above it in lib.rs (cmd, cli and the support modules
+/// at the end excepted: they serve every stage).
+#[test]
+fn imports_flow_one_way() {
+    let lib = std::fs::read_to_string(repo("src/lib.rs")).unwrap();
+    let order: Vec<String> = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';').to_string())
+        .collect();
+    let support = [
+        "alloc", "dates", "error", "generate", "progress", "rng", "cli", "cmd",
+    ];
+    for (i, m) in order.iter().enumerate() {
+        if support.contains(&m.as_str()) {
+            continue;
+        }
+        let files: Vec<std::path::PathBuf> = {
+            let dir = repo(&format!("src/{m}"));
+            if dir.is_dir() {
+                std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect()
+            } else {
+                vec![repo(&format!("src/{m}.rs"))]
+            }
+        };
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (j, other) in order.iter().enumerate() {
+                if j > i
+                    && !support.contains(&other.as_str())
+                    && text.contains(&format!("crate::{other}"))
+                {
+                    panic!("{} reads crate::{other}, listed after {m}", f.display());
+                }
+            }
+        }
+    }
+}
