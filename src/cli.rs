@@ -39,6 +39,53 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Re-hash a run's inputs and outputs against its manifest: has anything changed since?
     Verify(VerifyArgs),
+    /// Benchmark candidate models against a baseline over the whole book: who changes grade,
+    /// distributions per segment and branch, migration matrices, band-edge counts, review
+    /// workload, STR back-test, and the baseline's sensitivity to each weight.
+    Compare(CompareArgs),
+}
+
+/// Flags of `compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The model in force.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// A candidate model (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub candidate: Vec<PathBuf>,
+    /// A folder of candidate models (every *.toml in it).
+    #[arg(long, value_name = "DIR")]
+    pub candidates: Option<PathBuf>,
+    /// A grid of weight moves generating candidates from the baseline (docs/compare.md).
+    #[arg(long, value_name = "FILE")]
+    pub grid: Option<PathBuf>,
+    /// Compute the features from this portfolio folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "features")]
+    pub data: Option<PathBuf>,
+    /// Read the features from an earlier `assess --keep-features` (its features.parquet).
+    #[arg(long, value_name = "FILE")]
+    pub features: Option<PathBuf>,
+    /// Folder with the reference tables (with --data).
+    #[arg(long, default_value = "data/reference", value_name = "DIR")]
+    pub reference: PathBuf,
+    /// The assessment date (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Grade names of candidates mapped to the baseline's, as CANDIDATE_GRADE=BASELINE_GRADE
+    /// (repeatable); without it, grades of other names are compared by rank.
+    #[arg(long, value_name = "A=B")]
+    pub grade_map: Vec<String>,
+    /// Write the changed-customer lists: for every candidate (all) or none.
+    #[arg(long, default_value = "all", value_parser = ["all", "none"])]
+    pub changed_lists: String,
+    /// Output folder; replaced as a whole when the run succeeds.
+    #[arg(long, default_value = "compare_out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Customers per range when features are computed from --data.
+    #[arg(long, default_value_t = PARTITION_ROWS, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(MIN_PARTITION_ROWS..))]
+    pub partition_rows: u64,
 }
 
 /// Flags of `verify`.
@@ -91,6 +138,10 @@ pub struct AssessArgs {
     /// Print wall time, CPU time and peak memory of each stage.
     #[arg(long)]
     pub timings: bool,
+    /// Also write features.parquet: every catalogue feature of every customer, with the grade
+    /// on file and last review, for `riskgrade compare --features` and `riskgrade explain`.
+    #[arg(long)]
+    pub keep_features: bool,
 }
 
 /// Flags of `validate`.

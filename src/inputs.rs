@@ -74,13 +74,8 @@ fn fail(spec: &FileSpec, msg: String) -> Error {
     Error::Input(format!("{}: {msg}", spec.file))
 }
 
-/// Lazily scans one input file of the contract. The path is a path, never a pattern (no glob
-/// expansion, no hive partitions). Columns written in a form users' tools commonly produce are
-/// read as the contract's type (see [`contract::ColType::accepts`]): a dictionary-encoded or
-/// categorical string, an all-null column, another integer or float width, another timestamp
-/// unit, a date written as a timestamp.
-pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
-    let path = data.join(spec.file);
+/// Lazily scans a Parquet file as it is: the path is a path, never a pattern.
+pub fn scan_path(path: &Path) -> Result<LazyFrame> {
     let p = path
         .to_str()
         .ok_or_else(|| Error::Usage(format!("path {} is not UTF-8", path.display())))?;
@@ -89,8 +84,18 @@ pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
         hive_options: HiveOptions::new_disabled(),
         ..Default::default()
     };
-    let mut lf = LazyFrame::scan_parquet(PlRefPath::from(p), args)
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    LazyFrame::scan_parquet(PlRefPath::from(p), args)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+}
+
+/// Lazily scans one input file of the contract. The path is a path, never a pattern (no glob
+/// expansion, no hive partitions). Columns written in a form users' tools commonly produce are
+/// read as the contract's type (see [`contract::ColType::accepts`]): a dictionary-encoded or
+/// categorical string, an all-null column, another integer or float width, another timestamp
+/// unit, a date written as a timestamp.
+pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
+    let path = data.join(spec.file);
+    let mut lf = scan_path(&path)?;
     let schema = lf
         .collect_schema()
         .map_err(|e| Error::Input(format!("{}: cannot read as Parquet: {e}", path.display())))?;

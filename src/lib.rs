@@ -5,11 +5,11 @@
 
 // Inputs: the data contract, the portfolio's files opened once, their validation, and the
 // reference tables (countries, FATF lists, regions, industries, branches, working days).
-pub mod calendar;
 pub mod contract;
 pub mod inputs;
-pub mod reference;
 pub mod validate;
+pub mod reference;
+pub mod calendar;
 
 // Features: the catalogue of what a rule may read, and its derivation (E1–E4).
 pub mod catalog;
@@ -25,8 +25,11 @@ pub mod scoring;
 pub mod review;
 
 // Outputs: reports and files written atomically.
-pub mod io;
 pub mod report;
+pub mod io;
+
+// Weight benchmarking: candidate models against the baseline over the whole book.
+pub mod compare;
 
 // Commands: flags, and one module per subcommand.
 pub mod cli;

@@ -39,6 +39,10 @@ fn main() {
         }),
         Command::Validate(a) => cmd::validate::run(a, &progress),
         Command::Generate(a) => cmd::generate::run(a, &progress),
+        Command::Compare(a) => cmd::compare::run(a, &progress).map(|screen| {
+            print!("{screen}");
+            println!("outputs in {}", a.out.display());
+        }),
         Command::Verify(a) => match cmd::verify::run(a) {
             Ok(v) if !v.changed.is_empty() => std::process::exit(EXIT_CHANGED),
             other => other.map(|_| ()),

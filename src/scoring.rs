@@ -196,8 +196,9 @@ fn weight_expr(model: &Model, id: &str) -> Expr {
     e
 }
 
-/// Per-segment contribution aᵢ·(pᵢ×100) of every sub-item, as expressions.
-fn contributions(model: &Model) -> Vec<Expr> {
+/// Per-segment contribution aᵢ·(pᵢ×100) of every sub-item, as expressions over the score
+/// columns and `segment`.
+pub fn contributions(model: &Model) -> Vec<Expr> {
     model
         .subitems
         .iter()

@@ -38,6 +38,8 @@ pub const RECLASSIFY_CSV: &str = "reclassify.csv";
 pub const GRADES_NEXT: &str = "grades_next.parquet";
 /// Every grading of every customer.
 pub const HISTORY: &str = "grade_history.parquet";
+/// Every feature of every customer (with `--keep-features`).
+pub const FEATURES: &str = "features.parquet";
 
 /// Every output of a run but the manifest, in manifest order.
 pub const OUTPUTS: [&str; 7] = [
@@ -159,7 +161,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         "model {} {}; as of {}; FATF lists {}",
         job.model.meta.id, job.model.meta.version, job.as_of, job.reference.fatf_version
     ));
-    let (scored, hashes) = grade(&job, &mut st)?;
+    let (scored, kept_features, hashes) = grade(&job, &mut st)?;
     let rev = st.run("reclassification", || {
         review::review(
             scored,
@@ -178,7 +180,12 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         ));
     }
     let staging = Staging::new(&job.out)?;
-    let summary = st.run("reports and outputs", || write_outputs(&job, rev, &staging))?;
+    let summary = st.run("reports and outputs", || {
+        if let Some(f) = kept_features {
+            write_features(f, &rev, &staging)?;
+        }
+        write_outputs(&job, rev, &staging)
+    })?;
     let manifest = manifest(&job, &staging, hashes, &started, &st.times)?;
     io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
     staging.commit_replace()?;
@@ -224,10 +231,10 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
 
 /// Features, scores and grades of every customer; the inputs are hashed on another thread
 /// meanwhile.
-fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Vec<Value>)> {
+fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Option<DataFrame>, Vec<Value>)> {
     let (hashes, scored) = std::thread::scope(|s| {
         let h = s.spawn(|| hash_inputs(job));
-        let scored = (|| -> Result<DataFrame> {
+        let scored = (|| -> Result<(DataFrame, Option<DataFrame>)> {
             let ctx = Ctx {
                 params: &job.model.params,
                 reference: &job.reference,
@@ -236,14 +243,19 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Vec<Value>)> 
             let feats = st.run("features", || {
                 features::build_partitioned(&job.inputs, ctx, job.args.partition_rows as usize)
             })?;
-            st.run("scoring and grading", || score(feats, &job.model))
+            let kept = job.args.keep_features.then(|| feats.clone());
+            Ok((
+                st.run("scoring and grading", || score(feats, &job.model))?,
+                kept,
+            ))
         })();
         let hashes = h
             .join()
             .map_err(|_| Error::Internal("hashing thread panicked".into()));
         (hashes, scored)
     });
-    Ok((scored?, hashes??))
+    let (scored, kept) = scored?;
+    Ok((scored, kept, hashes??))
 }
 
 /// Scores and grades the features; SC2 leaves walk-in customers out when the model says so.
@@ -317,6 +329,24 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staging) -> Result<Su
     Ok(summary)
 }
 
+/// `features.parquet`: the feature frame with the grade on file and the last review (as the
+/// review stage read them, a grade set by hand counting as a review), sorted by customer.
+fn write_features(feats: DataFrame, rev: &Review, staging: &Staging) -> Result<()> {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let on_file = rev.scores.clone().lazy().select([
+        col("customer_id"),
+        col("grade_on_file"),
+        col("last_reviewed"),
+    ]);
+    let mut df = feats
+        .lazy()
+        .join(on_file, [col("customer_id")], [col("customer_id")], args)
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    io::write_parquet(&mut df, &staging.path(FEATURES))
+}
+
 /// The manifest (M4): the resolved model, every input and output with its hash, the as-of
 /// date, versions, times: enough to re-derive every total from `scores.parquet`.
 fn manifest(
@@ -327,7 +357,8 @@ fn manifest(
     times: &[StageTime],
 ) -> Result<Value> {
     let mut outputs = Vec::new();
-    for f in OUTPUTS {
+    let kept = staging.path(FEATURES).exists().then_some(FEATURES);
+    for f in OUTPUTS.into_iter().chain(kept) {
         outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
     }
     let inp = &job.args.inputs;

@@ -191,6 +191,24 @@ impl Model {
         Ok(())
     }
 
+    /// The feature parameters as canonical text (two models with equal text read the same
+    /// features).
+    pub fn params_json(&self) -> String {
+        serde_json::to_string(&self.params).unwrap_or_default()
+    }
+
+    /// The sub-items and their rules as canonical text (two models with equal text score every
+    /// sub-item alike).
+    pub fn rules_json(&self) -> String {
+        serde_json::to_string(&self.subitems).unwrap_or_default()
+    }
+
+    /// The exceptions (XH, XL) and scope (SC2) as canonical text.
+    pub fn exceptions_json(&self) -> String {
+        serde_json::to_string(&(&self.direct_highest, &self.direct_low, &self.scope))
+            .unwrap_or_default()
+    }
+
     /// The grade names, highest first.
     pub fn grade_names(&self) -> Vec<String> {
         self.grades.iter().map(|g| g.name.clone()).collect()

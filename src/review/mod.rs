@@ -42,6 +42,18 @@ pub struct Review {
     pub summary: ReviewSummary,
 }
 
+/// The grade on file and the last review of every customer of `customers` (with
+/// `customer_id`, `institution_id`), a grade set by hand counting as a review (PR4), as the
+/// review stage reads them.
+pub fn on_file_now(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
+    Ok(on_file::join(customers, inputs, as_of)?.select([
+        col("customer_id"),
+        col("institution_id"),
+        col("grade_on_file"),
+        col("last_reviewed"),
+    ]))
+}
+
 /// Runs the review stage over the scored customers.
 pub fn review(
     scored: DataFrame,
