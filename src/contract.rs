@@ -84,6 +84,8 @@ pub struct Column {
     pub meaning: &'static str,
     /// Rule IDs that use the column.
     pub rules: &'static str,
+    /// Whether a file may leave the column out (it is then read as all null).
+    pub optional: bool,
 }
 
 /// One input file of the contract.
@@ -127,6 +129,7 @@ const fn col(
         values: &[],
         meaning,
         rules,
+        optional: false,
     }
 }
 
@@ -144,6 +147,20 @@ const fn cat(
         values,
         meaning,
         rules,
+        optional: false,
+    }
+}
+
+/// A nullable column a file may leave out (read as all null).
+const fn opt(
+    name: &'static str,
+    ty: ColType,
+    meaning: &'static str,
+    rules: &'static str,
+) -> Column {
+    Column {
+        optional: true,
+        ..col(name, ty, true, meaning, rules)
     }
 }
 
@@ -283,6 +300,7 @@ pub const CUSTOMERS: FileSpec = FileSpec {
         col("birth_date", Date, true, "date of birth (natural persons)", "S1.7"),
         col("founding_date", Date, true, "date of establishment (non-natural persons)", "S1.8"),
         col("relationship_start", Date, false, "date the business relationship started", "T1, T3, segments"),
+        opt("relationship_end", Date, "date the business relationship ended (null or column left out: live)", "extract scope, T1-T4"),
         cat("onboarding_channel", true, CHANNELS, "channel through which the relationship was built", "S1.2, XL5"),
         cat("info_openness", true, OPENNESS, "public availability of the customer's information", "S1.1"),
         cat("id_doc_type", true, ID_DOCS, "kind of identity document", "S1.3"),

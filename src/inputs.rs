@@ -108,6 +108,14 @@ pub fn scan(data: &Path, spec: &FileSpec) -> Result<LazyFrame> {
                 .then(|| col(c.name).strict_cast(c.ty.dtype()))
         })
         .collect();
+    // Optional columns a file leaves out are read as all null.
+    let absent: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter(|c| c.optional && schema.get(c.name).is_none())
+        .map(|c| lit(NULL).cast(c.ty.dtype()).alias(c.name))
+        .collect();
+    let casts: Vec<Expr> = casts.into_iter().chain(absent).collect();
     if !casts.is_empty() {
         lf = lf.with_columns(casts);
     }

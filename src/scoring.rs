@@ -522,6 +522,7 @@ const GRADE_ON_FILE: &str = "grade_on_file";
 pub fn kept_columns(model: &Model) -> Vec<Expr> {
     let mut out = score_columns(model);
     out.push(col("relationship_start"));
+    out.push(col("relationship_end"));
     out.extend(model.subitems.iter().map(|s| col(missing_col(&s.id))));
     for (id, _) in xh_conditions(model) {
         out.push(col(xh_col(&id)));

@@ -51,6 +51,7 @@ const NOT_AFTER_AS_OF: &[(&str, &str)] = &[
     ("customers.parquet", "birth_date"),
     ("customers.parquet", "founding_date"),
     ("customers.parquet", "relationship_start"),
+    ("customers.parquet", "relationship_end"),
     ("accounts.parquet", "opened_date"),
     ("grades.parquet", "first_graded"),
     ("grades.parquet", "last_reviewed"),
@@ -123,6 +124,11 @@ fn count_orphans(lf: LazyFrame, ids: DataFrame, with_institution: bool) -> Resul
 
 /// Pairs of date columns of one file where the first may not lie before the second.
 const NOT_BEFORE: &[(&str, &str, &str)] = &[
+    (
+        "customers.parquet",
+        "relationship_end",
+        "relationship_start",
+    ),
     ("accounts.parquet", "closed_date", "opened_date"),
     ("grades.parquet", "last_reviewed", "first_graded"),
     ("overrides.parquet", "expires_on", "set_on"),

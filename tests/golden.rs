@@ -57,6 +57,7 @@ fn check(name: &str, dir: &Path, files: &[&str], pins: &[&str]) {
             println!("    \"{h}\", // {f}");
         }
     }
+    assert_eq!(pins.len(), files.len(), "{name}: one pin per file");
     for ((f, g), p) in files.iter().zip(&got).zip(pins) {
         assert_eq!(g, p, "{name}: {f} changed");
     }
@@ -114,7 +115,7 @@ const SAMPLE: &[&str] = &[
     "906e81da0e1f287ca06cdeb352371f1faf1d36a49649500e3031fd0c7dfcd32a", // grade_history.parquet
 ];
 const GENERATED_INPUTS: &[&str] = &[
-    "2b9231608653935149ec7b9fa4c3fd67ebc8c2a2f096c955b85b2dd57518aae8", // customers.parquet
+    "781d3fa99665adb5b7e2b02457c21ced76423ad73c12a6acbf2a53e0d5e7752b", // customers.parquet
     "b1a4a21337f0b9a65e4e386e580a3d1ef0b37bd1065d9dedf6cefd846de37696", // accounts.parquet
     "5c6bb57a68d3bd1d6563e876d83f3e9fea7b887f46123324ce23a79abdc93483", // transactions.parquet
     "b41cd63c61134ece566c87c3ac61e1fac5061e1ebc295b2feac6f4b4c5de7a7f", // reports.parquet
@@ -125,9 +126,9 @@ const GENERATED_INPUTS: &[&str] = &[
 const GENERATED: &[&str] = &[
     "400f758182ce8083977177d54780621aa4c6d16ff526819ac0d505f8347fe6b1", // scores.parquet
     "50e1aa419e0f97e7eaa623f3009b34b643a3e00488911bc1171fd8f100df2e56", // distribution.csv
-    "5a590cbbb2f6f309cf109bb796cfb6826fb40a80022fc4b8d895e3091b554b3c", // summary.json
-    "b24f2c07d97b75e6be8286878cf3370a4dea40ea3b1f035baa4c64151478b4dc", // reclassify.parquet
-    "9ea269ec8df5ef9580e94d715ee6a3f06c3174a3e5c16288783b925310a58da2", // reclassify.csv
+    "981f047bb8830f4dff2bfea93be29731bbb0b546eff02a9b938f0d6700e411ce", // summary.json
+    "8389f0a365f4735829055b0dc3b62b1a0f25b607b366340808a135f9b67719a5", // reclassify.parquet
+    "24bb897addef698ddb69c039c8e42799c2a58e8665006fd333fda14259441210", // reclassify.csv
     "b78be544b854849b073608aec65fd0b84c9ff8b9e7d5d781a5476b2b76628ede", // grades_next.parquet
     "6e52f0db34ce1c8808e8eb9365307f69407bdbcb0a2d042b483cfcf002309873", // grade_history.parquet
 ];

@@ -141,6 +141,7 @@ fn scored(rows: &[(&str, &str, &str, Option<&str>, &str)]) -> DataFrame {
         "relationship_start",
         &rows.iter().map(|r| Some(r.4)).collect::<Vec<_>>(),
     );
+    set_dates(&mut df, "relationship_end", &vec![None; n]);
     df
 }
 
@@ -406,4 +407,38 @@ fn next_grade_file_and_history() {
         value_of(&r.history, "G2", "previous_grade").as_deref(),
         Some("high")
     );
+}
+
+/// A relationship that has ended needs no review: the customer is still graded (scores) but
+/// listed for no action; an end date after the as-of date leaves it live.
+#[test]
+fn ended_relationships_are_listed_for_no_action() {
+    let e = common::run::env();
+    assert_eq!(e.run().0, 0);
+    let listed = |e: &common::run::Env| -> Vec<String> {
+        let df = LazyFrame::scan_parquet(
+            PlRefPath::from(e.out.join("reclassify.parquet").to_str().unwrap()),
+            Default::default(),
+        )
+        .unwrap()
+        .collect()
+        .unwrap();
+        strs(&df, "customer_id").into_iter().flatten().collect()
+    };
+    let before = listed(&e);
+    let (gone, kept) = (before[0].clone(), before[1].clone());
+    e.edit("customers.parquet", |lf| {
+        lf.with_column(
+            when(col("customer_id").eq(lit(gone.clone())))
+                .then(lit(d("2026-10-01")).cast(DataType::Date))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .alias("relationship_end"),
+        )
+    });
+    assert_eq!(e.run().0, 0);
+    let after = listed(&e);
+    assert!(!after.contains(&gone) && after.contains(&kept));
+    assert_eq!(after.len(), before.len() - 1);
+    let s = e.summary();
+    assert_eq!(s["customers"], 3000, "still graded");
 }

@@ -183,6 +183,7 @@ fn read_features(path: &Path) -> Result<LazyFrame> {
     let needed = features::CARRIED
         .iter()
         .copied()
+        .filter(|c| *c != "relationship_end")
         .chain(crate::catalog::CATALOG.iter().map(|f| f.name))
         .chain(["last_reviewed"]);
     for c in needed {

@@ -80,13 +80,14 @@ pub struct Ctx<'a> {
 }
 
 /// Columns of the feature frame that are not features: the customer's ids and branch, and the
-/// start of the relationship (T1). The frame holds these, then every catalogue feature in
+/// start (T1) and end of the relationship. The frame holds these, then every catalogue feature in
 /// catalogue order.
-pub const CARRIED: [&str; 4] = [
+pub const CARRIED: [&str; 5] = [
     "customer_id",
     "institution_id",
     "branch_id",
     "relationship_start",
+    "relationship_end",
 ];
 
 /// What one group of rules contributes to a range: per-customer aggregates (keyed by
@@ -321,6 +322,7 @@ fn in_catalogue_order(mut columns: Vec<(&'static str, Expr)>) -> Result<Vec<Expr
         col("institution_id"),
         col("branch_id"),
         col("relationship_start"),
+        col("relationship_end"),
     ];
     for f in CATALOG {
         let at = columns

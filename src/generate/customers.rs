@@ -34,6 +34,14 @@ pub struct Profile {
     pub foreign: bool,
 }
 
+/// About 0.5% of relationships have ended, on a day between their start and the as-of date.
+/// Derived from the customer number alone (no draw), so the rest of the portfolio is the same
+/// as without it.
+fn ended(g: u64, start: i32, as_of: i32) -> Option<i32> {
+    let h = mix(g ^ (1 << 60));
+    (h % 200 == 0 && as_of > start).then(|| start + 1 + ((h >> 8) % (as_of - start) as u64) as i32)
+}
+
 /// What one customer's draws decide that later draws depend on.
 struct Drawn {
     natural: bool,
@@ -51,6 +59,7 @@ pub struct Customers {
     birth: Vec<Option<i32>>,
     founding: Vec<Option<i32>>,
     rel: Vec<Option<i32>>,
+    rel_end: Vec<Option<i32>>,
     channel: Vec<Option<&'static str>>,
     openness: Vec<Option<&'static str>>,
     doc: Vec<Option<&'static str>>,
@@ -95,6 +104,7 @@ impl Customers {
             birth: Vec::with_capacity(n),
             founding: Vec::with_capacity(n),
             rel: Vec::with_capacity(n),
+            rel_end: Vec::with_capacity(n),
             channel: Vec::with_capacity(n),
             openness: Vec::with_capacity(n),
             doc: Vec::with_capacity(n),
@@ -146,6 +156,7 @@ impl Customers {
         self.kind
             .push(if natural { "natural" } else { "non_natural" });
         let rel_start = self.dates(rng, natural, as_of);
+        self.rel_end.push(ended(g, rel_start, as_of));
         let industry = self.channel_and_industry(rng, natural);
         let d = Drawn {
             natural,
@@ -504,6 +515,7 @@ impl Customers {
                 dates("birth_date", c.birth)?,
                 dates("founding_date", c.founding)?,
                 dates("relationship_start", c.rel)?,
+                dates("relationship_end", c.rel_end)?,
                 strs("onboarding_channel", c.channel),
                 strs("info_openness", c.openness),
                 strs("id_doc_type", c.doc),

@@ -25,6 +25,22 @@ pub const XH_BUILTIN: &[(&str, &str)] = &[
     ("xh5", "refuses the due diligence required by law"),
 ];
 
+/// The built-in direct-highest conditions as the guideline words them (for regulator
+/// extracts, `Norm`).
+pub const XH_LABELS_ZH: &[(&str, &str)] = &[
+    (
+        "xh1",
+        "客户被列入我国发布或承认的应实施反洗钱监控措施的名单",
+    ),
+    ("xh2", "客户为外国政要或其亲属、关系密切人"),
+    (
+        "xh3",
+        "客户实际控制人或实际受益人属外国政要或监控名单所列人员",
+    ),
+    ("xh4", "客户多次涉及可疑交易报告"),
+    ("xh5", "客户拒绝金融机构依法开展的客户尽职调查工作"),
+];
+
 /// An institution's own direct-highest criterion (XH6).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Custom {
@@ -34,6 +50,9 @@ pub struct Custom {
     pub when: String,
     /// What the criterion means, in words.
     pub description: String,
+    /// Its name in the institution's language for regulator extracts; default: the
+    /// description, else the id.
+    pub label: String,
     /// Parsed expression.
     #[serde(skip)]
     pub ast: Ast,
@@ -158,6 +177,13 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
             id: c.id.clone(),
             when: c.when.clone(),
             description: c.description.clone(),
+            label: c.label.clone().unwrap_or_else(|| {
+                if c.description.is_empty() {
+                    c.id.clone()
+                } else {
+                    c.description.clone()
+                }
+            }),
             ast: parse_expr(&format!("{key}.when"), &c.when)?,
         });
     }

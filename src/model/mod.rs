@@ -15,7 +15,7 @@ use std::path::Path;
 
 pub use crate::features::Params;
 pub use bands::{parse_e4, Bound, Grade};
-pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, XH_BUILTIN};
+pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, XH_BUILTIN, XH_LABELS_ZH};
 pub use raw::{Meta, RawLow, Scope};
 pub use rules::{parse_interval, Interval, Rule, RuleKind, Subitem};
 pub use segments::{Segment, Tenure};
@@ -200,7 +200,29 @@ impl Model {
     /// The sub-items and their rules as canonical text (two models with equal text score every
     /// sub-item alike).
     pub fn rules_json(&self) -> String {
-        serde_json::to_string(&self.subitems).unwrap_or_default()
+        let rules: Vec<_> = self
+            .subitems
+            .iter()
+            .map(|s| (&s.id, s.missing_score, &s.rules))
+            .collect();
+        serde_json::to_string(&rules).unwrap_or_default()
+    }
+
+    /// The label of a direct-highest condition for regulator extracts: the guideline's words
+    /// for XH1–XH5, the model's label for its own criteria.
+    pub fn xh_label(&self, id: &str) -> String {
+        exceptions::XH_LABELS_ZH
+            .iter()
+            .find(|(x, _)| *x == id)
+            .map(|(_, l)| l.to_string())
+            .or_else(|| {
+                self.direct_highest
+                    .custom
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map(|c| c.label.clone())
+            })
+            .unwrap_or_else(|| id.to_string())
     }
 
     /// The exceptions (XH, XL) and scope (SC2) as canonical text.

@@ -74,6 +74,8 @@ pub(super) struct RawSegment {
 pub(super) struct RawSubitem {
     pub(super) name: String,
     #[serde(default)]
+    pub(super) label: Option<String>,
+    #[serde(default)]
     pub(super) rule_id: String,
     pub(super) missing_score: u8,
     pub(super) rules: Vec<RawRule>,
@@ -150,6 +152,8 @@ pub(super) struct RawCustom {
     pub(super) when: String,
     #[serde(default)]
     pub(super) description: String,
+    #[serde(default)]
+    pub(super) label: Option<String>,
 }
 
 /// Settings of direct low grading (XL); thresholds default to the rulebook's.

@@ -85,6 +85,9 @@ pub struct Subitem {
     pub id: String,
     /// What the sub-item assesses, in words.
     pub name: String,
+    /// Its name in the institution's language, as regulator extracts print it (`Norm`);
+    /// default: `name`.
+    pub label: String,
     /// Rulebook ID, e.g. `S3.2`.
     pub rule_id: String,
     /// Score given when an input is missing or doubtful (PR3).
@@ -157,6 +160,7 @@ pub(super) fn resolve(raw: &BTreeMap<String, RawSubitem>, m: u8) -> Result<Vec<S
         subitems.push(Subitem {
             id: id.clone(),
             name: s.name.clone(),
+            label: s.label.clone().unwrap_or_else(|| s.name.clone()),
             rule_id: s.rule_id.clone(),
             missing_score: s.missing_score,
             rules,

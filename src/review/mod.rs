@@ -96,9 +96,18 @@ fn with_reasons(lf: LazyFrame, as_of: NaiveDate, horizon_end: NaiveDate) -> Resu
             (*r, cond, due)
         })
         .collect();
+    // A relationship that has ended needs no action.
+    let live = col("relationship_end")
+        .is_null()
+        .or(col("relationship_end").gt(date_lit(as_of)));
     let flags: Vec<Expr> = rules
         .iter()
-        .map(|(r, cond, _)| cond.clone().fill_null(lit(false)).alias(r.flag()))
+        .map(|(r, cond, _)| {
+            cond.clone()
+                .fill_null(lit(false))
+                .and(live.clone())
+                .alias(r.flag())
+        })
         .collect();
     let dues: Vec<Expr> = rules
         .iter()
