@@ -43,6 +43,45 @@ pub enum Command {
     /// distributions per segment and branch, migration matrices, band-edge counts, review
     /// workload, STR back-test, and the baseline's sensitivity to each weight.
     Compare(CompareArgs),
+    /// Write the PBoC inspection tables of customer grades (tb_risk_new, tb_risk_his) from an
+    /// assessment run, reconciled with its summary and history, as CSV and XLSX with a control
+    /// file; with --stats, the periodic AML report's statistics.
+    Extract(ExtractArgs),
+}
+
+/// Flags of `extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The assessment run (a folder written by riskgrade assess).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// First day of the inspection period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub period_start: NaiveDate,
+    /// Last day of the inspection period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub period_end: NaiveDate,
+    /// The day of extraction (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub extracted_on: Option<NaiveDate>,
+    /// Column layout: bank, insurance, futures, or a profile file (docs/extract.md).
+    #[arg(long, default_value = "bank", value_name = "PROFILE")]
+    pub profile: String,
+    /// Text encoding of the CSV files: utf-8 or gb18030.
+    #[arg(long, default_value = "utf-8", value_name = "ENCODING")]
+    pub encoding: String,
+    /// Replace names and ID numbers by salted hashes (test extracts).
+    #[arg(long)]
+    pub mask: bool,
+    /// The salt of --mask (default: random, not kept).
+    #[arg(long, value_name = "TEXT", requires = "mask")]
+    pub salt: Option<String>,
+    /// Also write the statistics for the periodic AML report.
+    #[arg(long)]
+    pub stats: bool,
+    /// Output folder; replaced as a whole when the extract succeeds.
+    #[arg(long, default_value = "extract_out", value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Flags of `compare`.

@@ -31,6 +31,9 @@ pub mod io;
 // Weight benchmarking: candidate models against the baseline over the whole book.
 pub mod compare;
 
+// Regulator extracts: the PBoC inspection tables of customer grades.
+pub mod extract;
+
 // Commands: flags, and one module per subcommand.
 pub mod cli;
 pub mod cmd;

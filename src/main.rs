@@ -39,6 +39,10 @@ fn main() {
         }),
         Command::Validate(a) => cmd::validate::run(a, &progress),
         Command::Generate(a) => cmd::generate::run(a, &progress),
+        Command::Extract(a) => cmd::extract::run(a, &progress).map(|line| {
+            println!("{line}");
+            println!("outputs in {}", a.out.display());
+        }),
         Command::Compare(a) => cmd::compare::run(a, &progress).map(|screen| {
             print!("{screen}");
             println!("outputs in {}", a.out.display());

@@ -367,7 +367,7 @@ fn manifest(
         "as_of": job.as_of.to_string(),
         "started": started,
         "finished": dates::now_rfc3339(),
-        "model_file": inp.model.display().to_string(),
+        "model_file": abs(&inp.model),
         "model": job.model,
         "fatf_lists": job.reference.fatf_version,
         "inputs": hashes,

@@ -2,6 +2,7 @@
 
 pub mod assess;
 pub mod compare;
+pub mod extract;
 pub mod generate;
 pub mod validate;
 pub mod verify;
