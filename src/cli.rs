@@ -47,6 +47,41 @@ pub enum Command {
     /// assessment run, reconciled with its summary and history, as CSV and XLSX with a control
     /// file; with --stats, the periodic AML report's statistics.
     Extract(ExtractArgs),
+    /// Print a customer's rating sheet: every sub-item with the feature values and rule that
+    /// decided it, score, weight and points; totals, exceptions, grade on file, grade set by
+    /// hand, reasons to act and due date (needs a run made with --keep-features).
+    Explain(ExplainArgs),
+    /// Write a starter model and the reference tables into a folder, for an institution to
+    /// edit.
+    Init(InitArgs),
+}
+
+/// Flags of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The assessment run (made with --keep-features).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// The customer number.
+    #[arg(long, value_name = "ID")]
+    pub customer: String,
+    /// Also write the sheet as an HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print the sheet as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Include the customer's name and ID number (personal data).
+    #[arg(long)]
+    pub with_pii: bool,
+}
+
+/// Flags of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create (must be new or empty): model.toml and reference/.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Flags of `extract`.
@@ -105,9 +140,10 @@ pub struct CompareArgs {
     /// Read the features from an earlier `assess --keep-features` (its features.parquet).
     #[arg(long, value_name = "FILE")]
     pub features: Option<PathBuf>,
-    /// Folder with the reference tables (with --data).
-    #[arg(long, default_value = "data/reference", value_name = "DIR")]
-    pub reference: PathBuf,
+    /// Folder with the reference tables (with --data). Default: data/reference where it
+    /// exists, else the built-in tables.
+    #[arg(long, value_name = "DIR")]
+    pub reference: Option<PathBuf>,
     /// The assessment date (YYYY-MM-DD). Default: today.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
@@ -143,13 +179,15 @@ pub struct Inputs {
     /// (docs/data-contract.md).
     #[arg(long, default_value = "data/sample", value_name = "DIR")]
     pub data: PathBuf,
-    /// The risk model file (TOML; see docs/model.md).
-    #[arg(long, default_value = "data/models/default.toml", value_name = "FILE")]
-    pub model: PathBuf,
+    /// The risk model file (TOML; see docs/model.md). Default: data/models/default.toml where
+    /// it exists, else the default model built into riskgrade.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
     /// Folder with the reference tables (countries, FATF lists, regions, industries, branches,
-    /// working-day calendars).
-    #[arg(long, default_value = "data/reference", value_name = "DIR")]
-    pub reference: PathBuf,
+    /// working-day calendars). Default: data/reference where it exists, else the tables built
+    /// into riskgrade.
+    #[arg(long, value_name = "DIR")]
+    pub reference: Option<PathBuf>,
 }
 
 /// Flags of `assess`.
@@ -186,9 +224,10 @@ pub struct AssessArgs {
 /// Flags of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The risk model file to check.
-    #[arg(long, default_value = "data/models/default.toml", value_name = "FILE")]
-    pub model: PathBuf,
+    /// The risk model file to check. Default: data/models/default.toml where it exists, else
+    /// the built-in default model.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
     /// Also check this portfolio folder against the data contract.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,

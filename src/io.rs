@@ -445,6 +445,14 @@ pub fn write_json(value: &serde_json::Value, path: &Path) -> Result<()> {
     })
 }
 
+/// SHA-256 of bytes, as lowercase hex.
+pub fn sha256_bytes(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
 /// SHA-256 of a file, as lowercase hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let file = File::open(path).internal_ctx(&path.display().to_string())?;

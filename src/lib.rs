@@ -34,6 +34,9 @@ pub mod compare;
 // Regulator extracts: the PBoC inspection tables of customer grades.
 pub mod extract;
 
+// A customer's rating sheet.
+pub mod explain;
+
 // Commands: flags, and one module per subcommand.
 pub mod cli;
 pub mod cmd;

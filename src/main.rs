@@ -43,6 +43,8 @@ fn main() {
             println!("{line}");
             println!("outputs in {}", a.out.display());
         }),
+        Command::Explain(a) => cmd::explain::run(a),
+        Command::Init(a) => cmd::init::run(a),
         Command::Compare(a) => cmd::compare::run(a, &progress).map(|screen| {
             print!("{screen}");
             println!("outputs in {}", a.out.display());

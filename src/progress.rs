@@ -1,9 +1,12 @@
-//! Progress of long steps on standard error: one line per stage with its wall time, and a
-//! running count redrawn in place when standard error is a terminal. Never prints customer data.
+//! Progress of long steps on standard error: a progress bar (indicatif) for counted tasks when
+//! standard error is a terminal, plain lines otherwise, nothing with `--quiet`; warnings always.
+//! Never prints customer data.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// Reports stages of a command.
 #[derive(Debug)]
@@ -23,10 +26,21 @@ impl Progress {
 
     /// Starts a counted task of `total` units.
     pub fn task(&self, label: &str, total: u64) -> Task<'_> {
+        let bar = (self.tty && !self.quiet).then(|| {
+            let b = ProgressBar::new(total);
+            b.set_style(
+                ProgressStyle::with_template("{msg}: [{bar:40}] {pos}/{len} {elapsed} (ETA {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            b.set_message(label.to_string());
+            b
+        });
         Task {
             p: self,
             label: label.to_string(),
             total,
+            bar,
             done: AtomicU64::new(0),
             start: Instant::now(),
         }
@@ -51,27 +65,34 @@ pub struct Task<'a> {
     p: &'a Progress,
     label: String,
     total: u64,
+    bar: Option<ProgressBar>,
     done: AtomicU64,
     start: Instant,
 }
 
 impl Task<'_> {
-    /// Adds `n` finished units.
+    /// Adds `n` finished units: the bar moves on a terminal; otherwise a line is printed for
+    /// each tenth of the work when the task has few units (ranges, candidates).
     pub fn advance(&self, n: u64) {
         let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
-        if self.p.tty && !self.p.quiet {
-            let pct = (done * 100).checked_div(self.total).unwrap_or(100);
-            eprint!("\r{}: {done}/{} ({pct}%)", self.label, self.total);
-            let _ = std::io::stderr().flush();
+        match &self.bar {
+            Some(b) => b.set_position(done),
+            None if !self.p.quiet && self.total <= 1000 => {
+                let step = self.total.div_ceil(10).max(1);
+                if done % step == 0 && done < self.total {
+                    eprintln!("{}: {done}/{}", self.label, self.total);
+                }
+            }
+            None => {}
         }
     }
 
     /// Ends the task with its wall time.
     pub fn done(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
         if !self.p.quiet {
-            if self.p.tty {
-                eprint!("\r");
-            }
             eprintln!(
                 "{}: {} done in {:.1}s",
                 self.label,

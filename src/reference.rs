@@ -11,6 +11,42 @@ use polars::prelude::*;
 use crate::contract;
 use crate::error::{Error, Result};
 
+/// The bundled reference tables, built into the binary: used when no reference folder is given
+/// and none is at the default path, and written by `riskgrade init`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "countries.csv",
+        include_str!("../data/reference/countries.csv"),
+    ),
+    (
+        "fatf_lists_2026-06.csv",
+        include_str!("../data/reference/fatf_lists_2026-06.csv"),
+    ),
+    ("regions.csv", include_str!("../data/reference/regions.csv")),
+    (
+        "industries.csv",
+        include_str!("../data/reference/industries.csv"),
+    ),
+    (
+        "branches.csv",
+        include_str!("../data/reference/branches.csv"),
+    ),
+    (
+        "calendar_cn.csv",
+        include_str!("../data/reference/calendar_cn.csv"),
+    ),
+];
+
+/// Writes the built-in reference tables into `dir`.
+pub fn write_builtin(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Env(format!("{}: {e}", dir.display())))?;
+    for (name, text) in BUILTIN {
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| Error::Env(format!("{}: {e}", dir.join(name).display())))?;
+    }
+    Ok(())
+}
+
 /// Risk facts about one country.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Country {

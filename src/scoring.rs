@@ -22,8 +22,9 @@ fn null_u8() -> Expr {
     lit(NULL).cast(DataType::UInt8)
 }
 
-/// The score one rule gives, null where the feature is missing or no bin/category matches.
-fn rule_score(feature: &str, kind: &RuleKind) -> Expr {
+/// The score one rule gives, null where the feature is missing or no bin/category matches
+/// (whether the rule applies to the customer aside).
+pub fn rule_score(feature: &str, kind: &RuleKind) -> Expr {
     let x = col(feature);
     match kind {
         RuleKind::Bins(bins) => {

@@ -364,7 +364,13 @@ fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
     };
     let inputs = Inputs::open(dir).unwrap();
-    let df = features::build_partitioned(&inputs, ctx, rows.unwrap_or(usize::MAX)).unwrap();
+    let df = features::build_partitioned(
+        &inputs,
+        ctx,
+        rows.unwrap_or(usize::MAX),
+        &riskgrade::progress::Progress::new(true),
+    )
+    .unwrap();
     df.sort(["customer_id"], Default::default()).unwrap()
 }
 

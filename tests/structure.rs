@@ -25,7 +25,13 @@ fn feature_frame_is_the_catalogue_in_order() {
         reference: &reference,
         as_of,
     };
-    let df = features::build_partitioned(&inputs, ctx, 1_000).unwrap();
+    let df = features::build_partitioned(
+        &inputs,
+        ctx,
+        1_000,
+        &riskgrade::progress::Progress::new(true),
+    )
+    .unwrap();
     assert_eq!(df.height(), 3000);
     let names: Vec<String> = df
         .get_column_names()

@@ -38,11 +38,13 @@ pub const RECLASSIFY_CSV: &str = "reclassify.csv";
 pub const GRADES_NEXT: &str = "grades_next.parquet";
 /// Every grading of every customer.
 pub const HISTORY: &str = "grade_history.parquet";
+/// The report for people.
+pub const REPORT: &str = "report.html";
 /// Every feature of every customer (with `--keep-features`).
 pub const FEATURES: &str = "features.parquet";
 
 /// Every output of a run but the manifest, in manifest order.
-pub const OUTPUTS: [&str; 7] = [
+pub const OUTPUTS: [&str; 8] = [
     SCORES,
     DISTRIBUTION,
     SUMMARY,
@@ -50,6 +52,7 @@ pub const OUTPUTS: [&str; 7] = [
     RECLASSIFY_CSV,
     GRADES_NEXT,
     HISTORY,
+    REPORT,
 ];
 
 /// Wall time, CPU time and peak memory of one stage.
@@ -140,6 +143,11 @@ fn abs(p: &Path) -> String {
 /// Everything a run reads, opened and checked before any work.
 struct Job<'a> {
     args: &'a AssessArgs,
+    /// How the model and the reference tables are named (path or built-in).
+    model_name: String,
+    reference_name: String,
+    /// Keeps the built-in reference tables' folder while the run lasts.
+    _builtin: Option<tempfile::TempDir>,
     as_of: NaiveDate,
     out: PathBuf,
     model: Model,
@@ -176,16 +184,21 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     if !missing.is_empty() {
         progress.warn(&format!(
             "no working-day calendar data for year(s) {missing:?}; T1 due dates there count weekends only. Add the year's holidays to a calendar_*.csv in {}",
-            args.inputs.reference.display()
+            job.reference_name
         ));
     }
     let staging = Staging::new(&job.out)?;
-    let summary = st.run("reports and outputs", || {
+    let (summary, page) = st.run("reports and outputs", || {
         if let Some(f) = kept_features {
             write_features(f, &rev, &staging)?;
         }
         write_outputs(&job, rev, &staging)
     })?;
+    progress.line(&format!(
+        "{REPORT}: {} KB in {:.2}s",
+        page.bytes.div_ceil(1024),
+        page.wall_s
+    ));
     let manifest = manifest(&job, &staging, hashes, &started, &st.times)?;
     io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
     staging.commit_replace()?;
@@ -204,7 +217,8 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
 fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
     let inp = &args.inputs;
     let as_of = args.as_of.unwrap_or_else(dates::today);
-    let model = Model::load(&inp.model)?;
+    let model_src = super::model_from(inp.model.as_deref())?;
+    let model = model_src.value;
     let out = io::resolve_out(&args.out)?;
     io::check_run_dest(&out, &inp.data)?;
     let inputs = Inputs::open(&inp.data)?;
@@ -212,13 +226,21 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
     for w in &counts.warnings {
         progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
-    let reference = Reference::load(&inp.reference, as_of)?;
-    let calendar = Calendar::load(&inp.reference)?;
+    let (ref_src, builtin) = super::reference_from(inp.reference.as_deref())?;
+    let reference = Reference::load(&ref_src.value, as_of)?;
+    let calendar = Calendar::load(&ref_src.value)?;
+    progress.line(&format!(
+        "model {}; reference tables {}",
+        model_src.name, ref_src.name
+    ));
     let branch_ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
     model.check_branches(&branch_ids)?;
     validate::branches_known(&inputs, &branch_ids)?;
     Ok(Job {
         args,
+        model_name: model_src.name,
+        reference_name: ref_src.name,
+        _builtin: builtin,
         as_of,
         out,
         model,
@@ -241,7 +263,12 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Option<DataFr
                 as_of: job.as_of,
             };
             let feats = st.run("features", || {
-                features::build_partitioned(&job.inputs, ctx, job.args.partition_rows as usize)
+                features::build_partitioned(
+                    &job.inputs,
+                    ctx,
+                    job.args.partition_rows as usize,
+                    st.progress,
+                )
             })?;
             let kept = job.args.keep_features.then(|| feats.clone());
             Ok((
@@ -279,14 +306,34 @@ fn hash_inputs(job: &Job<'_>) -> Result<Vec<Value>> {
     for f in &job.inputs.files {
         out.push(json!({"file": abs(&f.path), "sha256": io::sha256_file(&f.path)?}));
     }
+    let builtin = job.reference_name.starts_with("built-in");
     for p in job.reference.files.iter().chain(&job.calendar.files) {
-        out.push(json!({"file": abs(p), "sha256": io::sha256_file(p)?}));
+        let name = if builtin {
+            format!(
+                "built-in:{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        } else {
+            abs(p)
+        };
+        out.push(json!({"file": name, "sha256": io::sha256_file(p)?}));
     }
     Ok(out)
 }
 
-/// Writes every output but the manifest into the staging folder; returns the summary.
-fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staging) -> Result<Summary> {
+/// Size and time of the written report.html.
+struct PageStats {
+    bytes: usize,
+    wall_s: f64,
+}
+
+/// Writes every output but the manifest into the staging folder; returns the summary and what
+/// the report took.
+fn write_outputs(
+    job: &Job<'_>,
+    mut rev: Review,
+    staging: &Staging,
+) -> Result<(Summary, PageStats)> {
     let scored = std::mem::take(&mut rev.scores);
     let dist = report::distribution(&scored, &job.model)?;
     let summary = report::summary(
@@ -314,19 +361,28 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staging) -> Result<Su
                 .collect()?;
             io::write_parquet(&mut out, &staging.path(SCORES))
         });
-        let others = (|| -> Result<()> {
+        let others = (|| -> Result<PageStats> {
             io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
             io::write_json(&summary_json, &staging.path(SUMMARY))?;
             io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
             io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
             io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
-            io::write_parquet(&mut rev.history, &staging.path(HISTORY))
+            io::write_parquet(&mut rev.history, &staging.path(HISTORY))?;
+            let t = Instant::now();
+            let agg = report::html::Aggregates::of(&scored, &rev.reclassify, &job.model)?;
+            let page = report::html::render(&summary, &job.model, &agg)?;
+            std::fs::write(staging.path(REPORT), &page)
+                .map_err(|e| Error::Env(format!("writing {REPORT}: {e}")))?;
+            Ok(PageStats {
+                bytes: page.len(),
+                wall_s: t.elapsed().as_secs_f64(),
+            })
         })();
         (scores.join(), others)
     });
     scores_written.map_err(|_| Error::Internal("scores writer thread panicked".into()))??;
-    others_written?;
-    Ok(summary)
+    let page = others_written?;
+    Ok((summary, page))
 }
 
 /// `features.parquet`: the feature frame with the grade on file and the last review (as the
@@ -367,14 +423,14 @@ fn manifest(
         "as_of": job.as_of.to_string(),
         "started": started,
         "finished": dates::now_rfc3339(),
-        "model_file": abs(&inp.model),
+        "model_file": job.model_name,
         "model": job.model,
         "fatf_lists": job.reference.fatf_version,
         "inputs": hashes,
         "input_rows": job.counts.rows.iter().map(|(f, n)| json!({"file": f, "rows": n})).collect::<Vec<_>>(),
         "outputs": outputs,
         "data_folder": abs(&inp.data),
-        "reference_folder": abs(&inp.reference),
+        "reference_folder": job.reference_name,
         "timings": times,
         "total_formula": "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)",
     }))

@@ -133,7 +133,8 @@ fn features_of(
     for w in &counts.warnings {
         progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
-    let reference = Reference::load(&args.reference, as_of)?;
+    let (ref_src, _builtin) = super::reference_from(args.reference.as_deref())?;
+    let reference = Reference::load(&ref_src.value, as_of)?;
     let ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
     baseline.check_branches(&ids)?;
     validate::branches_known(&inputs, &ids)?;
@@ -142,7 +143,7 @@ fn features_of(
         reference: &reference,
         as_of,
     };
-    let feats = features::build_partitioned(&inputs, ctx, args.partition_rows as usize)?;
+    let feats = features::build_partitioned(&inputs, ctx, args.partition_rows as usize, progress)?;
     let lf = with_last_review(feats.lazy(), &inputs, as_of)?;
     Ok((lf, as_of, data.display().to_string()))
 }

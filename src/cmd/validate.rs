@@ -3,7 +3,6 @@
 use crate::cli::ValidateArgs;
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::model::Model;
 use crate::progress::Progress;
 use crate::reference::Reference;
 use crate::validate::{branches_known, validate_inputs};
@@ -11,8 +10,9 @@ use crate::validate::{branches_known, validate_inputs};
 /// Runs the command. Findings go to standard output, warnings to standard error.
 pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
     let as_of = args.as_of.unwrap_or_else(crate::dates::today);
-    let model = Model::load(&args.model)?;
-    println!("{}: valid", args.model.display());
+    let src = super::model_from(args.model.as_deref())?;
+    let model = src.value;
+    println!("{}: valid", src.name);
     print!("{}", model.summary());
     let reference = match &args.reference {
         Some(dir) => {

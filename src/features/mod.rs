@@ -25,6 +25,7 @@ use crate::catalog::CATALOG;
 use crate::contract;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
+use crate::progress::Progress;
 use crate::reference::Reference;
 
 pub use customer::age_years;
@@ -189,10 +190,17 @@ fn range_transactions(inputs: &Inputs, ctx: Ctx<'_>, range: &Range) -> Result<La
 /// The feature frame of every customer (see [`CARRIED`]), computed in ranges of at most `rows`
 /// customers cut in customer-id order (memory stays bounded by a range), the cross-customer
 /// features counted over the whole book.
-pub fn build_partitioned(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<DataFrame> {
+pub fn build_partitioned(
+    inputs: &Inputs,
+    ctx: Ctx<'_>,
+    rows: usize,
+    progress: &Progress,
+) -> Result<DataFrame> {
     let mut parts = Vec::new();
     let mut pairs: Vec<[DataFrame; 3]> = Vec::new();
-    for range in ranges(inputs, rows)? {
+    let all = ranges(inputs, rows)?;
+    let task = progress.task("feature ranges", all.len() as u64);
+    for range in all {
         let txn = range_transactions(inputs, ctx, &range)?;
         pairs.push(cross::Pairs::of(&txn).collect()?);
         parts.push(check_aligned(
@@ -200,7 +208,9 @@ pub fn build_partitioned(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<D
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single(),
         )?);
+        task.advance(1);
     }
+    task.done();
     let mut out = stack(parts)?;
     complete_cross(inputs, &mut out, pairs)?;
     Ok(out)

@@ -22,6 +22,12 @@ pub use segments::{Segment, Tenure};
 
 use crate::error::{Error, Result};
 
+/// The default model, built into the binary: used when no model file is given and none is at
+/// the default path, and written by `riskgrade init`.
+pub const DEFAULT_TOML: &str = include_str!("../../data/models/default.toml");
+/// How a manifest names the built-in default model.
+pub const BUILTIN: &str = "built-in:default.toml";
+
 /// Fixed-point scale of band bounds and regional coefficients (4 decimals).
 pub const E4: i64 = 10_000;
 /// Fixed-point scale of weights (2 decimals).
@@ -129,6 +135,11 @@ fn check_params(p: &Params) -> Result<()> {
 }
 
 impl Model {
+    /// The built-in default model.
+    pub fn builtin() -> Result<Model> {
+        Model::parse(DEFAULT_TOML)
+    }
+
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model> {
         let text = std::fs::read_to_string(path)

@@ -2,6 +2,9 @@
 //! `summary.json` (the same plus bases, exception counts and missing-data counts) and the
 //! one-screen summary printed at the end.
 
+mod charts;
+pub mod html;
+
 use polars::lazy::dsl;
 use polars::prelude::*;
 use std::collections::BTreeMap;

@@ -1,0 +1,434 @@
+//! A customer's rating sheet (`riskgrade explain`): every sub-item with the feature values that
+//! decided it, the rule that fired, its score, weight and contribution; the total, regional
+//! coefficient and adjusted score; the direct-highest conditions met and direct-low
+//! disqualifiers; the grade on file, a grade set by hand and its reviewer; the reasons to act and
+//! the due date. Read from a run's outputs and its `features.parquet` (`assess --keep-features`),
+//! one customer's rows only; names and ID numbers only when asked for.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::inputs::scan_path;
+use crate::io;
+use crate::model::{fmt_e2, Model, E2};
+use crate::scoring;
+
+/// One rule of a sub-item, as it read this customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleLine {
+    /// The feature read.
+    pub feature: String,
+    /// Its value for the customer (`missing` when null).
+    pub value: String,
+    /// Whether the rule applies to the customer's kind.
+    pub applies: bool,
+    /// The score the rule gives (None: missing or doubtful, or not applying).
+    pub score: Option<u8>,
+}
+
+/// One sub-item of the sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubitemLine {
+    /// Id (score column).
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Rulebook ID.
+    pub rule_id: String,
+    /// The rules.
+    pub rules: Vec<RuleLine>,
+    /// The sub-item's score (the highest of the rules that apply; the missing score where
+    /// information is missing).
+    pub score: u8,
+    /// Scored on missing information (PR3).
+    pub missing: bool,
+    /// Weight in the customer's segment.
+    pub weight: String,
+    /// Score × weight / m: points of total score.
+    pub points: f64,
+}
+
+/// A customer's rating sheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sheet {
+    /// Customer number.
+    pub customer_id: String,
+    /// Institution.
+    pub institution_id: String,
+    /// Branch.
+    pub branch_id: String,
+    /// Name and ID number, with `--with-pii` only.
+    pub identity: Option<(String, String)>,
+    /// natural or non_natural.
+    pub kind: String,
+    /// Segment.
+    pub segment: String,
+    /// The run's as-of date.
+    pub as_of: String,
+    /// Model id and version.
+    pub model: String,
+    /// The sub-items adopted in the segment.
+    pub subitems: Vec<SubitemLine>,
+    /// Σ a·(p × 100).
+    pub weighted_sum: i64,
+    /// Σ a·p / m.
+    pub total_score: f64,
+    /// Regional coefficient (M2).
+    pub regional_coefficient: f64,
+    /// min(100, total × coefficient).
+    pub adjusted_score: f64,
+    /// The grade the score gives.
+    pub scored_grade: String,
+    /// Direct-highest conditions met (XH).
+    pub direct_highest: Option<String>,
+    /// Direct-low disqualifiers of an eligible customer (XL).
+    pub direct_low_blocked_by: Option<String>,
+    /// The model's grade.
+    pub computed_grade: String,
+    /// The final grade.
+    pub grade: String,
+    /// scored, direct_highest, direct_low or override.
+    pub basis: String,
+    /// The grade on file before the run.
+    pub grade_on_file: Option<String>,
+    /// Who last reviewed or set the grade, and when (next grade file).
+    pub reviewer: Option<String>,
+    /// The last review.
+    pub last_reviewed: Option<String>,
+    /// A grade set by hand on file (PR4).
+    pub override_grade: Option<String>,
+    /// Reasons to act, comma-joined, if any.
+    pub reasons: Option<String>,
+    /// The due date of the action.
+    pub due_date: Option<String>,
+    /// Whether the action is overdue.
+    pub overdue: Option<bool>,
+}
+
+fn one_row(path: &Path, customer: &str) -> Result<Option<DataFrame>> {
+    let df = scan_path(path)?
+        .filter(col("customer_id").eq(lit(customer.to_string())))
+        .collect()?;
+    Ok((df.height() > 0).then_some(df))
+}
+
+fn text(df: &DataFrame, c: &str) -> Option<String> {
+    let col = df.column(c).ok()?;
+    let v = col.get(0).ok()?;
+    if v.is_null() {
+        None
+    } else {
+        Some(match v {
+            AnyValue::String(s) => s.to_string(),
+            AnyValue::StringOwned(s) => s.to_string(),
+            other => other.to_string(),
+        })
+    }
+}
+
+fn float(df: &DataFrame, c: &str) -> Result<f64> {
+    Ok(df
+        .column(c)?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .get(0)
+        .unwrap_or(0.0))
+}
+
+/// The run's model: the model file named in its manifest, checked to be the model the run used.
+fn model_of(manifest: &Value) -> Result<Model> {
+    let file = manifest["model_file"].as_str().unwrap_or_default();
+    let model = if file == crate::model::BUILTIN {
+        Model::builtin()?
+    } else {
+        Model::load(Path::new(file))?
+    };
+    let same = serde_json::to_value(&model).ok().as_ref() == Some(&manifest["model"]);
+    if !same {
+        return Err(Error::Input(format!(
+            "{file}: the model file changed since the run; explain reads the model the run used"
+        )));
+    }
+    Ok(model)
+}
+
+/// Builds the sheet of `customer` from the run in `run`.
+pub fn sheet(run: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
+    let mpath = run.join(io::RUN_MARKER);
+    let manifest: Value = std::fs::read_to_string(&mpath)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--run {}: no readable manifest; give a folder written by riskgrade assess",
+                run.display()
+            ))
+        })?;
+    let features = run.join("features.parquet");
+    if !features.exists() {
+        return Err(Error::Usage(format!(
+            "--run {}: the run was made without --keep-features, so the feature values behind its grades were not kept; rerun riskgrade assess with --keep-features to explain a grade",
+            run.display()
+        )));
+    }
+    let model = model_of(&manifest)?;
+    let f = one_row(&features, customer)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "--customer {customer}: no such customer in this run"
+        ))
+    })?;
+    let s = one_row(&run.join("scores.parquet"), customer)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "--customer {customer}: not graded in this run (left out by the model's scope, SC2)"
+        ))
+    })?;
+    let next = one_row(&run.join("grades_next.parquet"), customer)?;
+    let work = one_row(&run.join("reclassify.parquet"), customer)?;
+    let kind = text(&s, "kind").unwrap_or_default();
+    let segment = text(&s, "segment").unwrap_or_default();
+    let seg = model
+        .segments
+        .iter()
+        .find(|g| g.name == segment)
+        .ok_or_else(|| Error::Internal(format!("segment {segment} not in the model")))?;
+    let missing: Vec<String> = text(&s, "missing_subitems")
+        .map(|m| m.split(',').map(String::from).collect())
+        .unwrap_or_default();
+    // Every rule's score over the customer's feature row, with the run's own expressions.
+    let mut exprs = Vec::new();
+    for sub in &model.subitems {
+        for (j, r) in sub.rules.iter().enumerate() {
+            exprs.push(scoring::rule_score(&r.feature, &r.kind).alias(format!("_{}_{j}", sub.id)));
+        }
+    }
+    let scored = f.clone().lazy().select(exprs).collect()?;
+    let m = model.m() as f64;
+    let mut subitems = Vec::new();
+    for sub in &model.subitems {
+        let w = seg.weight_e2(&sub.id);
+        if w == 0 {
+            continue;
+        }
+        let rules = sub
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(j, r)| {
+                let applies = r.applies_to(&kind);
+                Ok(RuleLine {
+                    feature: r.feature.clone(),
+                    value: text(&f, &r.feature).unwrap_or_else(|| "missing".into()),
+                    applies,
+                    score: if applies {
+                        scored
+                            .column(&format!("_{}_{j}", sub.id))?
+                            .cast(&DataType::UInt8)?
+                            .u8()?
+                            .get(0)
+                    } else {
+                        None
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let score = s
+            .column(&sub.id)?
+            .cast(&DataType::UInt8)?
+            .u8()?
+            .get(0)
+            .unwrap_or(0);
+        subitems.push(SubitemLine {
+            id: sub.id.clone(),
+            label: sub.label.clone(),
+            rule_id: sub.rule_id.clone(),
+            rules,
+            score,
+            missing: missing.contains(&sub.id),
+            weight: fmt_e2(w),
+            points: score as f64 * w as f64 / (E2 as f64 * m),
+        });
+    }
+    let identity = if with_pii {
+        let cust = manifest["inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["file"].as_str())
+            .find(|p| p.ends_with("customers.parquet"))
+            .map(PathBuf::from);
+        cust.and_then(|p| one_row(&p, customer).ok().flatten())
+            .map(|c| {
+                (
+                    text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
+                    text(&c, "id_number").unwrap_or_else(|| "@N".into()),
+                )
+            })
+    } else {
+        None
+    };
+    let from = |df: &Option<DataFrame>, c: &str| df.as_ref().and_then(|d| text(d, c));
+    Ok(Sheet {
+        customer_id: customer.to_string(),
+        institution_id: text(&s, "institution_id").unwrap_or_default(),
+        branch_id: text(&s, "branch_id").unwrap_or_default(),
+        identity,
+        kind,
+        segment,
+        as_of: manifest["as_of"].as_str().unwrap_or_default().to_string(),
+        model: format!("{} {}", model.meta.id, model.meta.version),
+        subitems,
+        weighted_sum: s
+            .column("weighted_sum")?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .get(0)
+            .unwrap_or(0),
+        total_score: float(&s, "total_score")?,
+        regional_coefficient: float(&s, "regional_coefficient")?,
+        adjusted_score: float(&s, "adjusted_score")?,
+        scored_grade: text(&s, "scored_grade").unwrap_or_default(),
+        direct_highest: text(&s, "direct_highest"),
+        direct_low_blocked_by: text(&s, "direct_low_blocked_by"),
+        computed_grade: text(&s, "computed_grade").unwrap_or_default(),
+        grade: text(&s, "grade").unwrap_or_default(),
+        basis: text(&s, "basis").unwrap_or_default(),
+        grade_on_file: text(&s, "grade_on_file"),
+        reviewer: from(&next, "reviewer"),
+        last_reviewed: from(&next, "last_reviewed"),
+        override_grade: from(&work, "override_grade"),
+        reasons: from(&work, "reasons"),
+        due_date: from(&work, "due_date"),
+        overdue: work
+            .as_ref()
+            .and_then(|w| w.column("overdue").ok()?.bool().ok()?.get(0)),
+    })
+}
+
+impl Sheet {
+    /// The sheet as text.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "rating sheet of customer {} (institution {}, branch {}), as of {}, model {}\n",
+            self.customer_id, self.institution_id, self.branch_id, self.as_of, self.model
+        );
+        if let Some((n, i)) = &self.identity {
+            s += &format!("name {n}, ID {i}\n");
+        }
+        s += &format!("kind {}, segment {}\n\n", self.kind, self.segment);
+        s += &format!(
+            "{:<8} {:<8} {:>6} {:>7} {:>7}  rules (feature = value → score)\n",
+            "sub-item", "rule", "score", "weight", "points"
+        );
+        for l in &self.subitems {
+            let rules: Vec<String> = l
+                .rules
+                .iter()
+                .map(|r| {
+                    if !r.applies {
+                        format!("{} (not applicable)", r.feature)
+                    } else {
+                        format!(
+                            "{} = {} → {}",
+                            r.feature,
+                            r.value,
+                            r.score.map_or("missing".into(), |x| x.to_string())
+                        )
+                    }
+                })
+                .collect();
+            s += &format!(
+                "{:<8} {:<8} {:>6} {:>7} {:>7.2}  {}{}\n",
+                l.id,
+                l.rule_id,
+                l.score,
+                l.weight,
+                l.points,
+                rules.join("; "),
+                if l.missing {
+                    "  [missing information, PR3]"
+                } else {
+                    ""
+                }
+            );
+        }
+        s += &format!(
+            "\nweighted sum {} → total {} × regional coefficient {} → adjusted {}; scored grade {}\n",
+            self.weighted_sum,
+            self.total_score,
+            self.regional_coefficient,
+            self.adjusted_score,
+            self.scored_grade
+        );
+        s += &format!(
+            "direct highest: {}; direct low blocked by: {}\n",
+            self.direct_highest.as_deref().unwrap_or("none"),
+            self.direct_low_blocked_by.as_deref().unwrap_or("-")
+        );
+        s += &format!(
+            "computed grade {}, final grade {} (basis {}); grade on file {}; set by hand {}; reviewer {} on {}\n",
+            self.computed_grade,
+            self.grade,
+            self.basis,
+            self.grade_on_file.as_deref().unwrap_or("none"),
+            self.override_grade.as_deref().unwrap_or("none"),
+            self.reviewer.as_deref().unwrap_or("-"),
+            self.last_reviewed.as_deref().unwrap_or("-")
+        );
+        s += &match &self.reasons {
+            Some(r) => format!(
+                "action: {r}, due {}{}\n",
+                self.due_date.as_deref().unwrap_or("-"),
+                if self.overdue == Some(true) {
+                    " (overdue)"
+                } else {
+                    ""
+                }
+            ),
+            None => "no action needed\n".into(),
+        };
+        s
+    }
+
+    /// The sheet as a self-contained HTML page.
+    pub fn html(&self) -> String {
+        use crate::report::html::esc;
+        let mut rows = String::new();
+        for l in &self.subitems {
+            let rules: Vec<String> = l
+                .rules
+                .iter()
+                .map(|r| {
+                    if r.applies {
+                        format!(
+                            "{} = {} → {}",
+                            esc(&r.feature),
+                            esc(&r.value),
+                            r.score.map_or("missing".into(), |x| x.to_string())
+                        )
+                    } else {
+                        format!("{} (not applicable)", esc(&r.feature))
+                    }
+                })
+                .collect();
+            rows += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td></tr>",
+                esc(&l.id),
+                esc(&l.label),
+                esc(&l.rule_id),
+                l.score,
+                esc(&l.weight),
+                l.points,
+                rules.join("<br>")
+            );
+        }
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rating sheet {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>Rating sheet: customer {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
+            id = esc(&self.customer_id),
+            text = esc(&self.text())
+        )
+    }
+}

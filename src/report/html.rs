@@ -1,0 +1,468 @@
+//! `report.html`: one self-contained page (no network: inline SVG charts, inline CSS and a few
+//! lines of script to sort tables) for compliance officers and branch managers. Its numbers come
+//! from the summary and the run's outputs; it holds aggregates only, never a customer's row.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::charts::{self, grade_colour};
+use super::Summary;
+use crate::error::Result;
+use crate::model::{fmt_e2, Model, E4};
+use crate::review::Counts;
+use crate::scoring::{contributions, SEGMENT};
+
+/// Aggregates of the run's outputs the page draws besides the summary.
+pub struct Aggregates {
+    /// Customers per whole point of adjusted total score, 0..=100.
+    pub histogram: Vec<u64>,
+    /// Customers by grade on file (None: none on file) and final grade.
+    pub migration: Vec<(Option<String>, String, u64)>,
+    /// Per sub-item: Σ a·(p × 100) over every scored customer.
+    pub contributions: Vec<(String, String, i64)>,
+    /// Customers needing action per month due (`YYYY-MM`) and whether overdue.
+    pub due_months: Vec<(String, bool, u64)>,
+}
+
+fn pairs(df: &DataFrame, key: &str) -> Result<Vec<(Option<String>, u64)>> {
+    let k = df.column(key)?.cast(&DataType::String)?;
+    let n = df.column("n")?.cast(&DataType::UInt64)?;
+    Ok(k.str()?
+        .iter()
+        .zip(n.u64()?.iter())
+        .map(|(k, n)| (k.map(String::from), n.unwrap_or(0)))
+        .collect())
+}
+
+impl Aggregates {
+    /// The aggregates of the final scores (`scores`: the review stage's frame) and the work
+    /// list.
+    pub fn of(scores: &DataFrame, reclassify: &DataFrame, model: &Model) -> Result<Aggregates> {
+        let hist = scores
+            .clone()
+            .lazy()
+            .group_by([col("adjusted_score")
+                .floor()
+                .clip(lit(0.0), lit(100.0))
+                .cast(DataType::UInt32)
+                .alias("bin")])
+            .agg([len().cast(DataType::UInt64).alias("n")])
+            .collect()?;
+        let mut histogram = vec![0u64; 101];
+        for (b, n) in pairs(&hist, "bin")? {
+            if let Some(b) = b.and_then(|b| b.parse::<usize>().ok()) {
+                histogram[b.min(100)] += n;
+            }
+        }
+        let mig = scores
+            .clone()
+            .lazy()
+            .group_by([col("grade_on_file"), col("grade")])
+            .agg([len().cast(DataType::UInt64).alias("n")])
+            .collect()?;
+        let migration = mig
+            .column("grade_on_file")?
+            .str()?
+            .iter()
+            .zip(mig.column("grade")?.str()?.iter())
+            .zip(mig.column("n")?.u64()?.iter())
+            .map(|((a, b), n)| {
+                (
+                    a.map(String::from),
+                    b.unwrap_or("").to_string(),
+                    n.unwrap_or(0),
+                )
+            })
+            .collect();
+        let parts: Vec<Expr> = contributions(model)
+            .into_iter()
+            .zip(&model.subitems)
+            .map(|(e, s)| e.sum().alias(s.id.as_str()))
+            .collect();
+        let cols: Vec<Expr> = std::iter::once(col(SEGMENT))
+            .chain(model.subitems.iter().map(|s| col(s.id.as_str())))
+            .collect();
+        let sums = scores.clone().lazy().select(cols).select(parts).collect()?;
+        let mut contributions = Vec::new();
+        for s in &model.subitems {
+            let v = sums
+                .column(&s.id)?
+                .cast(&DataType::Int64)?
+                .i64()?
+                .get(0)
+                .unwrap_or(0);
+            contributions.push((s.id.clone(), s.rule_id.clone(), v));
+        }
+        let due = reclassify
+            .clone()
+            .lazy()
+            .group_by([
+                col("due_date").dt().strftime("%Y-%m").alias("month"),
+                col("overdue"),
+            ])
+            .agg([len().cast(DataType::UInt64).alias("n")])
+            .sort(
+                ["overdue", "month"],
+                SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            )
+            .collect()?;
+        let due_months = due
+            .column("month")?
+            .str()?
+            .iter()
+            .zip(due.column("overdue")?.bool()?.iter())
+            .zip(due.column("n")?.u64()?.iter())
+            .map(|((m, o), n)| {
+                (
+                    m.unwrap_or("").to_string(),
+                    o.unwrap_or(false),
+                    n.unwrap_or(0),
+                )
+            })
+            .collect();
+        Ok(Aggregates {
+            histogram,
+            migration,
+            contributions,
+            due_months,
+        })
+    }
+}
+
+/// Text made safe for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A sortable table.
+fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = format!("<table class=\"sortable\" id=\"{id}\"><thead><tr>");
+    for h in head {
+        s += &format!("<th>{}</th>", esc(h));
+    }
+    s += "</tr></thead><tbody>";
+    for r in rows {
+        s += "<tr>";
+        for c in r {
+            s += &format!("<td>{}</td>", esc(c));
+        }
+        s += "</tr>";
+    }
+    s + "</tbody></table>"
+}
+
+fn figure(id: &str, svg: String) -> String {
+    format!("<figure class=\"chart\" id=\"{id}\">{svg}</figure>")
+}
+
+fn pct(n: u64, total: u64) -> String {
+    format!("{:.1}%", n as f64 * 100.0 / total.max(1) as f64)
+}
+
+/// Counts per grade of one dimension (`Counts` per key) as rows and stacked-bar input.
+fn by_key(
+    model: &Model,
+    dim: &BTreeMap<String, Counts>,
+) -> (Vec<String>, Vec<Vec<u64>>, Vec<Vec<String>>) {
+    let names = model.grade_names();
+    let mut keys = Vec::new();
+    let mut counts = Vec::new();
+    let mut rows = Vec::new();
+    for (k, c) in dim {
+        let v: Vec<u64> = names
+            .iter()
+            .map(|g| c.0.iter().find(|x| &x.0 == g).map_or(0, |x| x.1))
+            .collect();
+        let total: u64 = v.iter().sum();
+        let mut row = vec![k.clone()];
+        row.extend(v.iter().map(|x| x.to_string()));
+        row.push(total.to_string());
+        row.push(pct(v[0], total));
+        rows.push(row);
+        keys.push(k.clone());
+        counts.push(v);
+    }
+    (keys, counts, rows)
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
+td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer}\
+figure{margin:1em 0}.note{color:#555;font-size:.9em}";
+
+/// Sorts a table by the clicked column (numbers as numbers); checks every chart is drawn and
+/// says so on `body` (`data-ready`), for the browser test.
+const SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){\
+th.addEventListener('click',function(){var tb=th.closest('table').tBodies[0];\
+var rows=Array.prototype.slice.call(tb.rows);var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
+rows.sort(function(a,b){var x=a.cells[i].textContent,y=b.cells[i].textContent;\
+var nx=parseFloat(x.replace('%','')),ny=parseFloat(y.replace('%',''));\
+var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return asc?c:-c;});\
+rows.forEach(function(r){tb.appendChild(r);});});});\
+var figs=document.querySelectorAll('figure.chart');var drawn=0;\
+figs.forEach(function(f){if(f.querySelector('svg rect')){drawn++;}});\
+document.body.setAttribute('data-ready',String(drawn));";
+
+/// Renders the page.
+pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<String> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let mut b = String::new();
+    let m = &model.meta;
+    b += &format!(
+        "<h1>Customer risk grading, as of {}</h1><p>Model <b>{} {}</b>, approved by {} on {}; {} customers graded; FATF lists {}.</p>",
+        esc(&summary.as_of), esc(&m.id), esc(&m.version), esc(&m.approved_by), esc(&m.approved_on), total, esc(&summary.fatf_lists)
+    );
+    // Grades overall, per segment, per branch.
+    b += "<h2>Grade distribution</h2>";
+    let counts: Vec<u64> = summary.grades.0.iter().map(|x| x.1).collect();
+    b += &figure(
+        "chart-grades",
+        charts::bars("Customers per grade", &names, &counts, |i| {
+            grade_colour(i, g)
+        })?,
+    );
+    let rows: Vec<Vec<String>> = summary
+        .grades
+        .0
+        .iter()
+        .map(|(k, n)| vec![k.clone(), n.to_string(), pct(*n, total)])
+        .collect();
+    b += &table("table-grades", &["grade", "customers", "share"], &rows);
+    let mut head: Vec<&str> = vec!["key"];
+    head.extend(names.iter().map(|s| s.as_str()));
+    head.extend(["customers", "highest share"]);
+    for (id, title, dim) in [
+        ("segment", "Per segment", &summary.by_segment),
+        ("branch", "Per branch", &summary.by_branch),
+    ] {
+        let (keys, c, rows) = by_key(model, dim);
+        b += &format!("<h3>{title}</h3>");
+        b += &figure(
+            &format!("chart-{id}"),
+            charts::stacked(
+                &format!("Customers per grade, {}", title.to_lowercase()),
+                &keys,
+                &names,
+                &c,
+            )?,
+        );
+        b += &table(&format!("table-{id}"), &head, &rows);
+    }
+    // Histogram with band edges.
+    b += "<h2>Total scores</h2>";
+    let edges: Vec<(f64, String)> = model.grades[..g - 1]
+        .iter()
+        .map(|gr| {
+            (
+                gr.lower.e4 as f64 / E4 as f64,
+                format!("{} {}", gr.name, gr.interval),
+            )
+        })
+        .collect();
+    b += &figure(
+        "chart-histogram",
+        charts::histogram(&agg.histogram, &edges)?,
+    );
+    // Migration.
+    b += "<h2>Migration from the grades on file</h2><p class=\"note\">Rows: grade on file; columns: the final grade of this run.</p>";
+    let mut on_file: Vec<String> = names.clone();
+    on_file.push("none on file".into());
+    let mut mrows = Vec::new();
+    for of in &on_file {
+        let mut row = vec![of.clone()];
+        for n in &names {
+            let v = agg
+                .migration
+                .iter()
+                .filter(|(a, c, _)| a.as_deref().unwrap_or("none on file") == of && c == n)
+                .map(|x| x.2)
+                .sum::<u64>();
+            row.push(v.to_string());
+        }
+        mrows.push(row);
+    }
+    let mut mhead: Vec<&str> = vec!["on file \\ new"];
+    mhead.extend(names.iter().map(|s| s.as_str()));
+    b += &table("table-migration", &mhead, &mrows);
+    // Shares of the total.
+    b += "<h2>What the totals are made of</h2>";
+    let all: i64 = agg.contributions.iter().map(|x| x.2).sum::<i64>().max(1);
+    let mut elements: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, rule, v) in &agg.contributions {
+        let e = match rule.get(..2) {
+            Some(p) if p.starts_with('S') => format!("E{}", &p[1..]),
+            _ => "other".into(),
+        };
+        *elements.entry(e).or_default() += v;
+    }
+    let ekeys: Vec<String> = elements.keys().cloned().collect();
+    let evals: Vec<u64> = elements
+        .values()
+        .map(|v| (*v * 1000 / all) as u64)
+        .collect();
+    b += &figure(
+        "chart-elements",
+        charts::bars(
+            "Share of the total per element (‰)",
+            &ekeys,
+            &evals,
+            |_| plotters::style::RGBColor(52, 152, 219),
+        )?,
+    );
+    let srows: Vec<Vec<String>> = agg
+        .contributions
+        .iter()
+        .map(|(id, rule, v)| {
+            vec![
+                id.clone(),
+                rule.clone(),
+                format!("{:.2}%", *v as f64 * 100.0 / all as f64),
+            ]
+        })
+        .collect();
+    b += &table(
+        "table-subitems",
+        &["sub-item", "rule", "share of Σ a·p"],
+        &srows,
+    );
+    // Exceptions and missing data.
+    b += "<h2>Exceptions and missing information</h2>";
+    let xrows: Vec<Vec<String>> = summary
+        .direct_highest
+        .0
+        .iter()
+        .map(|(k, v)| vec![format!("direct highest {k}"), v.to_string()])
+        .chain(
+            summary
+                .direct_low_blocked_by
+                .0
+                .iter()
+                .map(|(k, v)| vec![format!("direct low blocked by {k}"), v.to_string()]),
+        )
+        .collect();
+    let xkeys: Vec<String> = summary
+        .direct_highest
+        .0
+        .iter()
+        .map(|x| x.0.clone())
+        .collect();
+    let xvals: Vec<u64> = summary.direct_highest.0.iter().map(|x| x.1).collect();
+    b += &figure(
+        "chart-exceptions",
+        charts::bars(
+            "Customers per direct-highest condition (XH)",
+            &xkeys,
+            &xvals,
+            |_| grade_colour(0, 5),
+        )?,
+    );
+    b += &table("table-exceptions", &["condition", "customers"], &xrows);
+    let mut missing: Vec<(String, u64)> = summary.scored_on_missing_data.0.clone();
+    missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mrows: Vec<Vec<String>> = missing
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string(), pct(*v, total)])
+        .collect();
+    b += &table(
+        "table-missing",
+        &[
+            "sub-item scored on missing data (PR3)",
+            "customers",
+            "share",
+        ],
+        &mrows,
+    );
+    // Work list.
+    let r = &summary.reclassification;
+    b += &format!(
+        "<h2>Work list</h2><p>{} customers need action, {} overdue.</p>",
+        r.customers_needing_action, r.overdue
+    );
+    let rkeys: Vec<String> = r.per_reason.0.iter().map(|x| x.0.clone()).collect();
+    let rvals: Vec<u64> = r.per_reason.0.iter().map(|x| x.1).collect();
+    b += &figure(
+        "chart-reasons",
+        charts::bars("Customers per reason", &rkeys, &rvals, |_| {
+            plotters::style::RGBColor(142, 68, 173)
+        })?,
+    );
+    let mkeys: Vec<String> = agg
+        .due_months
+        .iter()
+        .map(|(m, o, _)| {
+            if *o {
+                format!("{m} overdue")
+            } else {
+                m.clone()
+            }
+        })
+        .collect();
+    let mvals: Vec<u64> = agg.due_months.iter().map(|x| x.2).collect();
+    let overdue_n = agg.due_months.iter().filter(|x| x.1).count();
+    b += &figure(
+        "chart-due",
+        charts::bars(
+            "Customers by month due (overdue first)",
+            &mkeys,
+            &mvals,
+            |i| {
+                if i < overdue_n {
+                    grade_colour(0, 5)
+                } else {
+                    plotters::style::RGBColor(41, 128, 185)
+                }
+            },
+        )?,
+    );
+    let brows: Vec<Vec<String>> = r
+        .per_branch
+        .iter()
+        .map(|(k, w)| vec![k.clone(), w.customers.to_string(), w.overdue.to_string()])
+        .collect();
+    b += &table(
+        "table-worklist",
+        &["branch", "customers needing action", "overdue"],
+        &brows,
+    );
+    // Model.
+    b += &format!(
+        "<h2>The model (P5)</h2><p>{}</p>",
+        esc(&m.rationale).replace('\n', " ")
+    );
+    let grows: Vec<Vec<String>> = model
+        .grades
+        .iter()
+        .map(|gr| {
+            vec![
+                gr.name.clone(),
+                gr.interval.clone(),
+                gr.review_months.to_string(),
+                gr.measures.clone(),
+                gr.controls.join("; "),
+            ]
+        })
+        .collect();
+    b += &table(
+        "table-bands",
+        &["grade", "band", "review months", "measures", "controls"],
+        &grows,
+    );
+    let mut wrows = Vec::new();
+    for seg in &model.segments {
+        for (id, w) in &seg.weights {
+            wrows.push(vec![seg.name.clone(), id.clone(), fmt_e2(*w)]);
+        }
+    }
+    b += &table("table-weights", &["segment", "sub-item", "weight"], &wrows);
+    Ok(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        esc(&summary.as_of)
+    ))
+}

@@ -1,0 +1,315 @@
+//! What people look at: `report.html` (self-contained, its numbers those of the summary, every
+//! chart drawn and no script error in a real headless Chromium), `explain` (a rating sheet whose
+//! numbers equal the scores for customers of every basis), progress lines, and a binary that
+//! works from any folder with its built-in model and reference tables.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use polars::prelude::*;
+
+fn riskgrade_in(dir: &Path, bin: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_riskgrade"))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A run of the sample, with the features kept.
+fn run_sample(out: &Path) {
+    let (code, _, err) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &[
+            "assess",
+            "-q",
+            "--keep-features",
+            "--as-of",
+            "2026-10-31",
+            "--out",
+            s(out),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+const CHARTS: &[&str] = &[
+    "chart-grades",
+    "chart-segment",
+    "chart-branch",
+    "chart-histogram",
+    "chart-elements",
+    "chart-exceptions",
+    "chart-reasons",
+    "chart-due",
+];
+
+#[test]
+fn report_is_self_contained_and_says_what_the_summary_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run_sample(&out);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for bad in [
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "<script src",
+        "@import",
+    ] {
+        assert!(!html.contains(bad), "fetches something: {bad}");
+    }
+    for id in CHARTS {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for (g, n) in summary["grades"].as_object().unwrap() {
+        let row = format!("<tr><td>{g}</td><td>{n}</td>");
+        assert!(html.contains(&row), "{row}");
+    }
+    let r = &summary["reclassification"];
+    assert!(html.contains(&format!(
+        "{} customers need action, {} overdue",
+        r["customers_needing_action"], r["overdue"]
+    )));
+    // No customer's row: no customer number appears.
+    assert!(!html.contains("C000000"), "aggregates only");
+    // The manifest lists and hashes it.
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"report.html\""));
+}
+
+/// Chromium, headless, loads the report from disk: the page's own check finds every chart
+/// drawn, and the browser logs no console message (no script error).
+#[test]
+fn report_renders_in_headless_chromium() {
+    let chromium =
+        std::env::var("RISKGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} not found: install Debian's chromium (.ci/run installs it when missing)"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run_sample(&out);
+    let profile = tmp.path().join("chromium-profile");
+    let o = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", s(&profile)))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", s(&out.join("report.html"))))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{log}");
+    assert!(
+        dom.contains(&format!("data-ready=\"{}\"", CHARTS.len())),
+        "charts drawn: {}",
+        dom.split("data-ready")
+            .nth(1)
+            .unwrap_or("none")
+            .chars()
+            .take(20)
+            .collect::<String>()
+    );
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+}
+
+/// The rating sheet's numbers equal scores.parquet for customers of every basis: sub-item
+/// scores, Σ score × weight, totals, grade and basis; the worst applying rule gives the score.
+#[test]
+fn explain_equals_the_scores_for_every_basis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    run_sample(&out);
+    let scores = LazyFrame::scan_parquet(
+        PlRefPath::from(s(&out.join("scores.parquet"))),
+        Default::default(),
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    for basis in ["scored", "direct_highest", "direct_low", "override"] {
+        let rows = scores
+            .clone()
+            .lazy()
+            .filter(col("basis").eq(lit(basis)))
+            .limit(2)
+            .collect()
+            .unwrap();
+        assert!(rows.height() > 0, "{basis}");
+        for (i, id) in strs(&rows, "customer_id").into_iter().enumerate() {
+            let id = id.unwrap();
+            let (code, json, err) = riskgrade_in(
+                &repo(""),
+                &bin(),
+                &["explain", "--run", s(&out), "--customer", &id, "--json"],
+            );
+            assert_eq!(code, 0, "{err}");
+            let sheet: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(sheet["basis"], basis);
+            assert_eq!(sheet["grade"], strs(&rows, "grade")[i].clone().unwrap());
+            assert_eq!(
+                sheet["weighted_sum"],
+                ints(&rows, "weighted_sum")[i].unwrap()
+            );
+            assert_eq!(
+                sheet["adjusted_score"].as_f64(),
+                floats(&rows, "adjusted_score")[i]
+            );
+            assert!(sheet["identity"].is_null(), "no personal data unless asked");
+            let mut sum = 0i64;
+            for l in sheet["subitems"].as_array().unwrap() {
+                let sid = l["id"].as_str().unwrap();
+                let score = l["score"].as_i64().unwrap();
+                assert_eq!(Some(score), ints(&rows, sid)[i], "{id} {sid}");
+                let w: f64 = l["weight"].as_str().unwrap().parse().unwrap();
+                sum += score * (w * 100.0).round() as i64;
+                if !l["missing"].as_bool().unwrap() {
+                    let worst = l["rules"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|r| r["score"].as_i64())
+                        .max();
+                    assert_eq!(worst, Some(score), "{id} {sid}");
+                }
+            }
+            assert_eq!(sum, ints(&rows, "weighted_sum")[i].unwrap(), "{id}");
+        }
+    }
+    // A run without the features says so.
+    let plain = tmp.path().join("plain");
+    let (code, _, _) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &["assess", "-q", "--as-of", "2026-10-31", "--out", s(&plain)],
+    );
+    assert_eq!(code, 0);
+    let (code, _, err) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &["explain", "--run", s(&plain), "--customer", "C0000000001"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("made without --keep-features"), "{err}");
+}
+
+/// An installed binary run outside the repository: the built-in model and reference tables,
+/// said on standard error and in the manifest; `init` writes them out for editing.
+#[test]
+fn works_from_any_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tmp.path().join("riskgrade");
+    std::fs::copy(bin(), &b).unwrap();
+    let data = repo("data/sample");
+    let (code, _, err) = riskgrade_in(
+        tmp.path(),
+        &b,
+        &[
+            "assess",
+            "--as-of",
+            "2026-10-31",
+            "--data",
+            s(&data),
+            "--out",
+            "run",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("model built-in:default.toml; reference tables built-in:reference"),
+        "{err}"
+    );
+    assert!(
+        err.contains("feature ranges: 1 done"),
+        "progress lines: {err}"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("run/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["model_file"], "built-in:default.toml");
+    let (code, out, _) = riskgrade_in(tmp.path(), &b, &["verify", "--run", "run"]);
+    assert_eq!(code, 0, "{out}");
+    // The same grades as in the repository with its files.
+    let inrepo = tmp.path().join("inrepo");
+    let (code, _, _) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &["assess", "-q", "--as-of", "2026-10-31", "--out", s(&inrepo)],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        std::fs::read(tmp.path().join("run/scores.parquet")).unwrap(),
+        std::fs::read(inrepo.join("scores.parquet")).unwrap()
+    );
+    let (code, out, _) = riskgrade_in(tmp.path(), &b, &["init", "inst"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = riskgrade_in(
+        tmp.path(),
+        &b,
+        &[
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--data",
+            s(&data),
+            "--model",
+            "inst/model.toml",
+            "--reference",
+            "inst/reference",
+            "--out",
+            "run2",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // Quiet: no progress line at all.
+    let (_, _, err) = riskgrade_in(
+        tmp.path(),
+        &b,
+        &[
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--data",
+            s(&data),
+            "--out",
+            "run3",
+        ],
+    );
+    assert!(err.is_empty(), "{err}");
+}
