@@ -21,6 +21,7 @@ fn main() {
         params: &model.params,
         reference: &reference,
         as_of,
+        links: None,
     };
     let inputs = riskgrade::inputs::Inputs::open(&dir).unwrap();
     let (_, profile) = features::first_range_plan(&inputs, ctx, 500_000)

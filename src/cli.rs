@@ -54,6 +54,13 @@ pub enum Command {
     /// Write a starter model and the reference tables into a folder, for an institution to
     /// edit.
     Init(InitArgs),
+    /// Write the links table of the whole book: every IP address, device, phone, emergency
+    /// contact and proxy shared by two or more customers, with its count, for `assess --links`
+    /// on one bucket of the book (docs/scale-out.md).
+    Links(LinksArgs),
+    /// Combine the runs of every bucket of a book into one run folder, as a single `assess`
+    /// of the whole book would have written it (docs/scale-out.md).
+    Merge(MergeArgs),
 }
 
 /// Flags of `explain`.
@@ -219,6 +226,46 @@ pub struct AssessArgs {
     /// on file and last review, for `riskgrade compare --features` and `riskgrade explain`.
     #[arg(long)]
     pub keep_features: bool,
+    /// The links table of the whole book (`riskgrade links`): shared IP addresses, devices,
+    /// phones and proxies are counted over the book, not over --data alone (one bucket of it).
+    #[arg(long, value_name = "FILE")]
+    pub links: Option<PathBuf>,
+    /// --data is bucket K of N: every customer id must satisfy
+    /// pmod(xxhash64(customer_id), N) = K (docs/scale-out.md). Recorded for `riskgrade merge`.
+    #[arg(long, value_name = "K/N", requires = "links")]
+    pub bucket: Option<crate::bucket::Bucket>,
+}
+
+/// Flags of `links`.
+#[derive(Debug, Args)]
+pub struct LinksArgs {
+    #[command(flatten)]
+    /// The data, model and reference tables.
+    pub inputs: Inputs,
+    /// The assessment date (YYYY-MM-DD): the look-back window ends on it. Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// The Parquet file to write (replaced when the command succeeds).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Flags of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The bucket runs (folders written by `assess --bucket K/N --links FILE`).
+    #[arg(long, value_name = "DIR", num_args = 1.., required = true)]
+    pub runs: Vec<PathBuf>,
+    /// The model the runs were made with. Default: data/models/default.toml where it exists,
+    /// else the built-in default model.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Buckets that hold no customer and so have no run (comma-separated indices).
+    #[arg(long, value_name = "K,...", value_delimiter = ',')]
+    pub empty_buckets: Vec<u32>,
+    /// Output folder; replaced as a whole when the merge succeeds.
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Flags of `validate`.

@@ -8,6 +8,7 @@
 pub mod contract;
 pub mod inputs;
 pub mod validate;
+pub mod bucket;
 pub mod reference;
 pub mod calendar;
 

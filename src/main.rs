@@ -45,6 +45,11 @@ fn main() {
         }),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Init(a) => cmd::init::run(a),
+        Command::Links(a) => cmd::links::run(a, &progress),
+        Command::Merge(a) => cmd::merge::run(a, &progress).map(|screen| {
+            print!("{screen}");
+            println!("outputs in {}", a.out.display());
+        }),
         Command::Compare(a) => cmd::compare::run(a, &progress).map(|screen| {
             print!("{screen}");
             println!("outputs in {}", a.out.display());

@@ -22,7 +22,7 @@ pub struct Counts {
 }
 
 /// A counted warning about input rows that the job sets aside.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     /// The file.
     pub file: String,

@@ -362,6 +362,7 @@ fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
         params: &params,
         reference: &reference,
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        links: None,
     };
     let inputs = Inputs::open(dir).unwrap();
     let df = features::build_partitioned(

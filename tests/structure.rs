@@ -24,6 +24,7 @@ fn feature_frame_is_the_catalogue_in_order() {
         params: &model.params,
         reference: &reference,
         as_of,
+        links: None,
     };
     let df = features::build_partitioned(
         &inputs,

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde_json::{json, Value};
 
+use crate::bucket;
 use crate::calendar::Calendar;
 use crate::cli::AssessArgs;
 use crate::dates;
@@ -54,6 +55,9 @@ pub const OUTPUTS: [&str; 8] = [
     HISTORY,
     REPORT,
 ];
+
+/// How the totals of `scores.parquet` are derived (in the manifest).
+pub const TOTAL_FORMULA: &str = "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)";
 
 /// Wall time, CPU time and peak memory of one stage.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -155,6 +159,9 @@ struct Job<'a> {
     counts: Counts,
     reference: Reference,
     calendar: Calendar,
+    /// The links table of `--links`, with its SHA-256.
+    links: Option<DataFrame>,
+    links_sha256: Option<String>,
 }
 
 /// Runs the job: prepare, grade, review, write.
@@ -236,6 +243,13 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
     let branch_ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
     model.check_branches(&branch_ids)?;
     validate::branches_known(&inputs, &branch_ids)?;
+    if let Some(b) = args.bucket {
+        bucket::check(&inputs, b)?;
+    }
+    let (links, links_sha256) = match &args.links {
+        Some(p) => (Some(features::read_links(p)?), Some(io::sha256_file(p)?)),
+        None => (None, None),
+    };
     Ok(Job {
         args,
         model_name: model_src.name,
@@ -248,6 +262,8 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
         counts,
         reference,
         calendar,
+        links,
+        links_sha256,
     })
 }
 
@@ -261,6 +277,7 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Option<DataFr
                 params: &job.model.params,
                 reference: &job.reference,
                 as_of: job.as_of,
+                links: job.links.as_ref(),
             };
             let feats = st.run("features", || {
                 features::build_partitioned(
@@ -431,7 +448,13 @@ fn manifest(
         "outputs": outputs,
         "data_folder": abs(&inp.data),
         "reference_folder": job.reference_name,
+        "links": job.args.links.as_ref().map(|p| json!({
+            "file": abs(p),
+            "sha256": job.links_sha256,
+            "keys": job.links.as_ref().map_or(0, |t| t.height()),
+        })),
+        "bucket": job.args.bucket.map(|b| json!({"index": b.index, "count": b.count})),
         "timings": times,
-        "total_formula": "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)",
+        "total_formula": TOTAL_FORMULA,
     }))
 }

@@ -142,6 +142,7 @@ fn features_of(
         params: &baseline.params,
         reference: &reference,
         as_of,
+        links: None,
     };
     let feats = features::build_partitioned(&inputs, ctx, args.partition_rows as usize, progress)?;
     let lf = with_last_review(feats.lazy(), &inputs, as_of)?;

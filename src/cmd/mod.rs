@@ -5,6 +5,8 @@ pub mod compare;
 pub mod explain;
 pub mod extract;
 pub mod init;
+pub mod links;
+pub mod merge;
 pub mod generate;
 pub mod validate;
 pub mod verify;

@@ -68,6 +68,10 @@ pub fn verify(run: &Path) -> Result<Verification> {
             None => check(Path::new(&file), &hash, &mut v),
         }
     }
+    // The links table of a bucket run (`assess --links`).
+    if let (Some(file), Some(hash)) = (m["links"]["file"].as_str(), m["links"]["sha256"].as_str()) {
+        check(Path::new(file), hash, &mut v);
+    }
     for (file, hash) in list("outputs")? {
         check(&run.join(file), &hash, &mut v);
     }

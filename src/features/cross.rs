@@ -68,87 +68,154 @@ pub const CROSS: [(&str, &str); 5] = [
     ("_x_shared_contact", "shared_contact_customers"),
 ];
 
-/// For each customer in the distinct (`key`, customer) `pairs`, the largest number of `counted`
-/// rows over its keys, as column `out`. With `shared_only`, keys counted once are left out
-/// (only customers with a key counted more than once get a row).
-fn largest_count(
+/// The shared keys of the links table (column `link`), each with what is counted per key.
+pub const LINKS: [&str; 6] = [
+    "ip_address",
+    "device_id",
+    "proxy_customers",
+    "proxy_accounts",
+    "phone_hash",
+    "emergency_contact_hash",
+];
+
+/// One shared key: the (key, customer) pairs of the customers who use it, the rows counted
+/// per key, the feature column it feeds and whether keys counted once are left out.
+struct Link {
+    name: &'static str,
+    /// `_key`, `customer_id`.
     pairs: LazyFrame,
+    /// `_key`: one row per thing counted.
     counted: LazyFrame,
-    key: &str,
-    out: &str,
+    out: &'static str,
     shared_only: bool,
-) -> LazyFrame {
-    let mut per_key = counted
-        .group_by([col(key)])
-        .agg([len().cast(DataType::UInt32).alias("_k")]);
-    if shared_only {
-        per_key = per_key.filter(col("_k").gt(lit(1u32)));
-    }
-    pairs
-        .join(
-            per_key,
-            [col(key)],
-            [col(key)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .group_by([col("customer_id")])
-        .agg([col("_k").max().alias(out)])
 }
 
-/// Cross-customer features over the whole portfolio (S3.2(1), S3.2(3), S3.4(1), S3.4(3),
-/// S3.4(4)): group-bys over distinct (key, customer) pairs. One row per customer with any;
-/// columns named as in [`CROSS`].
-pub fn cross_customer(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyFrame> {
+/// Every shared key of the book or of a range (S3.2(1), S3.2(3), S3.4(1), S3.4(3), S3.4(4)).
+fn links(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<Vec<Link>> {
     let [ip, device, proxy, proxy_acc, contact] = CROSS.map(|(x, _)| x);
-    let mut parts: Vec<(LazyFrame, &str)> = Vec::new();
+    let keyed = |lf: LazyFrame, key: &str| {
+        lf.select([
+            col(key).cast(DataType::String).alias("_key"),
+            col("customer_id"),
+        ])
+    };
+    let mut out = Vec::new();
     // S3.2(1), S3.2(3): customers per IP / device, for the keys used by more than one
-    // customer; every other user of a key counts 1 (the in-range default, see `cross_col`).
-    for (p, key, out) in [
-        (pairs.ip, "ip_address", ip),
-        (pairs.device, "device_id", device),
-    ] {
-        parts.push((largest_count(p.clone(), p, key, out, true), out));
+    // customer; every other user of a key counts 1 (the in-range default, see `columns`).
+    for (name, p, out_col) in [(LINKS[0], pairs.ip, ip), (LINKS[1], pairs.device, device)] {
+        let p = keyed(p, name);
+        out.push(Link {
+            name,
+            pairs: p.clone(),
+            counted: p,
+            out: out_col,
+            shared_only: true,
+        });
     }
     // S3.4(1): customers each proxy acted for (onboarding, account opening, transactions).
     let proxy_pairs = concat(
         [
-            cust.clone().select([
-                col("onboarding_proxy_id").alias("_proxy"),
-                col("customer_id"),
-            ]),
-            acc.clone().select([
-                col("opened_by_proxy_id").alias("_proxy"),
-                col("customer_id"),
-            ]),
-            pairs.proxy,
+            keyed(cust.clone(), "onboarding_proxy_id"),
+            keyed(acc.clone(), "opened_by_proxy_id"),
+            keyed(pairs.proxy, "_proxy"),
         ],
         UnionArgs::default(),
     )?
-    .filter(col("_proxy").is_not_null())
+    .filter(col("_key").is_not_null())
     .unique(None, UniqueKeepStrategy::Any);
-    parts.push((
-        largest_count(proxy_pairs.clone(), proxy_pairs, "_proxy", proxy, false),
-        proxy,
-    ));
+    out.push(Link {
+        name: LINKS[2],
+        pairs: proxy_pairs.clone(),
+        counted: proxy_pairs,
+        out: proxy,
+        shared_only: false,
+    });
     // S3.4(3): accounts opened by each proxy that opened one of this customer's accounts.
-    let key = "opened_by_proxy_id";
-    let acc_proxy = acc.filter(col(key).is_not_null());
-    let acc_pairs = acc_proxy
-        .clone()
-        .select([col(key), col("customer_id")])
-        .unique(None, UniqueKeepStrategy::Any);
-    parts.push((
-        largest_count(acc_pairs, acc_proxy, key, proxy_acc, false),
-        proxy_acc,
-    ));
+    let acc_proxy = keyed(acc, "opened_by_proxy_id").filter(col("_key").is_not_null());
+    out.push(Link {
+        name: LINKS[3],
+        pairs: acc_proxy.clone().unique(None, UniqueKeepStrategy::Any),
+        counted: acc_proxy,
+        out: proxy_acc,
+        shared_only: false,
+    });
     // S3.4(4): customers sharing a phone number or an emergency contact, for the numbers given
     // by more than one customer (others count 1 or 0: the in-range default).
-    for key in ["phone_hash", "emergency_contact_hash"] {
-        let p = cust
-            .clone()
-            .filter(col(key).is_not_null())
-            .select([col(key), col("customer_id")]);
-        parts.push((largest_count(p.clone(), p, key, contact, true), contact));
+    for name in [LINKS[4], LINKS[5]] {
+        let p = keyed(cust.clone(), name).filter(col("_key").is_not_null());
+        out.push(Link {
+            name,
+            pairs: p.clone(),
+            counted: p,
+            out: contact,
+            shared_only: true,
+        });
+    }
+    Ok(out)
+}
+
+/// Rows counted per key of a link, as `_k`.
+fn per_key(link: &Link) -> LazyFrame {
+    link.counted
+        .clone()
+        .group_by([col("_key")])
+        .agg([len().cast(DataType::UInt32).alias("_k")])
+}
+
+/// The links table (`riskgrade links`): for every shared key counted more than once over the
+/// whole book, `link` (one of [`LINKS`]), `key` and `count`, sorted by link and key. Keys
+/// counted once are left out: a bucket sees those whole.
+pub fn links_table(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<LazyFrame> {
+    let parts: Vec<LazyFrame> = links(cust, acc, pairs)?
+        .iter()
+        .map(|l| {
+            per_key(l).filter(col("_k").gt(lit(1u32))).select([
+                lit(l.name).alias("link"),
+                col("_key").alias("key"),
+                col("_k").alias("count"),
+            ])
+        })
+        .collect();
+    Ok(concat(parts, UnionArgs::default())?.sort(["link", "key"], SortMultipleOptions::default()))
+}
+
+/// Cross-customer features (S3.2(1), S3.2(3), S3.4(1), S3.4(3), S3.4(4)): for each customer,
+/// the largest count over its keys of each link. One row per customer with any; columns named
+/// as in [`CROSS`]. With `given` (a links table of the whole book, `link`, `key`, `count`),
+/// a key's count is the larger of the one seen here and the table's: a bucket of the book then
+/// grades its customers as the whole book would.
+pub fn cross_customer(
+    cust: LazyFrame,
+    acc: LazyFrame,
+    pairs: Pairs,
+    given: Option<LazyFrame>,
+) -> Result<LazyFrame> {
+    let mut parts: Vec<(LazyFrame, &str)> = Vec::new();
+    for l in links(cust, acc, pairs)? {
+        let mut k = per_key(&l);
+        if let Some(t) = &given {
+            let global = t
+                .clone()
+                .filter(col("link").eq(lit(l.name)))
+                .select([col("key").alias("_key"), col("count").alias("_k")]);
+            k = concat([k, global], UnionArgs::default())?
+                .group_by([col("_key")])
+                .agg([col("_k").max()]);
+        }
+        if l.shared_only {
+            k = k.filter(col("_k").gt(lit(1u32)));
+        }
+        let largest = l
+            .pairs
+            .join(
+                k,
+                [col("_key")],
+                [col("_key")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .group_by([col("customer_id")])
+            .agg([col("_k").max().alias(l.out)]);
+        parts.push((largest, l.out));
     }
     // One row per customer with any part, one column per feature (null where that feature
     // has nothing).

@@ -78,6 +78,9 @@ pub struct Ctx<'a> {
     pub reference: &'a Reference,
     /// The as-of date.
     pub as_of: NaiveDate,
+    /// A links table of the whole book (`riskgrade links`), when these inputs are one bucket
+    /// of it: shared keys are then counted over the book (see [`links`]).
+    pub links: Option<&'a DataFrame>,
 }
 
 /// Columns of the feature frame that are not features: the customer's ids and branch, and the
@@ -212,8 +215,96 @@ pub fn build_partitioned(
     }
     task.done();
     let mut out = stack(parts)?;
-    complete_cross(inputs, &mut out, pairs)?;
+    complete_cross(inputs, ctx, &mut out, pairs)?;
     Ok(out)
+}
+
+/// The links table of the whole book (`riskgrade links`): every shared key (IP address and
+/// device of online transactions in the window, proxy, accounts opened by a proxy, phone,
+/// emergency contact) counted more than once, with its count; see [`cross::links_table`].
+pub fn links(inputs: &Inputs, ctx: Ctx<'_>) -> Result<DataFrame> {
+    let txn = window::compact(window::window_transactions(
+        inputs.required(&contract::TRANSACTIONS),
+        ctx.as_of,
+        ctx.params.lookback_months,
+    ));
+    Ok(cross::links_table(
+        inputs.required(&contract::CUSTOMERS),
+        inputs.required(&contract::ACCOUNTS),
+        cross::Pairs::of(&txn),
+    )?
+    .collect_with_engine(Engine::Streaming)?
+    .unwrap_single())
+}
+
+/// Reads and checks a links table file (`assess --links`): columns `link` (one of
+/// [`cross::LINKS`]), `key`, `count` (at least 2), one row per (link, key).
+pub fn read_links(path: &std::path::Path) -> Result<DataFrame> {
+    let name = path.display();
+    let bad = |m: String| {
+        Error::Input(format!("--links {name}: {m}; give the table written by riskgrade links or the cluster driver's stage 1"))
+    };
+    let df = crate::inputs::scan_path(path)?
+        .collect()
+        .map_err(|e| bad(format!("cannot read as Parquet: {e}")))?;
+    for (c, want) in [("link", "text"), ("key", "text"), ("count", "integer")] {
+        let dt = df
+            .column(c)
+            .map_err(|_| bad(format!("no column '{c}'")))?
+            .dtype()
+            .clone();
+        let ok = match want {
+            "text" => matches!(dt, DataType::String),
+            _ => dt.is_integer(),
+        };
+        if !ok {
+            return Err(bad(format!("column '{c}' is {dt}, not {want}")));
+        }
+    }
+    let df = df
+        .lazy()
+        .select([
+            col("link"),
+            col("key"),
+            col("count").strict_cast(DataType::UInt32),
+        ])
+        .collect()
+        .map_err(|e| bad(format!("column 'count': {e}")))?;
+    let links = df.column("link")?.str()?;
+    if let Some((row, l)) = links
+        .iter()
+        .enumerate()
+        .find(|(_, l)| !l.is_some_and(|l| cross::LINKS.contains(&l)))
+    {
+        return Err(bad(format!(
+            "row {row}: link {l:?} is not one of {}",
+            cross::LINKS.join(", ")
+        )));
+    }
+    let count = df.column("count")?.u32()?;
+    if let Some(row) = count.iter().position(|n| n.is_none_or(|n| n < 2)) {
+        return Err(bad(format!(
+            "row {row}: count {:?}; the table holds keys counted at least twice",
+            count.get(row)
+        )));
+    }
+    if let Some(row) = df.column("key")?.str()?.iter().position(|k| k.is_none()) {
+        return Err(bad(format!("row {row}: key is null")));
+    }
+    let distinct = df
+        .clone()
+        .lazy()
+        .select([col("link"), col("key")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?
+        .height();
+    if distinct != df.height() {
+        return Err(bad(format!(
+            "{} rows repeat a (link, key) pair",
+            df.height() - distinct
+        )));
+    }
+    Ok(df)
 }
 
 /// The query of the first range of at most `rows` customers (for profiling).
@@ -234,7 +325,12 @@ fn stack(mut dfs: Vec<DataFrame>) -> Result<DataFrame> {
 /// Counts the cross-customer features over the distinct pairs every range contributed and sets
 /// them beside the other features, looked up for the stacked ids alone, in their order (no
 /// gather of the wide frame).
-fn complete_cross(inputs: &Inputs, out: &mut DataFrame, pairs: Vec<[DataFrame; 3]>) -> Result<()> {
+fn complete_cross(
+    inputs: &Inputs,
+    ctx: Ctx<'_>,
+    out: &mut DataFrame,
+    pairs: Vec<[DataFrame; 3]>,
+) -> Result<()> {
     let [mut ip, mut device, mut proxy] = [Vec::new(), Vec::new(), Vec::new()];
     for [i, d, p] in pairs {
         ip.push(i);
@@ -250,6 +346,7 @@ fn complete_cross(inputs: &Inputs, out: &mut DataFrame, pairs: Vec<[DataFrame; 3
             device: stack(device)?.lazy(),
             proxy: stack(proxy)?.lazy(),
         },
+        ctx.links.map(|t| t.clone().lazy()),
     )?;
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;

@@ -65,7 +65,7 @@ pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
 }
 
 /// The summary of a run, as written to `summary.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Customers graded.
     pub customers: u64,
@@ -153,26 +153,11 @@ pub fn summary(
     model: &Model,
     facts: RunFacts,
 ) -> Result<Summary> {
-    let on_file = counts(scores, "grade")?;
-    let grades = Counts(
-        model
-            .grades
-            .iter()
-            .map(|g| {
-                let n = on_file
-                    .0
-                    .iter()
-                    .find(|(k, _)| *k == g.name)
-                    .map_or(0, |x| x.1);
-                (g.name.clone(), n)
-            })
-            .collect(),
-    );
     let (direct_highest, direct_low_blocked_by, scored_on_missing_data) =
         flag_counts(scores, model)?;
     Ok(Summary {
         customers: scores.height() as u64,
-        grades,
+        grades: grade_counts(scores, model)?,
         by_segment: nested(dist, "segment")?,
         by_branch: nested(dist, "branch")?,
         basis: counts(scores, "basis")?,
@@ -183,6 +168,81 @@ pub fn summary(
         fatf_lists: facts.fatf_lists,
         reclassification: facts.reclassification,
         input_warnings: facts.input_warnings,
+    })
+}
+
+/// Customers per final grade, every grade of the model in its order.
+fn grade_counts(scores: &DataFrame, model: &Model) -> Result<Counts> {
+    let found = counts(scores, "grade")?;
+    Ok(Counts(
+        model
+            .grades
+            .iter()
+            .map(|g| {
+                let n = found
+                    .0
+                    .iter()
+                    .find(|(k, _)| *k == g.name)
+                    .map_or(0, |x| x.1);
+                (g.name.clone(), n)
+            })
+            .collect(),
+    ))
+}
+
+/// The summary of a whole book from its buckets' summaries (`riskgrade merge`): what the
+/// merged scores and distribution give is counted again from them (customers, grades,
+/// segments, branches, bases), the exception, missing-data and review counts are added up,
+/// and input warnings of the same file and message are added up (in the order of the data
+/// contract's files, then of first appearance).
+pub fn merged_summary(
+    scores: &DataFrame,
+    dist: &DataFrame,
+    model: &Model,
+    parts: &[Summary],
+) -> Result<Summary> {
+    let first = parts
+        .first()
+        .ok_or_else(|| crate::error::Error::Internal("no summary to merge".into()))?;
+    let sum = |f: fn(&Summary) -> &Counts| {
+        let mut out = f(first).clone();
+        for p in &parts[1..] {
+            out.add(f(p));
+        }
+        out
+    };
+    let mut warnings: Vec<Warning> = Vec::new();
+    for w in parts.iter().flat_map(|p| &p.input_warnings) {
+        match warnings
+            .iter_mut()
+            .find(|h| h.file == w.file && h.message == w.message)
+        {
+            Some(h) => h.rows += w.rows,
+            None => warnings.push(w.clone()),
+        }
+    }
+    let order = |file: &str| {
+        crate::contract::FILES
+            .iter()
+            .position(|f| f.file == file)
+            .unwrap_or(usize::MAX)
+    };
+    warnings.sort_by_key(|w| order(&w.file));
+    let reviews: Vec<ReviewSummary> = parts.iter().map(|p| p.reclassification.clone()).collect();
+    Ok(Summary {
+        customers: scores.height() as u64,
+        grades: grade_counts(scores, model)?,
+        by_segment: nested(dist, "segment")?,
+        by_branch: nested(dist, "branch")?,
+        basis: counts(scores, "basis")?,
+        direct_highest: sum(|s| &s.direct_highest),
+        direct_low_blocked_by: sum(|s| &s.direct_low_blocked_by),
+        scored_on_missing_data: sum(|s| &s.scored_on_missing_data),
+        as_of: first.as_of.clone(),
+        fatf_lists: first.fatf_lists.clone(),
+        reclassification: ReviewSummary::merge(&reviews)
+            .unwrap_or_else(|| first.reclassification.clone()),
+        input_warnings: warnings,
     })
 }
 

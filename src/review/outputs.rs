@@ -28,8 +28,43 @@ impl Serialize for Counts {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Counts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Ordered;
+        impl<'de> serde::de::Visitor<'de> for Ordered {
+            type Value = Counts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of counts")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Counts, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = m.next_entry::<String, u64>()? {
+                    out.push(e);
+                }
+                Ok(Counts(out))
+            }
+        }
+        d.deserialize_map(Ordered)
+    }
+}
+
+impl Counts {
+    /// Adds `other`'s counts key by key; keys `self` lacks are appended in `other`'s order.
+    pub fn add(&mut self, other: &Counts) {
+        for (k, n) in &other.0 {
+            match self.0.iter_mut().find(|(have, _)| have == k) {
+                Some((_, m)) => *m += n,
+                None => self.0.push((k.clone(), *n)),
+            }
+        }
+    }
+}
+
 /// Customers needing action at one branch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BranchWork {
     /// Customers needing action.
     pub customers: u64,
@@ -38,7 +73,7 @@ pub struct BranchWork {
 }
 
 /// What the working-day calendar covered (T1).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CalendarUse {
     /// Years with holiday data.
     pub years_covered: Vec<i32>,
@@ -47,7 +82,7 @@ pub struct CalendarUse {
 }
 
 /// The review counts of `summary.json` → `reclassification`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ReviewSummary {
     /// Customers with at least one reason.
     pub customers_needing_action: u64,
@@ -63,6 +98,33 @@ pub struct ReviewSummary {
     pub grades_set_by_hand_in_force: u64,
     /// Calendar coverage.
     pub calendar: CalendarUse,
+}
+
+impl ReviewSummary {
+    /// The counts of a book from those of its buckets (`riskgrade merge`): sums, the
+    /// branches' workloads added, the years without calendar data joined.
+    pub fn merge(parts: &[ReviewSummary]) -> Option<ReviewSummary> {
+        let mut out = parts.first()?.clone();
+        for p in &parts[1..] {
+            out.customers_needing_action += p.customers_needing_action;
+            out.overdue += p.overdue;
+            out.per_reason.add(&p.per_reason);
+            for (b, w) in &p.per_branch {
+                let e = out.per_branch.entry(b.clone()).or_insert(BranchWork {
+                    customers: 0,
+                    overdue: 0,
+                });
+                e.customers += w.customers;
+                e.overdue += w.overdue;
+            }
+            out.grades_set_by_hand_in_force += p.grades_set_by_hand_in_force;
+            let years = &mut out.calendar.years_without_data_weekends_only;
+            years.extend(&p.calendar.years_without_data_weekends_only);
+            years.sort_unstable();
+            years.dedup();
+        }
+        Some(out)
+    }
 }
 
 /// One row per customer needing action, earliest due date first.
@@ -130,7 +192,8 @@ pub fn grades_next(df: &DataFrame, as_of: NaiveDate) -> Result<DataFrame> {
         .collect()?)
 }
 
-/// Every grading (M4): the input history, plus this run's first gradings and grade changes.
+/// Every grading (M4): the input history, plus this run's first gradings and grade changes,
+/// sorted by customer and date.
 pub fn history(df: &DataFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<DataFrame> {
     let new_rows = df
         .clone()
@@ -150,10 +213,19 @@ pub fn history(df: &DataFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<Data
             col("adjusted_score").alias("total_score"),
         ])
         .sort(["customer_id"], SortMultipleOptions::default());
-    Ok(match inputs.get(&contract::HISTORY) {
-        Some(h) => concat([h, new_rows], UnionArgs::default())?.collect()?,
-        None => new_rows.collect()?,
-    })
+    // In customer order, each customer's gradings by date, the input's order kept among
+    // gradings of one day and this run's last: the same rows in the same order however the
+    // book was split into buckets (`riskgrade merge`).
+    let all = match inputs.get(&contract::HISTORY) {
+        Some(h) => concat([h, new_rows], UnionArgs::default())?,
+        None => new_rows,
+    };
+    Ok(all
+        .sort(
+            ["customer_id", "graded_on"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()?)
 }
 
 fn true_count(df: &DataFrame, name: &str) -> Result<u64> {

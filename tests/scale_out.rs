@@ -1,0 +1,250 @@
+//! A book graded in buckets (`assess --bucket K/N --links FILE`) and merged (`riskgrade merge`)
+//! gives the files of one `assess` of the whole book, byte for byte (docs/scale-out.md). The
+//! buckets are cut here the way the cluster driver cuts them, by
+//! pmod(xxhash64(customer_id), N), rows kept in their order; tests/spark.rs runs the driver
+//! itself on Spark.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::repo;
+use polars::prelude::*;
+use riskgrade::bucket;
+use riskgrade::generate::{generate, GenOptions};
+use riskgrade::progress::Progress;
+
+/// The files that must be identical (the manifest and report carry times and paths).
+pub const SAME: [&str; 7] = [
+    "scores.parquet",
+    "reclassify.parquet",
+    "reclassify.csv",
+    "grades_next.parquet",
+    "grade_history.parquet",
+    "distribution.csv",
+    "summary.json",
+];
+
+fn riskgrade(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn model_args() -> Vec<String> {
+    vec![
+        "--model".into(),
+        repo("data/models/default.toml").display().to_string(),
+        "--reference".into(),
+        repo("data/reference").display().to_string(),
+    ]
+}
+
+fn assess(data: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
+    let mut a: Vec<String> = [
+        "assess",
+        "-q",
+        "--as-of",
+        "2026-10-31",
+        "--data",
+        s(data),
+        "--out",
+        s(out),
+    ]
+    .map(String::from)
+    .to_vec();
+    a.extend(model_args());
+    a.extend(extra.iter().map(|x| x.to_string()));
+    riskgrade(&a.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// Cuts every file of `data` into `n` bucket folders, rows in their order.
+fn split(data: &Path, n: u32, into: &Path) -> Vec<PathBuf> {
+    let dirs: Vec<PathBuf> = (0..n).map(|k| into.join(format!("bucket-{k}"))).collect();
+    for d in &dirs {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    for e in std::fs::read_dir(data).unwrap() {
+        let path = e.unwrap().path();
+        let df = LazyFrame::scan_parquet(PlRefPath::from(s(&path)), ScanArgsParquet::default())
+            .unwrap()
+            .collect()
+            .unwrap();
+        let ids = df.column("customer_id").unwrap().str().unwrap().clone();
+        let b = bucket::column(&ids, n);
+        for (k, d) in dirs.iter().enumerate() {
+            let mut part = df.filter(&b.equal(k as u32)).unwrap();
+            let f = std::fs::File::create(d.join(path.file_name().unwrap())).unwrap();
+            ParquetWriter::new(f).finish(&mut part).unwrap();
+        }
+    }
+    dirs
+}
+
+fn same(a: &Path, b: &Path) {
+    for f in SAME {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let data = t.join("book");
+    let opts = GenOptions {
+        customers: 20_000,
+        seed: 5,
+        as_of: riskgrade::dates::days_since_epoch(
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+        ),
+    };
+    generate(&opts, &data, &Progress::new(true)).unwrap();
+    let single = t.join("single");
+    assert_eq!(assess(&data, &single, &[]).0, 0);
+    let links = t.join("links.parquet");
+    let mut a = vec![
+        "links",
+        "-q",
+        "--as-of",
+        "2026-10-31",
+        "--data",
+        s(&data),
+        "--out",
+        s(&links),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    a.extend(model_args());
+    let (code, err) = riskgrade(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+
+    let n = 4;
+    let dirs = split(&data, n, &t.join("buckets"));
+    let mut runs = Vec::new();
+    for (k, d) in dirs.iter().enumerate() {
+        let run = t.join(format!("run-{k}"));
+        let (code, err) = assess(
+            d,
+            &run,
+            &["--links", s(&links), "--bucket", &format!("{k}/{n}")],
+        );
+        assert_eq!(code, 0, "{err}");
+        runs.push(run);
+    }
+    let merged = t.join("merged");
+    let mut m = vec!["merge", "-q", "--out", s(&merged), "--model"]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    m.push(repo("data/models/default.toml").display().to_string());
+    m.push("--runs".into());
+    m.extend(runs.iter().map(|r| r.display().to_string()));
+    let (code, err) = riskgrade(&m.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    same(&single, &merged);
+    let (code, err) = riskgrade(&["verify", "--run", s(&merged)]);
+    assert_eq!(code, 0, "{err}");
+
+    // S3.2(1), S3.2(3), S3.4: without the links table a bucket sees only its own customers'
+    // use of shared keys, and some grades of this book change.
+    let alone = t.join("alone-0");
+    assert_eq!(assess(&dirs[0], &alone, &[]).0, 0);
+    let read = |p: &Path| {
+        LazyFrame::scan_parquet(
+            PlRefPath::from(s(&p.join("scores.parquet"))),
+            Default::default(),
+        )
+        .unwrap()
+        .select([col("customer_id"), col("weighted_sum")])
+        .collect()
+        .unwrap()
+    };
+    assert_ne!(
+        read(&alone),
+        read(&runs[0]),
+        "no key of this book is shared across buckets"
+    );
+
+    // A bucket folder holding another bucket's customers (E75).
+    let (code, err) = assess(
+        &dirs[0],
+        &t.join("x"),
+        &["--links", s(&links), "--bucket", "1/4"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("not of --bucket 1/4"), "{err}");
+
+    // A links table that is not one (E76): a key counted once.
+    let bad_links = t.join("bad-links.parquet");
+    let mut bad = df!("link" => ["ip_address"], "key" => ["1.2.3.4"], "count" => [1u32]).unwrap();
+    ParquetWriter::new(std::fs::File::create(&bad_links).unwrap())
+        .finish(&mut bad)
+        .unwrap();
+    let (code, err) = assess(&dirs[0], &t.join("x"), &["--links", s(&bad_links)]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("count Some(1)"), "{err}");
+
+    // Merging refuses (E77): a bucket missing, a bucket twice, another as-of date.
+    let merge = |runs: &[&Path]| {
+        let mut m = vec![
+            "merge".to_string(),
+            "--out".into(),
+            s(&t.join("m2")).into(),
+            "--model".into(),
+        ];
+        m.push(repo("data/models/default.toml").display().to_string());
+        m.push("--runs".into());
+        m.extend(runs.iter().map(|r| r.display().to_string()));
+        riskgrade(&m.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, err) = merge(&[&runs[0], &runs[1], &runs[2]]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bucket(s) 3 of 4 have no run"), "{err}");
+    let (code, err) = merge(&[&runs[0], &runs[1], &runs[2], &runs[2]]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bucket 2/4 is given twice"), "{err}");
+    let other = t.join("other-day");
+    let (code, err) = riskgrade(
+        &[
+            vec![
+                "assess",
+                "-q",
+                "--as-of",
+                "2026-11-02",
+                "--data",
+                s(&dirs[3]),
+                "--out",
+                s(&other),
+            ],
+            vec!["--links", s(&links), "--bucket", "3/4"],
+            model_args().iter().map(String::as_str).collect(),
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = merge(&[&runs[0], &runs[1], &runs[2], &other]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("as-of date"), "{err}");
+    assert!(!t.join("m2").exists(), "a refused merge writes nothing");
+}
