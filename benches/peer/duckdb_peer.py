@@ -183,6 +183,9 @@ def main():
     thr, big_nat, big_non = p["large_cash_cny"], p["large_transfer_natural_cny"], p["large_transfer_non_natural_cny"]
     D = lambda f: q(os.path.join(a.data, f))
     con = duckdb.connect()
+    # Every core; row order is not needed until the final ORDER BY, and keeping it costs memory.
+    con.execute(f"SET threads = {os.cpu_count()}")
+    con.execute("SET preserve_insertion_order = false")
 
     # Reference tables.
     countries = {}
@@ -203,12 +206,18 @@ def main():
     lo = f"TIMESTAMP '{win_start + dt.timedelta(days=1)} 00:00:00'"
     hi = f"TIMESTAMP '{as_of + dt.timedelta(days=1)} 00:00:00'"
     ws, ao = f"DATE '{win_start}'", f"DATE '{as_of}'"
+    # The window's transactions, read once (projection and the date filter pushed into the
+    # Parquet scan) and decoded into the few columns the features need.
     con.execute(f"""
     CREATE TEMP TABLE t AS
-    SELECT customer_id, ts, amount, direction, cash, channel IN ('online', 'mobile') AS online,
-           ip_address, ip_country, ip_city, device_id, cross_border, counterparty_kind,
+    SELECT customer_id, CAST(ts AS DATE) d, amount, direction = 'out' AS out_dir, cash,
+           channel IN ('online', 'mobile') AS online,
+           ip_address, ip_country, ip_city, device_id, cross_border,
+           counterparty_kind = 'natural' AS cp_nat_k,
+           counterparty_kind IN ('non_natural', 'government') AS cp_non_k,
            counterparty_country, related_party, proxy_id
     FROM read_parquet({D('transactions.parquet')}) WHERE ts >= {lo} AND ts < {hi}""")
+    t_read = time.time()
     # A null province is read from the city code's first two digits (GB/T 2260).
     con.execute(f"""CREATE TEMP VIEW c AS SELECT * REPLACE (
         coalesce(residence_province, left(residence_city, 2)) AS residence_province,
@@ -229,18 +238,18 @@ def main():
         count(*) FILTER (WHERE cash AND amount >= {thr * p['near_threshold_ratio']} AND amount < {thr}) cash_near_threshold_count,
         count(*) FILTER (WHERE online AND ip_country IS NOT NULL AND ip_country <> {home}) offsite_abroad,
         max(amount) FILTER (WHERE online) max_online_amount,
-        count(*) FILTER (WHERE counterparty_kind = 'natural') cp_nat,
-        count(*) FILTER (WHERE counterparty_kind IN ('non_natural', 'government')) cp_non,
-        count(*) FILTER (WHERE counterparty_kind = 'natural' AND amount >= {big_non}) cp_nat_big,
-        count(*) FILTER (WHERE counterparty_kind IN ('non_natural', 'government') AND amount >= {big_nat}) cp_non_big,
+        count(*) FILTER (WHERE cp_nat_k) cp_nat,
+        count(*) FILTER (WHERE cp_non_k) cp_non,
+        count(*) FILTER (WHERE cp_nat_k AND amount >= {big_non}) cp_nat_big,
+        count(*) FILTER (WHERE cp_non_k AND amount >= {big_nat}) cp_non_big,
         count(*) FILTER (WHERE related_party AND amount >= {big_non}) related_party_large_count,
         count(*) FILTER (WHERE cross_border) cross_border_count,
         count(*) FILTER (WHERE cross_border AND counterparty_country IN ({risky_sql})) cross_border_high_risk_count,
-        count(*) FILTER (WHERE cross_border AND direction = 'out') xb_out
+        count(*) FILTER (WHERE cross_border AND out_dir) xb_out
       FROM t GROUP BY customer_id),
     cash_days AS (
       SELECT customer_id, count(*) cash_large_days FROM (
-        SELECT customer_id, CAST(ts AS DATE) d, sum(amount) s FROM t WHERE cash GROUP BY 1, 2)
+        SELECT customer_id, d, sum(amount) s FROM t WHERE cash GROUP BY 1, 2)
       WHERE s >= {thr} GROUP BY 1),
     cb AS (SELECT c.customer_id, b.city_code bcity FROM c LEFT JOIN ref_b b USING (branch_id)),
     offsite_city AS (
@@ -265,6 +274,8 @@ def main():
       SELECT customer_id, max(n) proxy_accounts_opened FROM
         (SELECT DISTINCT opened_by_proxy_id proxy, customer_id FROM a WHERE opened_by_proxy_id IS NOT NULL)
         JOIN proxy_acc_n USING (proxy) GROUP BY 1),
+    phone_n AS (SELECT phone_hash, count(*) n FROM c WHERE phone_hash IS NOT NULL GROUP BY 1),
+    contact_n AS (SELECT emergency_contact_hash, count(*) n FROM c WHERE emergency_contact_hash IS NOT NULL GROUP BY 1),
     acc_changes AS (
       SELECT customer_id, count(*) accounts_opened_closed FROM a
       WHERE (opened_date > {ws} AND opened_date <= {ao}) OR (closed_date > {ws} AND closed_date <= {ao}) GROUP BY 1),
@@ -296,7 +307,9 @@ def main():
       {ao} - founding_date existence_days,
       {ao} - relationship_start tenure_days,
       cr.sanc > 0 country_sanctioned, cr.fatf country_fatf_level, cr.pred country_predicate_level, cr.offs > 0 country_offshore,
-      (SELECT max(coalesce(pred, 1)) FROM (SELECT unnest([residence_province, registration_province, business_province]) pc) LEFT JOIN ref_r ON pc = province_code WHERE pc IS NOT NULL) region_predicate_level,
+      greatest(CASE WHEN c.residence_province IS NULL THEN NULL ELSE coalesce(r1.pred, 1) END,
+               CASE WHEN c.registration_province IS NULL THEN NULL ELSE coalesce(r2.pred, 1) END,
+               CASE WHEN c.business_province IS NULL THEN NULL ELSE coalesce(r3.pred, 1) END) region_predicate_level,
       CASE WHEN n_places = 0 THEN 'no_address' WHEN n_local = n_places THEN 'local' WHEN n_local > 0 THEN 'partly_local'
            WHEN n_local_prov > 0 THEN 'other_city' ELSE 'other_province' END address_locality,
       coalesce(txn_count, 0) txn_count, coalesce(txn_amount_total, 0) txn_amount_total, coalesce(max_single_amount, 0) max_single_amount,
@@ -312,8 +325,7 @@ def main():
       coalesce(cross_border_count, 0) cross_border_count, coalesce(cross_border_high_risk_count, 0) cross_border_high_risk_count,
       coalesce(proxy_customers, 0) proxy_customers, coalesce(proxy_str_count, 0) proxy_str_count,
       coalesce(proxy_accounts_opened, 0) proxy_accounts_opened,
-      greatest(CASE WHEN phone_hash IS NULL THEN 0 ELSE count(*) OVER (PARTITION BY phone_hash) END,
-               CASE WHEN emergency_contact_hash IS NULL THEN 0 ELSE count(*) OVER (PARTITION BY emergency_contact_hash) END) shared_contact_customers,
+      greatest(coalesce(phone_n.n, 0), coalesce(contact_n.n, 0)) shared_contact_customers,
       coalesce(accounts_opened_closed, 0) accounts_opened_closed,
       CASE WHEN c.kind = 'natural' THEN coalesce(xb_out, 0) ELSE 0 END natural_crossborder_remit_count,
       industry_code,
@@ -336,8 +348,18 @@ def main():
     LEFT JOIN proxy_customers USING (customer_id) LEFT JOIN proxy_accounts USING (customer_id)
     LEFT JOIN acc_changes USING (customer_id) LEFT JOIN reps USING (customer_id)
     LEFT JOIN country_risk cr USING (customer_id) LEFT JOIN ref_i ri USING (industry_code)
+    LEFT JOIN ref_r r1 ON r1.province_code = c.residence_province
+    LEFT JOIN ref_r r2 ON r2.province_code = c.registration_province
+    LEFT JOIN ref_r r3 ON r3.province_code = c.business_province
+    LEFT JOIN phone_n ON phone_n.phone_hash = c.phone_hash
+    LEFT JOIN contact_n ON contact_n.emergency_contact_hash = c.emergency_contact_hash
     """
+    if os.environ.get("PEER_PROFILE"):
+        con.execute("PRAGMA enable_profiling = 'query_tree'")
+        con.execute(f"PRAGMA profiling_output = {q(os.environ['PEER_PROFILE'])}")
     con.execute(f"CREATE TEMP TABLE f AS {feats}")
+    if os.environ.get("PEER_PROFILE"):
+        con.execute("PRAGMA disable_profiling")
     t_feat = time.time()
 
     # Scores, totals, grades, exceptions.
@@ -412,7 +434,7 @@ def main():
       ORDER BY customer_id
     ) TO {q(a.out)} (FORMAT parquet)""")
     t_end = time.time()
-    print(f"duckdb peer: features {t_feat - t0:.2f}s, scores and grades {t_end - t_feat:.2f}s, total {t_end - t0:.2f}s")
+    print(f"duckdb peer: window transactions {t_read - t0:.2f}s, features {t_feat - t_read:.2f}s, scores and grades {t_end - t_feat:.2f}s, total {t_end - t0:.2f}s")
 
     if a.compare:
         diff = con.execute(f"""
