@@ -25,6 +25,16 @@ pub fn grade_colour(i: usize, n: usize) -> RGBColor {
     PALETTE[i.min(PALETTE.len() - 1)]
 }
 
+/// `label` cut to `max` characters, the last an ellipsis, when longer.
+fn shorten(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let mut out: String = label.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
 /// A bar chart of `values` labelled `labels`, each bar coloured by `colour`.
 pub fn bars(
     title: &str,
@@ -33,8 +43,16 @@ pub fn bars(
     colour: impl Fn(usize) -> RGBColor,
 ) -> Result<String> {
     let mut svg = String::new();
+    // Room for the longest label under each bar (about 7 px a character at 12 px), within
+    // the page; labels that still do not fit are shortened (the tables carry them whole).
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let per_bar = (7 * longest + 14).max(70);
+    let width = (120 + per_bar * labels.len()).clamp(420, 1240);
+    let fit = ((width - 120) / labels.len().max(1)).saturating_sub(14) / 7;
+    let labels: Vec<String> = labels.iter().map(|l| shorten(l, fit.max(3))).collect();
+    let labels = &labels;
     {
-        let width = (120 + 70 * labels.len()).clamp(420, 1100) as u32;
+        let width = width as u32;
         let root = SVGBackend::with_string(&mut svg, (width, 300)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let top = values.iter().copied().max().unwrap_or(0).max(1);
@@ -201,6 +219,23 @@ pub fn histogram(counts: &[u64], edges: &[(f64, String)]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_labels_are_shortened_to_their_room() {
+        assert_eq!(shorten("xh6_criminal_record", 8), "xh6_cri…");
+        assert_eq!(shorten("xh1", 8), "xh1");
+        let labels: Vec<String> = (0..12)
+            .map(|i| format!("override_disagreement_{i}"))
+            .collect();
+        let svg = bars("t", &labels, &[1; 12], |_| RGBColor(0, 0, 0)).unwrap();
+        assert!(
+            svg.contains('…'),
+            "12 long labels cannot fit 1,240 px whole"
+        );
+        let few: Vec<String> = vec!["xh6_criminal_record".into(), "several_conditions".into()];
+        let svg = bars("t", &few, &[1, 2], |_| RGBColor(0, 0, 0)).unwrap();
+        assert!(svg.contains("xh6_criminal_record") && svg.contains("several_conditions"));
+    }
 
     #[test]
     fn bars_degenerate_inputs_terminate() {
