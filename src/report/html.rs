@@ -210,8 +210,6 @@ document.body.setAttribute('data-ready',String(drawn));";
 
 /// Renders the page.
 pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<String> {
-    let names = model.grade_names();
-    let g = names.len();
     let total = summary.customers;
     let mut b = String::new();
     let m = &model.meta;
@@ -219,10 +217,34 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         "<h1>Customer risk grading, as of {}</h1><p>Model <b>{} {}</b>, approved by {} on {}; {} customers graded; FATF lists {}.</p>",
         esc(&summary.as_of), esc(&m.id), esc(&m.version), esc(&m.approved_by), esc(&m.approved_on), total, esc(&summary.fatf_lists)
     );
-    // Grades overall, per segment, per branch.
-    b += "<h2>Grade distribution</h2>";
+    grades_section(&mut b, summary, model, agg)?;
+    histogram_section(&mut b, summary, model, agg)?;
+    migration_section(&mut b, summary, model, agg)?;
+    shares_section(&mut b, summary, model, agg)?;
+    exceptions_section(&mut b, summary, model, agg)?;
+    worklist_section(&mut b, summary, model, agg)?;
+    model_section(&mut b, summary, model, agg)?;
+    Ok(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        esc(&summary.as_of)
+    ))
+}
+
+/// Grades overall, per segment, per branch.
+#[allow(unused_variables)]
+fn grades_section(
+    b: &mut String,
+    summary: &Summary,
+    model: &Model,
+    agg: &Aggregates,
+) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
+    *b += "<h2>Grade distribution</h2>";
     let counts: Vec<u64> = summary.grades.0.iter().map(|x| x.1).collect();
-    b += &figure(
+    *b += &figure(
         "chart-grades",
         charts::bars("Customers per grade", &names, &counts, |i| {
             grade_colour(i, g)
@@ -234,7 +256,7 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         .iter()
         .map(|(k, n)| vec![k.clone(), n.to_string(), pct(*n, total)])
         .collect();
-    b += &table("table-grades", &["grade", "customers", "share"], &rows);
+    *b += &table("table-grades", &["grade", "customers", "share"], &rows);
     let mut head: Vec<&str> = vec!["key"];
     head.extend(names.iter().map(|s| s.as_str()));
     head.extend(["customers", "highest share"]);
@@ -243,8 +265,8 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         ("branch", "Per branch", &summary.by_branch),
     ] {
         let (keys, c, rows) = by_key(model, dim);
-        b += &format!("<h3>{title}</h3>");
-        b += &figure(
+        *b += &format!("<h3>{title}</h3>");
+        *b += &figure(
             &format!("chart-{id}"),
             charts::stacked(
                 &format!("Customers per grade, {}", title.to_lowercase()),
@@ -253,10 +275,24 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
                 &c,
             )?,
         );
-        b += &table(&format!("table-{id}"), &head, &rows);
+        *b += &table(&format!("table-{id}"), &head, &rows);
     }
-    // Histogram with band edges.
-    b += "<h2>Total scores</h2>";
+    Ok(())
+}
+
+/// Histogram with band edges.
+#[allow(unused_variables)]
+fn histogram_section(
+    b: &mut String,
+    summary: &Summary,
+    model: &Model,
+    agg: &Aggregates,
+) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
+    *b += "<h2>Total scores</h2>";
     let edges: Vec<(f64, String)> = model.grades[..g - 1]
         .iter()
         .map(|gr| {
@@ -266,12 +302,26 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
             )
         })
         .collect();
-    b += &figure(
+    *b += &figure(
         "chart-histogram",
         charts::histogram(&agg.histogram, &edges)?,
     );
-    // Migration.
-    b += "<h2>Migration from the grades on file</h2><p class=\"note\">Rows: grade on file; columns: the final grade of this run.</p>";
+    Ok(())
+}
+
+/// Migration.
+#[allow(unused_variables)]
+fn migration_section(
+    b: &mut String,
+    summary: &Summary,
+    model: &Model,
+    agg: &Aggregates,
+) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
+    *b += "<h2>Migration from the grades on file</h2><p class=\"note\">Rows: grade on file; columns: the final grade of this run.</p>";
     let mut on_file: Vec<String> = names.clone();
     on_file.push("none on file".into());
     let mut mrows = Vec::new();
@@ -290,9 +340,23 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
     }
     let mut mhead: Vec<&str> = vec!["on file \\ new"];
     mhead.extend(names.iter().map(|s| s.as_str()));
-    b += &table("table-migration", &mhead, &mrows);
-    // Shares of the total.
-    b += "<h2>What the totals are made of</h2>";
+    *b += &table("table-migration", &mhead, &mrows);
+    Ok(())
+}
+
+/// Shares of the total.
+#[allow(unused_variables)]
+fn shares_section(
+    b: &mut String,
+    summary: &Summary,
+    model: &Model,
+    agg: &Aggregates,
+) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
+    *b += "<h2>What the totals are made of</h2>";
     let all: i64 = agg.contributions.iter().map(|x| x.2).sum::<i64>().max(1);
     let mut elements: BTreeMap<String, i64> = BTreeMap::new();
     for (_, rule, v) in &agg.contributions {
@@ -307,7 +371,7 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         .values()
         .map(|v| (*v * 1000 / all) as u64)
         .collect();
-    b += &figure(
+    *b += &figure(
         "chart-elements",
         charts::bars(
             "Share of the total per element (‰)",
@@ -327,13 +391,27 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
             ]
         })
         .collect();
-    b += &table(
+    *b += &table(
         "table-subitems",
         &["sub-item", "rule", "share of Σ a·p"],
         &srows,
     );
-    // Exceptions and missing data.
-    b += "<h2>Exceptions and missing information</h2>";
+    Ok(())
+}
+
+/// Exceptions and missing data.
+#[allow(unused_variables)]
+fn exceptions_section(
+    b: &mut String,
+    summary: &Summary,
+    model: &Model,
+    agg: &Aggregates,
+) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
+    *b += "<h2>Exceptions and missing information</h2>";
     let xrows: Vec<Vec<String>> = summary
         .direct_highest
         .0
@@ -354,7 +432,7 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         .map(|x| x.0.clone())
         .collect();
     let xvals: Vec<u64> = summary.direct_highest.0.iter().map(|x| x.1).collect();
-    b += &figure(
+    *b += &figure(
         "chart-exceptions",
         charts::bars(
             "Customers per direct-highest condition (XH)",
@@ -363,14 +441,14 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
             |_| grade_colour(0, 5),
         )?,
     );
-    b += &table("table-exceptions", &["condition", "customers"], &xrows);
+    *b += &table("table-exceptions", &["condition", "customers"], &xrows);
     let mut missing: Vec<(String, u64)> = summary.scored_on_missing_data.0.clone();
     missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mrows: Vec<Vec<String>> = missing
         .iter()
         .map(|(k, v)| vec![k.clone(), v.to_string(), pct(*v, total)])
         .collect();
-    b += &table(
+    *b += &table(
         "table-missing",
         &[
             "sub-item scored on missing data (PR3)",
@@ -379,15 +457,29 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         ],
         &mrows,
     );
-    // Work list.
+    Ok(())
+}
+
+/// Work list.
+#[allow(unused_variables)]
+fn worklist_section(
+    b: &mut String,
+    summary: &Summary,
+    model: &Model,
+    agg: &Aggregates,
+) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
     let r = &summary.reclassification;
-    b += &format!(
+    *b += &format!(
         "<h2>Work list</h2><p>{} customers need action, {} overdue.</p>",
         r.customers_needing_action, r.overdue
     );
     let rkeys: Vec<String> = r.per_reason.0.iter().map(|x| x.0.clone()).collect();
     let rvals: Vec<u64> = r.per_reason.0.iter().map(|x| x.1).collect();
-    b += &figure(
+    *b += &figure(
         "chart-reasons",
         charts::bars("Customers per reason", &rkeys, &rvals, |_| {
             plotters::style::RGBColor(142, 68, 173)
@@ -406,7 +498,7 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         .collect();
     let mvals: Vec<u64> = agg.due_months.iter().map(|x| x.2).collect();
     let overdue_n = agg.due_months.iter().filter(|x| x.1).count();
-    b += &figure(
+    *b += &figure(
         "chart-due",
         charts::bars(
             "Customers by month due (overdue first)",
@@ -426,13 +518,22 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         .iter()
         .map(|(k, w)| vec![k.clone(), w.customers.to_string(), w.overdue.to_string()])
         .collect();
-    b += &table(
+    *b += &table(
         "table-worklist",
         &["branch", "customers needing action", "overdue"],
         &brows,
     );
-    // Model.
-    b += &format!(
+    Ok(())
+}
+
+/// Model.
+#[allow(unused_variables)]
+fn model_section(b: &mut String, summary: &Summary, model: &Model, agg: &Aggregates) -> Result<()> {
+    let names = model.grade_names();
+    let g = names.len();
+    let total = summary.customers;
+    let m = &model.meta;
+    *b += &format!(
         "<h2>The model (P5)</h2><p>{}</p>",
         esc(&m.rationale).replace('\n', " ")
     );
@@ -449,7 +550,7 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
             ]
         })
         .collect();
-    b += &table(
+    *b += &table(
         "table-bands",
         &["grade", "band", "review months", "measures", "controls"],
         &grows,
@@ -460,9 +561,6 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
             wrows.push(vec![seg.name.clone(), id.clone(), fmt_e2(*w)]);
         }
     }
-    b += &table("table-weights", &["segment", "sub-item", "weight"], &wrows);
-    Ok(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
-        esc(&summary.as_of)
-    ))
+    *b += &table("table-weights", &["segment", "sub-item", "weight"], &wrows);
+    Ok(())
 }
