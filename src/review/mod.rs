@@ -47,7 +47,8 @@ pub struct Review {
 /// review stage reads them.
 pub fn on_file_now(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
     Ok(on_file::join(customers, inputs, as_of)?.select([
-        col("customer_id"),
+        // The looked-up side's own ids: right by construction, whatever the row order.
+        col(on_file::ON_FILE_ID).alias("customer_id"),
         col("institution_id"),
         col("grade_on_file"),
         col("last_reviewed"),

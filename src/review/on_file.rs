@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::contract;
 use crate::dates::date_lit;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::model::Model;
 use crate::reference::lookup;
@@ -81,22 +81,39 @@ fn override_valid(as_of: NaiveDate) -> Expr {
     )
 }
 
+/// The customer id of the looked-up side of [`join`]: equal to `customer_id` on every row
+/// (checked by [`final_grades`]).
+pub const ON_FILE_ID: &str = "_on_file_id";
+
+/// Left-join arguments keeping the left frame's row order.
+fn left_in_order() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    args
+}
+
 /// The scored customers with what is on file beside them, `last_reviewed` moved to a grade set
 /// by hand since (it counts as a review, PR4), and `events_since_review` (T4).
+///
+/// The lookups join the customer ids alone, in the scored customers' order, and are set beside
+/// the scored columns: the joins gather a narrow frame, not the wide one. Every lookup holds at
+/// most one row per customer (grades on file have a unique customer id, grades set by hand and
+/// events are grouped by customer), so the two sides stay row for row.
 pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
+    let ids = [col("customer_id"), col("institution_id")];
     // P3: a grade on file is the customer's only in its own institution.
-    let mut lf = scored.join(
+    let mut lf = scored.clone().select(ids.clone()).join(
         grades_on_file(inputs)?,
         [col("customer_id"), col("institution_id")],
         [col("customer_id"), col("_grade_institution")],
-        JoinArgs::new(JoinType::Left),
+        left_in_order(),
     );
     lf = match latest_overrides(inputs, as_of) {
         Some(o) => lf.join(
             o,
             [col("customer_id")],
             [col("customer_id")],
-            JoinArgs::new(JoinType::Left),
+            left_in_order(),
         ),
         None => lf.with_columns([
             null_str().alias("override_grade"),
@@ -118,7 +135,13 @@ pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<Lazy
         .otherwise(col("last_reviewed"))
         .alias("last_reviewed"),
     );
-    Ok(events_since_review(lf, inputs, as_of))
+    let looked_up = events_since_review(lf, inputs, as_of)
+        .rename(["customer_id"], [ON_FILE_ID], true)
+        .drop(cols(["institution_id"]));
+    Ok(concat_lf_horizontal(
+        [scored, looked_up],
+        HConcatOptions::default(),
+    )?)
 }
 
 /// T4: the kinds of trigger event after the last review, up to the as-of date, comma-joined.
@@ -151,7 +174,7 @@ fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Lazy
         ev,
         [col("customer_id")],
         [col("customer_id")],
-        JoinArgs::new(JoinType::Left),
+        left_in_order(),
     )
 }
 
@@ -181,7 +204,7 @@ pub fn final_grades(lf: LazyFrame, model: &Model, as_of: NaiveDate) -> Result<Da
         )
     };
     let valid = override_valid(as_of);
-    Ok(lf
+    let mut df = lf
         .with_columns([
             valid.clone().alias("_override_valid"),
             col("override_grade")
@@ -203,5 +226,14 @@ pub fn final_grades(lf: LazyFrame, model: &Model, as_of: NaiveDate) -> Result<Da
             (rank("grade_on_file") - rank("grade")).alias("grade_steps"),
             dsl::min_horizontal([period("grade_on_file"), period("grade")])?.alias("_period"),
         ])
-        .collect()?)
+        .with_column(col(ON_FILE_ID).eq(col("customer_id")).alias(ON_FILE_ID))
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    if !df.column(ON_FILE_ID)?.bool()?.all() {
+        return Err(Error::Internal(
+            "grades on file out of step with the scored customers".into(),
+        ));
+    }
+    df.drop_in_place(ON_FILE_ID)?;
+    Ok(df)
 }
