@@ -97,21 +97,42 @@ fn strictly_increasing(lf: LazyFrame, key: &str) -> Result<bool> {
 /// Rows of `lf` whose customer is not among `ids` (a streaming anti-join on the customer id,
 /// and the institution too where the file names it: P3, a grade of another institution is not
 /// this customer's).
-fn count_orphans(lf: LazyFrame, ids: DataFrame, with_institution: bool) -> Result<u64> {
+fn count_orphans(lf: LazyFrame, rows: u64, ids: DataFrame, with_institution: bool) -> Result<u64> {
     let keys: Vec<Expr> = if with_institution {
         vec![col("institution_id"), col("customer_id")]
     } else {
         vec![col("customer_id")]
     };
-    let df = lf
-        .select(keys.clone())
-        .join(
-            ids.lazy(),
-            keys.clone(),
-            keys,
-            JoinArgs::new(JoinType::Anti),
-        )
-        .select([len().alias("n")])
+    let keys_only = lf.select(keys.clone());
+    let orphans = if rows.saturating_mul(4) < ids.height() as u64 {
+        // A file of a few rows is the hash table, the customers stream past it (rather than
+        // hashing every customer to check a few rows); the customers' keys are unique, so a
+        // row matches at most once.
+        let known = ids.lazy().select(
+            keys.iter()
+                .cloned()
+                .chain([lit(true).alias("_known")])
+                .collect::<Vec<_>>(),
+        );
+        keys_only
+            .join(
+                known,
+                keys.clone(),
+                keys,
+                JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceLeft)),
+            )
+            .select([col("_known").is_null().sum().alias("n")])
+    } else {
+        keys_only
+            .join(
+                ids.lazy(),
+                keys.clone(),
+                keys,
+                JoinArgs::new(JoinType::Anti),
+            )
+            .select([len().alias("n")])
+    };
+    let df = orphans
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     Ok(df
@@ -134,61 +155,10 @@ const NOT_BEFORE: &[(&str, &str, &str)] = &[
     ("overrides.parquet", "expires_on", "set_on"),
 ];
 
-/// Checks across rows or files that column checks cannot make: a transaction on another
-/// customer's account, two different grades set by hand for one customer on one day (PR4).
-/// Rows of customers not in customers.parquet are left out: they are set aside and counted.
-fn relational_checks(
-    spec: &FileSpec,
-    lf: &LazyFrame,
-    accounts: Option<&DataFrame>,
-    customers: Option<&DataFrame>,
-) -> Result<()> {
+/// Checks across rows that column checks cannot make: two different grades set by hand for one
+/// customer on one day (PR4).
+fn relational_checks(spec: &FileSpec, lf: &LazyFrame) -> Result<()> {
     let read = |e: PolarsError| fail(spec, format!("cannot read: {e}"));
-    if spec.file == contract::TRANSACTIONS.file {
-        if let (Some(acc), Some(cust)) = (accounts, customers) {
-            let known = cust.clone().lazy().select([col("customer_id")]);
-            let acc = acc.clone().lazy().join(
-                known.clone(),
-                [col("customer_id")],
-                [col("customer_id")],
-                JoinArgs::new(JoinType::Semi),
-            );
-            let owner = acc.select([col("account_id"), col("customer_id").alias("_owner")]);
-            // Transactions of unknown customers are set aside (W01), not refused: they are
-            // left out of the (normally empty) mismatches, not out of every row first.
-            let df = lf
-                .clone()
-                .select([col("txn_id"), col("account_id"), col("customer_id")])
-                .join(
-                    owner,
-                    [col("account_id")],
-                    [col("account_id")],
-                    // The accounts are the hash table; the transactions stream past it.
-                    JoinArgs::new(JoinType::Inner).with_build_side(Some(JoinBuildSide::ForceRight)),
-                )
-                .filter(col("_owner").neq(col("customer_id")))
-                .join(
-                    known,
-                    [col("customer_id")],
-                    [col("customer_id")],
-                    JoinArgs::new(JoinType::Semi),
-                )
-                .select([col("txn_id")])
-                .collect_with_engine(Engine::Streaming)
-                .map_err(read)?
-                .unwrap_single();
-            if df.height() > 0 {
-                let ex = first_values(&df, "txn_id")?;
-                return Err(fail(
-                    spec,
-                    format!(
-                        "{} rows are on an account of another customer (accounts.parquet names its owner): first at txn_id {ex}",
-                        df.height()
-                    ),
-                ));
-            }
-        }
-    }
     if spec.file == contract::OVERRIDES.file {
         let df = lf
             .clone()
@@ -211,6 +181,92 @@ fn relational_checks(
         }
     }
     Ok(())
+}
+
+/// The transactions' customers and accounts in one pass: rows whose customer is not in
+/// customers.parquet are counted (set aside: W01), a row on an account of another customer is
+/// refused. One anti-join of every row's (account_id, customer_id) against the accounts of
+/// known customers leaves the rows to look at, normally none (no row of the others is
+/// gathered); those are classified by the customers and the accounts' owners.
+fn transaction_owners(
+    spec: &FileSpec,
+    lf: &LazyFrame,
+    accounts: &DataFrame,
+    customers: &DataFrame,
+) -> Result<u64> {
+    let read = |e: PolarsError| fail(spec, format!("cannot read: {e}"));
+    let keys = || [col("account_id"), col("customer_id")];
+    let on_right =
+        || JoinArgs::new(JoinType::Left).with_build_side(Some(JoinBuildSide::ForceRight));
+    let known = customers
+        .clone()
+        .lazy()
+        .select([col("customer_id"), lit(true).alias("_known")]);
+    let owned = accounts.clone().lazy().select(keys()).join(
+        known.clone(),
+        [col("customer_id")],
+        [col("customer_id")],
+        JoinArgs::new(JoinType::Semi),
+    );
+    let looked_at = lf
+        .clone()
+        .select([col("txn_id"), col("account_id"), col("customer_id")])
+        .join(owned.clone(), keys(), keys(), JoinArgs::new(JoinType::Anti))
+        .join(
+            known,
+            [col("customer_id")],
+            [col("customer_id")],
+            on_right(),
+        )
+        .join(
+            owned.select([col("account_id"), col("customer_id").alias("_owner")]),
+            [col("account_id")],
+            [col("account_id")],
+            on_right(),
+        )
+        .with_column(
+            // Account ids are unique, so an owner found here is another customer.
+            col("_known")
+                .is_not_null()
+                .and(col("_owner").is_not_null())
+                .alias("_other"),
+        );
+    let counts = looked_at
+        .clone()
+        .select([
+            col("_known").is_null().sum().alias("orphans"),
+            col("_other").sum().alias("other"),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(read)?
+        .unwrap_single();
+    let get = |c: &str| -> Result<u64> {
+        Ok(counts
+            .column(c)?
+            .cast(&DataType::UInt64)?
+            .u64()?
+            .get(0)
+            .unwrap_or(0))
+    };
+    let other = get("other")?;
+    if other > 0 {
+        let df = looked_at
+            .filter(col("_other"))
+            .select([col("txn_id")])
+            .sort(["txn_id"], SortMultipleOptions::default())
+            .limit(5)
+            .collect_with_engine(Engine::Streaming)
+            .map_err(read)?
+            .unwrap_single();
+        let ex = first_values(&df, "txn_id")?;
+        return Err(fail(
+            spec,
+            format!(
+                "{other} rows are on an account of another customer (accounts.parquet names its owner): first at txn_id {ex}"
+            ),
+        ));
+    }
+    get("orphans")
 }
 
 /// The first five values of a column, comma-joined.
@@ -360,10 +416,10 @@ pub fn validate_inputs(inputs: &Inputs, as_of: NaiveDate, grades: &[String]) -> 
             return Err(fail(spec, "has no rows".into()));
         }
         unique_key(spec, lf, rows)?;
-        if let Some(w) = orphans(spec, lf, seen.customers.as_ref())? {
+        if let Some(w) = orphans(spec, lf, rows, &seen)? {
             counts.warnings.push(w);
         }
-        relational_checks(spec, lf, seen.accounts.as_ref(), seen.customers.as_ref())?;
+        relational_checks(spec, lf)?;
         remember(spec, lf, &mut seen)?;
         counts.rows.push((spec.file.to_string(), rows));
     }
@@ -553,17 +609,17 @@ fn unique_key(spec: &FileSpec, lf: &LazyFrame, rows: u64) -> Result<()> {
 }
 
 /// Rows of customers not in customers.parquet: set aside with a counted warning.
-fn orphans(
-    spec: &FileSpec,
-    lf: &LazyFrame,
-    customers: Option<&DataFrame>,
-) -> Result<Option<Warning>> {
-    let (true, Some(ids)) = (ORPHAN_CHECKED.contains(&spec.file), customers) else {
+/// The transactions' rows are also checked against their accounts' owners here (E53).
+fn orphans(spec: &FileSpec, lf: &LazyFrame, rows: u64, seen: &Seen) -> Result<Option<Warning>> {
+    let (true, Some(ids)) = (ORPHAN_CHECKED.contains(&spec.file), &seen.customers) else {
         return Ok(None);
     };
     let with_institution = spec.column("institution_id").is_some();
-    let n = count_orphans(lf.clone(), ids.clone(), with_institution)
-        .map_err(|e| fail(spec, format!("cannot read: {e}")))?;
+    let n = match (&seen.accounts, spec.file == contract::TRANSACTIONS.file) {
+        (Some(acc), true) => transaction_owners(spec, lf, acc, ids)?,
+        _ => count_orphans(lf.clone(), rows, ids.clone(), with_institution)
+            .map_err(|e| fail(spec, format!("cannot read: {e}")))?,
+    };
     Ok((n > 0).then(|| Warning {
         file: spec.file.to_string(),
         message: if with_institution {
@@ -643,5 +699,71 @@ mod tests {
         // Null is left to the null check; case and spaces are not forgiven.
         let want = [false, true, true, false, true, false].map(Some);
         assert_eq!(bad, want);
+    }
+
+    fn customers() -> DataFrame {
+        df!("institution_id" => ["I", "I"], "customer_id" => ["c1", "c2"]).unwrap()
+    }
+
+    fn accounts() -> DataFrame {
+        // a3 belongs to a customer not in customers.parquet.
+        df!("account_id" => ["a1", "a2", "a3"], "customer_id" => ["c1", "c2", "c9"]).unwrap()
+    }
+
+    fn transactions(rows: &[(i64, &str, &str)]) -> LazyFrame {
+        df!(
+            "txn_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "account_id" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "customer_id" => rows.iter().map(|r| r.2).collect::<Vec<_>>()
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    const CLEAN: [(i64, &str, &str); 5] = [
+        (1, "a1", "c1"), // the owner's own account
+        (2, "a9", "c1"), // an account not in accounts.parquet: nothing to compare with
+        (3, "a1", "c9"), // a customer not in customers.parquet (W01), on a known account
+        (4, "a3", "c9"), // W01, on the account of an unknown customer
+        (5, "a3", "c2"), // the account's owner is not a customer: not compared
+    ];
+
+    #[test]
+    fn transactions_of_unknown_customers_are_counted_and_set_aside_w01() {
+        let spec = &contract::TRANSACTIONS;
+        let n = transaction_owners(spec, &transactions(&CLEAN), &accounts(), &customers());
+        assert_eq!(n.unwrap(), 2);
+    }
+
+    #[test]
+    fn a_transaction_on_another_customers_account_is_refused_e53() {
+        let spec = &contract::TRANSACTIONS;
+        let mut rows = CLEAN.to_vec();
+        rows.push((7, "a2", "c1"));
+        rows.push((6, "a1", "c2"));
+        let e = transaction_owners(spec, &transactions(&rows), &accounts(), &customers())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("2 rows are on an account of another customer")
+                && e.contains("first at txn_id 6, 7"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn orphans_are_counted_whichever_side_is_hashed() {
+        let ids =
+            df!("customer_id" => (0..100).map(|i| format!("c{i}")).collect::<Vec<_>>()).unwrap();
+        let rows = |ids: &[&str]| df!("customer_id" => ids.to_vec()).unwrap().lazy();
+        // 3 rows against 100 customers: the rows are the hash table.
+        let few = count_orphans(rows(&["c1", "x", "c1"]), 3, ids.clone(), false).unwrap();
+        assert_eq!(few, 1);
+        // As many rows as customers: the customers are.
+        let many: Vec<String> = (0..100)
+            .map(|i| format!("{}{i}", if i < 7 { "x" } else { "c" }))
+            .collect();
+        let many: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+        assert_eq!(count_orphans(rows(&many), 100, ids, false).unwrap(), 7);
     }
 }
