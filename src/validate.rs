@@ -208,38 +208,63 @@ fn transaction_owners(
         [col("customer_id")],
         JoinArgs::new(JoinType::Semi),
     );
-    let looked_at = lf
+    let look_at = |rows: LazyFrame| {
+        rows.join(owned.clone(), keys(), keys(), JoinArgs::new(JoinType::Anti))
+            .join(
+                known.clone(),
+                [col("customer_id")],
+                [col("customer_id")],
+                on_right(),
+            )
+            .join(
+                owned
+                    .clone()
+                    .select([col("account_id"), col("customer_id").alias("_owner")]),
+                [col("account_id")],
+                [col("account_id")],
+                on_right(),
+            )
+            .with_column(
+                // Account ids are unique, so an owner found here is another customer.
+                col("_known")
+                    .is_not_null()
+                    .and(col("_owner").is_not_null())
+                    .alias("_other"),
+            )
+    };
+    let count = |looked_at: LazyFrame| {
+        looked_at
+            .select([
+                col("_known").is_null().sum().alias("orphans"),
+                col("_other").sum().alias("other"),
+            ])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(read)
+            .map(|r| r.unwrap_single())
+    };
+    let rows = lf
         .clone()
-        .select([col("txn_id"), col("account_id"), col("customer_id")])
-        .join(owned.clone(), keys(), keys(), JoinArgs::new(JoinType::Anti))
-        .join(
-            known,
-            [col("customer_id")],
-            [col("customer_id")],
-            on_right(),
-        )
-        .join(
-            owned.select([col("account_id"), col("customer_id").alias("_owner")]),
-            [col("account_id")],
-            [col("account_id")],
-            on_right(),
-        )
-        .with_column(
-            // Account ids are unique, so an owner found here is another customer.
-            col("_known")
-                .is_not_null()
-                .and(col("_owner").is_not_null())
-                .alias("_other"),
-        );
-    let counts = looked_at
-        .clone()
-        .select([
-            col("_known").is_null().sum().alias("orphans"),
-            col("_other").sum().alias("other"),
-        ])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(read)?
-        .unwrap_single();
+        .select([col("txn_id"), col("account_id"), col("customer_id")]);
+    // Extracts list a customer's transactions account by account: only the first row of each
+    // run of one (account, customer) pair is looked up. Only when a run is of an unknown
+    // customer or on another customer's account are the rows counted one by one.
+    let changed = |c: &str| col(c).neq_missing(col(c).shift(lit(1)));
+    let runs = count(look_at(
+        rows.clone()
+            .filter(changed("account_id").or(changed("customer_id"))),
+    ))?;
+    let clean = ["orphans", "other"].iter().all(|c| {
+        runs.column(c)
+            .ok()
+            .and_then(|v| v.cast(&DataType::UInt64).ok())
+            .and_then(|v| v.u64().ok().and_then(|v| v.get(0)))
+            == Some(0)
+    });
+    if clean {
+        return Ok(0);
+    }
+    let looked_at = look_at(rows);
+    let counts = count(looked_at.clone())?;
     let get = |c: &str| -> Result<u64> {
         Ok(counts
             .column(c)?
@@ -733,6 +758,34 @@ mod tests {
         let spec = &contract::TRANSACTIONS;
         let n = transaction_owners(spec, &transactions(&CLEAN), &accounts(), &customers());
         assert_eq!(n.unwrap(), 2);
+    }
+
+    #[test]
+    fn runs_of_one_account_are_looked_up_once_and_counted_row_by_row() {
+        let spec = &contract::TRANSACTIONS;
+        let (acc, cust) = (accounts(), customers());
+        let clean = [
+            (1, "a1", "c1"),
+            (2, "a1", "c1"),
+            (3, "a2", "c2"),
+            (4, "a1", "c1"),
+        ];
+        let n = transaction_owners(spec, &transactions(&clean), &acc, &cust);
+        assert_eq!(n.unwrap(), 0);
+        // A run of three rows of an unknown customer counts three rows, not one.
+        let runs = [
+            (1, "a1", "c1"),
+            (2, "a1", "c9"),
+            (3, "a1", "c9"),
+            (4, "a1", "c9"),
+        ];
+        let n = transaction_owners(spec, &transactions(&runs), &acc, &cust);
+        assert_eq!(n.unwrap(), 3);
+        let other = [(1, "a1", "c1"), (2, "a2", "c1"), (3, "a2", "c1")];
+        let e = transaction_owners(spec, &transactions(&other), &acc, &cust).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("2 rows are on an account of another customer"));
     }
 
     #[test]
