@@ -1,6 +1,9 @@
 //! Charts of the HTML report as inline SVG, drawn with plotters: bars of counts, stacked bars,
 //! and the histogram of total scores with the band edges.
 
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordu32, RangedCoordu64};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
@@ -35,6 +38,39 @@ fn shorten(label: &str, max: usize) -> String {
     out
 }
 
+/// A chart with one segment per label along x and counts along y.
+type Segmented<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordu32>, RangedCoordu64>>;
+
+/// A chart of one segment per label along x (each labelled under its centre) and counts from 0
+/// to a tenth above `top` along y, its mesh drawn.
+fn segmented<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    labels: &[String],
+    top: u64,
+) -> Result<Segmented<'a, 'b>> {
+    let n = labels.len().max(1) as u32;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0u32..n).into_segmented(), 0u64..top + top / 10 + 1)
+        .map_err(draw_err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(labels.len().max(1)) // plotters loops forever on 0 labels
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(draw_err)?;
+    Ok(chart)
+}
+
 /// A bar chart of `values` labelled `labels`, each bar coloured by `colour`.
 pub fn bars(
     title: &str,
@@ -56,24 +92,7 @@ pub fn bars(
         let root = SVGBackend::with_string(&mut svg, (width, 300)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let top = values.iter().copied().max().unwrap_or(0).max(1);
-        let n = labels.len().max(1) as u32;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0u32..n).into_segmented(), 0u64..top + top / 10 + 1)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(labels.len().max(1)) // plotters loops forever on 0 labels
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(draw_err)?;
+        let mut chart = segmented(&root, title, labels, top)?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, v)| {
                 let i = i as u32;
@@ -109,24 +128,7 @@ pub fn stacked(
             .max()
             .unwrap_or(0)
             .max(1);
-        let n = keys.len().max(1) as u32;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0u32..n).into_segmented(), 0u64..top + top / 10 + 1)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(keys.len().max(1)) // plotters loops forever on 0 labels
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => keys.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(draw_err)?;
+        let mut chart = segmented(&root, title, keys, top)?;
         for (g, name) in grades.iter().enumerate() {
             let colour = grade_colour(g, grades.len());
             chart
