@@ -9,22 +9,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::repo;
+use common::{assert_same_outputs, read_parquet, repo, s};
 use polars::prelude::*;
 use riskgrade::bucket;
 use riskgrade::generate::{generate, GenOptions};
 use riskgrade::progress::Progress;
-
-/// The files that must be identical (the manifest and report carry times and paths).
-pub const SAME: [&str; 7] = [
-    "scores.parquet",
-    "reclassify.parquet",
-    "reclassify.csv",
-    "grades_next.parquet",
-    "grade_history.parquet",
-    "distribution.csv",
-    "summary.json",
-];
 
 fn riskgrade(args: &[&str]) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
@@ -35,10 +24,6 @@ fn riskgrade(args: &[&str]) -> (i32, String) {
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stderr).to_string(),
     )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn model_args() -> Vec<String> {
@@ -89,21 +74,6 @@ fn split(data: &Path, n: u32, into: &Path) -> Vec<PathBuf> {
         }
     }
     dirs
-}
-
-fn same(a: &Path, b: &Path) {
-    for f in SAME {
-        let (x, y) = (
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-        );
-        assert!(
-            x == y,
-            "{f} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
 }
 
 #[test]
@@ -162,7 +132,7 @@ fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     m.extend(runs.iter().map(|r| r.display().to_string()));
     let (code, err) = riskgrade(&m.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
-    same(&single, &merged);
+    assert_same_outputs(&single, &merged);
     let (code, err) = riskgrade(&["verify", "--run", s(&merged)]);
     assert_eq!(code, 0, "{err}");
 
@@ -170,19 +140,14 @@ fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     // use of shared keys, and some grades of this book change.
     let alone = t.join("alone-0");
     assert_eq!(assess(&dirs[0], &alone, &[]).0, 0);
-    let read = |p: &Path| {
-        LazyFrame::scan_parquet(
-            PlRefPath::from(s(&p.join("scores.parquet"))),
-            Default::default(),
-        )
-        .unwrap()
-        .select([col("customer_id"), col("weighted_sum")])
-        .collect()
-        .unwrap()
+    let sums = |p: &Path| {
+        read_parquet(&p.join("scores.parquet"))
+            .select(["customer_id", "weighted_sum"])
+            .unwrap()
     };
     assert_ne!(
-        read(&alone),
-        read(&runs[0]),
+        sums(&alone),
+        sums(&runs[0]),
         "no key of this book is shared across buckets"
     );
 

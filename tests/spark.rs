@@ -6,24 +6,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use common::repo;
+use common::{assert_same_outputs, read_parquet, repo, s};
 use polars::prelude::*;
 use riskgrade::bucket;
 use riskgrade::generate::{generate, GenOptions};
 use riskgrade::progress::Progress;
-
-const SAME: [&str; 7] = [
-    "scores.parquet",
-    "reclassify.parquet",
-    "reclassify.csv",
-    "grades_next.parquet",
-    "grade_history.parquet",
-    "distribution.csv",
-    "summary.json",
-];
 
 fn python() -> PathBuf {
     let p = PathBuf::from(
@@ -39,10 +29,6 @@ fn python() -> PathBuf {
     p
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn run(cmd: &mut Command) {
     let o = cmd.output().unwrap();
     assert!(
@@ -55,13 +41,6 @@ fn run(cmd: &mut Command) {
             .collect::<Vec<_>>()
             .join("\n")
     );
-}
-
-fn read(path: &Path) -> DataFrame {
-    LazyFrame::scan_parquet(PlRefPath::from(s(path)), Default::default())
-        .unwrap()
-        .collect()
-        .unwrap()
 }
 
 fn riskgrade() -> Command {
@@ -119,7 +98,7 @@ fn spark_driver_equals_one_assess_for_1_4_7_buckets() {
             "--reference",
             "data/reference",
         ]));
-    let ours = read(&links);
+    let ours = read_parquet(&links);
     assert!(ours.height() > 0);
 
     for n in [1, 4, 7] {
@@ -143,16 +122,7 @@ fn spark_driver_equals_one_assess_for_1_4_7_buckets() {
                 "--reference",
                 "data/reference",
             ]));
-        for f in SAME {
-            let (a, b) = (
-                std::fs::read(single.join(f)).unwrap(),
-                std::fs::read(out.join(f)).unwrap(),
-            );
-            assert!(
-                a == b,
-                "{f} of the {n}-bucket Spark run differs from one assess"
-            );
-        }
+        assert_same_outputs(&single, &out);
         let manifest: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
                 .unwrap();
@@ -164,7 +134,7 @@ fn spark_driver_equals_one_assess_for_1_4_7_buckets() {
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|e| e == "parquet"))
             .unwrap();
-        let theirs = read(&part)
+        let theirs = read_parquet(&part)
             .lazy()
             .select([col("link"), col("key"), col("count").cast(DataType::UInt32)])
             .collect()
@@ -215,7 +185,7 @@ fn spark_buckets_equal_riskgrade_buckets_for_100k_ids() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "parquet"))
         .unwrap();
-    let spark = read(&part);
+    let spark = read_parquet(&part);
     assert_eq!(spark.height(), 100_000);
     let got = spark.column("customer_id").unwrap().str().unwrap().clone();
     for n in counts {

@@ -195,3 +195,44 @@ pub fn write(df: &mut DataFrame, dir: &std::path::Path, file: &str) {
     let f = std::fs::File::create(dir.join(file)).unwrap();
     ParquetWriter::new(f).finish(df).unwrap();
 }
+
+/// The outputs of a run that a run of the same book in buckets, merged, must reproduce byte for
+/// byte (the manifest and report carry times and paths).
+pub const SAME_OUTPUTS: [&str; 7] = [
+    "scores.parquet",
+    "reclassify.parquet",
+    "reclassify.csv",
+    "grades_next.parquet",
+    "grade_history.parquet",
+    "distribution.csv",
+    "summary.json",
+];
+
+/// A path as the `&str` a command line takes.
+pub fn s(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A whole Parquet file.
+pub fn read_parquet(path: &std::path::Path) -> DataFrame {
+    LazyFrame::scan_parquet(PlRefPath::from(s(path)), Default::default())
+        .unwrap()
+        .collect()
+        .unwrap()
+}
+
+/// Every file of [`SAME_OUTPUTS`] is identical in the run folders `a` and `b`.
+pub fn assert_same_outputs(a: &std::path::Path, b: &std::path::Path) {
+    for f in SAME_OUTPUTS {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
