@@ -553,8 +553,7 @@ impl Ast {
                     })
                     .collect();
                 let member = if nums.is_empty() {
-                    a.to_expr()
-                        .is_in(lit(Series::new("in".into(), strs)).implode(false), false)
+                    crate::validate::one_of(a.to_expr(), &strs)
                 } else {
                     a.to_expr()
                         .cast(DataType::Float64)
@@ -629,6 +628,18 @@ mod tests {
             eval("kind in ['natural']", &frame()),
             vec![Some(true), Some(false), Some(false)]
         );
+        // A list naming a value twice, and the streaming engine the scores run on.
+        let e = parse_checked("kind in ['non_natural', 'non_natural']")
+            .unwrap()
+            .to_predicate();
+        let r = frame()
+            .lazy()
+            .select([e.alias("r")])
+            .collect_with_engine(Engine::Streaming)
+            .unwrap()
+            .unwrap_single();
+        let r: Vec<Option<bool>> = r.column("r").unwrap().bool().unwrap().iter().collect();
+        assert_eq!(r, vec![Some(false), Some(true), Some(false)]);
         assert_eq!(
             eval("alert_level in [0, 1]", &frame()),
             vec![Some(false), Some(true), Some(false)]

@@ -405,17 +405,21 @@ fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Ve
     out
 }
 
-/// The non-null values of `e` that are not among `values`. Membership is a cast to an Enum of
-/// `values` (a value outside it becomes null), which the streaming engine evaluates morsel by
-/// morsel; `is_in` against a literal list is planned as a join that holds its input whole.
-pub(crate) fn not_in<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
+/// True where `e` is one of `values`, false where it is not or is null. Membership is a cast
+/// to an Enum of `values` (a value outside it becomes null), which the streaming engine
+/// evaluates morsel by morsel; `is_in` against a literal list is planned as a join that holds
+/// its input whole.
+pub fn one_of<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
     let mut v: Vec<&str> = values.iter().map(|s| s.as_ref()).collect();
     v.sort_unstable();
     v.dedup();
     let cats = FrozenCategories::new(v).expect("distinct categories");
-    e.clone()
-        .is_not_null()
-        .and(e.cast(DataType::from_frozen_categories(cats)).is_null())
+    e.cast(DataType::from_frozen_categories(cats)).is_not_null()
+}
+
+/// The non-null values of `e` that are not among `values` (see [`one_of`]).
+pub(crate) fn not_in<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
+    e.clone().is_not_null().and(one_of(e, values).not())
 }
 
 /// What the checks of one file need from the files before it.
