@@ -7,16 +7,7 @@
 # env:   BENCH_DIR (default /var/tmp/riskgrade-bench), CARGO_TARGET_DIR
 set -euo pipefail
 N=${1:-1000000}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/riskgrade-target}
-WORK=${BENCH_DIR:-/var/tmp/riskgrade-bench}
-DATA=$WORK/p$N
-AS_OF=2026-10-31
-mkdir -p "$WORK"
-cd "$ROOT"
-cargo build --release --quiet --bin riskgrade
-B=$CARGO_TARGET_DIR/release/riskgrade
-[ -f "$DATA/customers.parquet" ] || $B generate -q --customers "$N" --seed 1 --as-of "$AS_OF" --out "$DATA"
+. "$(dirname "$0")/common.sh"
 cat > "$WORK/grid100.toml" <<'G'
 [[moves]]
 from = "s3_1"

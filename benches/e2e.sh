@@ -8,20 +8,9 @@
 # env:   BENCH_DIR (default /var/tmp/riskgrade-bench), CARGO_TARGET_DIR
 set -euo pipefail
 N=${1:-1000000}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/riskgrade-target}
-WORK=${BENCH_DIR:-/var/tmp/riskgrade-bench}
-DATA=$WORK/p$N
-AS_OF=2026-10-31
-mkdir -p "$WORK"
-cd "$ROOT"
-cargo build --release --quiet --bin riskgrade --example scan_floor
-B=$CARGO_TARGET_DIR/release/riskgrade
+BUILD_EXTRA=(--example scan_floor)
+. "$(dirname "$0")/common.sh"
 python3 -c "import duckdb" 2>/dev/null || pip install --quiet duckdb
-if [ ! -f "$DATA/customers.parquet" ]; then
-  echo "generating $N customers into $DATA"
-  $B generate -q --customers "$N" --seed 1 --as-of "$AS_OF" --out "$DATA"
-fi
 TX=$(python3 -c "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('$DATA/transactions.parquet')\").fetchone()[0])")
 echo "portfolio: $N customers, $TX transactions; machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
 

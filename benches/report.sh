@@ -8,17 +8,8 @@
 # env:   BENCH_DIR (default /var/tmp/riskgrade-bench), CARGO_TARGET_DIR
 set -euo pipefail
 N=${1:-1000000}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/riskgrade-target}
-WORK=${BENCH_DIR:-/var/tmp/riskgrade-bench}
-DATA=$WORK/p$N
+. "$(dirname "$0")/common.sh"
 OUT=$WORK/report-out$N
-AS_OF=2026-10-31
-mkdir -p "$WORK"
-cd "$ROOT"
-cargo build --release --quiet --bin riskgrade
-B=$CARGO_TARGET_DIR/release/riskgrade
-[ -f "$DATA/customers.parquet" ] || $B generate -q --customers "$N" --seed 1 --as-of "$AS_OF" --out "$DATA"
 line=$($B assess --as-of "$AS_OF" --data "$DATA" --out "$OUT" 2>&1 >/dev/null | grep '^report.html:')
 bytes=$(stat -c %s "$OUT/report.html")
 echo "$N customers: $line (file $bytes bytes)"

@@ -9,17 +9,9 @@
 set -euo pipefail
 N=${1:-1000000}
 K=${2:-4}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/riskgrade-target}
 PY=${RISKGRADE_SPARK_PYTHON:-/var/tmp/riskgrade-spark/bin/python}
 MASTER=${SPARK_MASTER:-local[2]}
-WORK=${BENCH_DIR:-/var/tmp/riskgrade-bench}
-DATA=$WORK/p$N
-AS_OF=2026-10-31
-cd "$ROOT"
-cargo build --release --quiet --bin riskgrade
-B=$CARGO_TARGET_DIR/release/riskgrade
-[ -f "$DATA/customers.parquet" ] || $B generate -q --customers "$N" --seed 1 --as-of "$AS_OF" --out "$DATA"
+. "$(dirname "$0")/common.sh"
 M=(--model data/models/default.toml --reference data/reference)
 /usr/bin/time -f "assess: %e s wall, %M KB peak" \
   $B -q assess --as-of $AS_OF --data "$DATA" --out "$WORK/spark-single$N" "${M[@]}" > /dev/null
