@@ -427,10 +427,7 @@ impl Reference {
 }
 
 /// `expr` mapped through a small lookup table: `keys[i]` → `values[i]`, `default` for values
-/// not in it (and for nulls), as `dtype`.
-///
-/// An elementwise function of the column: Polars' `replace_strict` is planned by the streaming
-/// engine as a whole-column node whose input it buffers and zips back.
+/// not in it, as `dtype`.
 pub fn lookup<K, V>(
     expr: Expr,
     keys: Vec<K>,
@@ -441,28 +438,12 @@ pub fn lookup<K, V>(
 where
     Series: NamedFrom<Vec<K>, [K]> + NamedFrom<Vec<V>, [V]>,
 {
-    let old = Series::new("k".into(), keys).implode();
-    let new = Series::new("v".into(), values).implode();
-    let out = dtype.clone();
-    expr.map(
-        move |c| {
-            let (old, new) = (
-                old.as_ref().map_err(Clone::clone)?,
-                new.as_ref().map_err(Clone::clone)?,
-            );
-            let none = Series::full_null("".into(), 1, &out);
-            replace_or_default(
-                c.as_materialized_series(),
-                old,
-                new,
-                &none,
-                Some(out.clone()),
-            )
-            .map(Column::from)
-        },
-        move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
+    expr.replace_strict(
+        lit(Series::new("k".into(), keys)),
+        lit(Series::new("v".into(), values)),
+        Some(default),
+        Some(dtype),
     )
-    .fill_null(default)
 }
 
 /// `expr` mapped through a small lookup table to a level, `default` for values not in it;

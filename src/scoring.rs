@@ -62,15 +62,14 @@ pub fn rule_score(feature: &str, kind: &RuleKind) -> Expr {
         RuleKind::Map(map, default) => {
             let keys: Vec<String> = map.keys().cloned().collect();
             let vals: Vec<u8> = map.values().cloned().collect();
-            let mapped = crate::reference::lookup(
-                x.clone(),
-                keys,
-                vals,
-                match default {
+            let mapped = x.clone().replace_strict(
+                lit(Series::new("k".into(), keys)),
+                lit(Series::new("v".into(), vals)),
+                Some(match default {
                     Some(d) => lit(*d),
                     None => null_u8(),
-                },
-                DataType::UInt8,
+                }),
+                Some(DataType::UInt8),
             );
             when(x.is_null()).then(null_u8()).otherwise(mapped)
         }
@@ -246,7 +245,12 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
                 .unzip();
-            crate::reference::lookup(col(r.by.as_str()), k, v, lit(E4), DataType::Int64)
+            col(r.by.as_str()).replace_strict(
+                lit(Series::new("k".into(), k)),
+                lit(Series::new("v".into(), v)),
+                Some(lit(E4)),
+                Some(DataType::Int64),
+            )
         }
         _ => lit(E4),
     };
@@ -319,12 +323,11 @@ pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
     let name_of = |k: Expr| {
         let i = lit(slots - 1) - (k.clone() % lit(slots));
         when(k.gt_eq(lit(slots)))
-            .then(crate::reference::lookup(
-                i,
-                (0..n as i64).collect::<Vec<_>>(),
-                ids.clone(),
-                lit(NULL).cast(DataType::String),
-                DataType::String,
+            .then(i.replace_strict(
+                lit(Series::new("k".into(), (0..n as i64).collect::<Vec<_>>())),
+                lit(Series::new("v".into(), ids.clone())),
+                Some(lit(NULL).cast(DataType::String)),
+                Some(DataType::String),
             ))
             .otherwise(lit(NULL).cast(DataType::String))
     };
