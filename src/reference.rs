@@ -426,6 +426,14 @@ impl Reference {
     }
 }
 
+/// Left-join arguments that keep the left frame's rows in their order: the one idiom for
+/// looking columns up beside a frame.
+pub fn left_in_order() -> JoinArgs {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    args
+}
+
 /// `expr` mapped through a small lookup table: `keys[i]` → `values[i]`, `default` for values
 /// not in it, as `dtype`.
 pub fn lookup<K, V>(

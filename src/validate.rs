@@ -61,6 +61,16 @@ fn fail(spec: &FileSpec, msg: String) -> Error {
     Error::Input(format!("{}: {msg}", spec.file))
 }
 
+/// The count in the first row of column `name` of a one-row aggregate (0 when null).
+fn first_count(df: &DataFrame, name: &str) -> Result<u64> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0))
+}
+
 /// Whether the non-null values of `key` strictly increase in file order, checked batch by
 /// batch in one streaming pass over that column alone. Extracts numbered in sequence pass
 /// this check, which proves the key unique without hashing every value (P3); otherwise the
@@ -135,12 +145,7 @@ fn count_orphans(lf: LazyFrame, rows: u64, ids: DataFrame, with_institution: boo
     let df = orphans
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
-    Ok(df
-        .column("n")?
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .get(0)
-        .unwrap_or(0))
+    first_count(&df, "n")
 }
 
 /// Pairs of date columns of one file where the first may not lie before the second.
@@ -253,27 +258,12 @@ fn transaction_owners(
         rows.clone()
             .filter(changed("account_id").or(changed("customer_id"))),
     ))?;
-    let clean = ["orphans", "other"].iter().all(|c| {
-        runs.column(c)
-            .ok()
-            .and_then(|v| v.cast(&DataType::UInt64).ok())
-            .and_then(|v| v.u64().ok().and_then(|v| v.get(0)))
-            == Some(0)
-    });
-    if clean {
+    if first_count(&runs, "orphans")? == 0 && first_count(&runs, "other")? == 0 {
         return Ok(0);
     }
     let looked_at = look_at(rows);
     let counts = count(looked_at.clone())?;
-    let get = |c: &str| -> Result<u64> {
-        Ok(counts
-            .column(c)?
-            .cast(&DataType::UInt64)?
-            .u64()?
-            .get(0)
-            .unwrap_or(0))
-    };
-    let other = get("other")?;
+    let other = first_count(&counts, "other")?;
     if other > 0 {
         let df = looked_at
             .filter(col("_other"))
@@ -291,7 +281,7 @@ fn transaction_owners(
             ),
         ));
     }
-    get("orphans")
+    first_count(&counts, "orphans")
 }
 
 /// The first five values of a column, comma-joined.
@@ -502,7 +492,7 @@ fn null_only_columns(
                 .collect_with_engine(Engine::Streaming)
                 .map_err(|e| fail(spec, format!("cannot read: {e}")))?
                 .unwrap_single();
-            df.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0) == Some(0)
+            first_count(&df, "n")? == 0
         }
     };
     Ok((null_only, clean))
@@ -565,15 +555,8 @@ fn column_checks(
         .collect_with_engine(Engine::Streaming)
         .map_err(|e| fail(spec, format!("cannot read: {e}")))?
         .unwrap_single();
-    let get = |name: &str| -> u64 {
-        df.column(name)
-            .ok()
-            .and_then(|c| c.cast(&DataType::UInt64).ok())
-            .and_then(|c| c.u64().ok().and_then(|s| s.get(0)))
-            .unwrap_or(0)
-    };
     for (i, (msg, e)) in checks.iter().enumerate() {
-        let n = get(&format!("_c{i}"));
+        let n = first_count(&df, &format!("_c{i}"))?;
         if n > 0 {
             let ex = examples(lf.clone(), e.clone(), id_col);
             return Err(fail(
@@ -582,7 +565,7 @@ fn column_checks(
             ));
         }
     }
-    Ok(get("_rows"))
+    first_count(&df, "_rows")
 }
 
 /// The key is unique (P3: customer ids are unique in the folder). A key whose values strictly
@@ -605,8 +588,7 @@ fn unique_key(spec: &FileSpec, lf: &LazyFrame, rows: u64) -> Result<()> {
             .collect_with_engine(Engine::Streaming)
             .map_err(|e| fail(spec, format!("cannot read: {e}")))?
             .unwrap_single();
-        let unique = df.column("_unique")?.cast(&DataType::UInt64)?.u64()?.get(0);
-        let dup = rows - unique.unwrap_or(rows);
+        let dup = rows - first_count(&df, "_unique")?;
         if dup > 0 {
             return Err(fail(
                 spec,
@@ -674,12 +656,7 @@ pub fn branches_known(inputs: &Inputs, branches: &[String]) -> Result<()> {
         .select([len().alias("n")])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
-    let n = df
-        .column("n")?
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .get(0)
-        .unwrap_or(0);
+    let n = first_count(&df, "n")?;
     if n > 0 {
         let ex = examples(lf, unknown, "customer_id");
         return Err(fail(

@@ -405,8 +405,7 @@ fn write_outputs(
 /// `features.parquet`: the feature frame with the grade on file and the last review (as the
 /// review stage read them, a grade set by hand counting as a review), sorted by customer.
 fn write_features(feats: DataFrame, rev: &Review, staging: &Staging) -> Result<()> {
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
+    let args = crate::reference::left_in_order();
     let on_file = rev.scores.clone().lazy().select([
         col("customer_id"),
         col("grade_on_file"),

@@ -164,9 +164,12 @@ fn with_last_review(feats: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Resu
         col("grade_on_file"),
         col("last_reviewed"),
     ]);
-    let mut a = JoinArgs::new(JoinType::Left);
-    a.maintain_order = MaintainOrderJoin::Left;
-    Ok(feats.join(on_file, [col("customer_id")], [col("customer_id")], a))
+    Ok(feats.join(
+        on_file,
+        [col("customer_id")],
+        [col("customer_id")],
+        crate::reference::left_in_order(),
+    ))
 }
 
 /// Reads a features.parquet written by `assess --keep-features`, checking it holds the

@@ -348,8 +348,7 @@ fn complete_cross(
         },
         ctx.links.map(|t| t.clone().lazy()),
     )?;
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
+    let args = crate::reference::left_in_order();
     let cols = out
         .select(std::iter::once("customer_id").chain(cross::CROSS.map(|(_, name)| name)))?
         .lazy()
@@ -398,8 +397,7 @@ fn range_plan(inputs: &Inputs, ctx: Ctx<'_>, range: &Range, txn: LazyFrame) -> R
     }
     // The aggregates are joined onto the customer ids alone, in the customers' order, and set
     // beside the customer columns: the joins gather the narrow frame, not the wide one.
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
+    let args = crate::reference::left_in_order();
     let narrow =
         aggregates
             .into_iter()

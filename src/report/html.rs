@@ -217,13 +217,13 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         "<h1>Customer risk grading, as of {}</h1><p>Model <b>{} {}</b>, approved by {} on {}; {} customers graded; FATF lists {}.</p>",
         esc(&summary.as_of), esc(&m.id), esc(&m.version), esc(&m.approved_by), esc(&m.approved_on), total, esc(&summary.fatf_lists)
     );
-    grades_section(&mut b, summary, model, agg)?;
-    histogram_section(&mut b, summary, model, agg)?;
-    migration_section(&mut b, summary, model, agg)?;
-    shares_section(&mut b, summary, model, agg)?;
-    exceptions_section(&mut b, summary, model, agg)?;
-    worklist_section(&mut b, summary, model, agg)?;
-    model_section(&mut b, summary, model, agg)?;
+    grades_section(&mut b, summary, model)?;
+    histogram_section(&mut b, model, agg)?;
+    migration_section(&mut b, model, agg)?;
+    shares_section(&mut b, agg)?;
+    exceptions_section(&mut b, summary)?;
+    worklist_section(&mut b, summary, agg)?;
+    model_section(&mut b, model)?;
     Ok(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
         esc(&summary.as_of)
@@ -231,17 +231,10 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
 }
 
 /// Grades overall, per segment, per branch.
-#[allow(unused_variables)]
-fn grades_section(
-    b: &mut String,
-    summary: &Summary,
-    model: &Model,
-    agg: &Aggregates,
-) -> Result<()> {
+fn grades_section(b: &mut String, summary: &Summary, model: &Model) -> Result<()> {
     let names = model.grade_names();
     let g = names.len();
     let total = summary.customers;
-    let m = &model.meta;
     *b += "<h2>Grade distribution</h2>";
     let counts: Vec<u64> = summary.grades.0.iter().map(|x| x.1).collect();
     *b += &figure(
@@ -281,17 +274,8 @@ fn grades_section(
 }
 
 /// Histogram with band edges.
-#[allow(unused_variables)]
-fn histogram_section(
-    b: &mut String,
-    summary: &Summary,
-    model: &Model,
-    agg: &Aggregates,
-) -> Result<()> {
-    let names = model.grade_names();
-    let g = names.len();
-    let total = summary.customers;
-    let m = &model.meta;
+fn histogram_section(b: &mut String, model: &Model, agg: &Aggregates) -> Result<()> {
+    let g = model.grades.len();
     *b += "<h2>Total scores</h2>";
     let edges: Vec<(f64, String)> = model.grades[..g - 1]
         .iter()
@@ -310,17 +294,8 @@ fn histogram_section(
 }
 
 /// Migration.
-#[allow(unused_variables)]
-fn migration_section(
-    b: &mut String,
-    summary: &Summary,
-    model: &Model,
-    agg: &Aggregates,
-) -> Result<()> {
+fn migration_section(b: &mut String, model: &Model, agg: &Aggregates) -> Result<()> {
     let names = model.grade_names();
-    let g = names.len();
-    let total = summary.customers;
-    let m = &model.meta;
     *b += "<h2>Migration from the grades on file</h2><p class=\"note\">Rows: grade on file; columns: the final grade of this run.</p>";
     let mut on_file: Vec<String> = names.clone();
     on_file.push("none on file".into());
@@ -345,17 +320,7 @@ fn migration_section(
 }
 
 /// Shares of the total.
-#[allow(unused_variables)]
-fn shares_section(
-    b: &mut String,
-    summary: &Summary,
-    model: &Model,
-    agg: &Aggregates,
-) -> Result<()> {
-    let names = model.grade_names();
-    let g = names.len();
-    let total = summary.customers;
-    let m = &model.meta;
+fn shares_section(b: &mut String, agg: &Aggregates) -> Result<()> {
     *b += "<h2>What the totals are made of</h2>";
     let all: i64 = agg.contributions.iter().map(|x| x.2).sum::<i64>().max(1);
     let mut elements: BTreeMap<String, i64> = BTreeMap::new();
@@ -400,17 +365,8 @@ fn shares_section(
 }
 
 /// Exceptions and missing data.
-#[allow(unused_variables)]
-fn exceptions_section(
-    b: &mut String,
-    summary: &Summary,
-    model: &Model,
-    agg: &Aggregates,
-) -> Result<()> {
-    let names = model.grade_names();
-    let g = names.len();
+fn exceptions_section(b: &mut String, summary: &Summary) -> Result<()> {
     let total = summary.customers;
-    let m = &model.meta;
     *b += "<h2>Exceptions and missing information</h2>";
     let xrows: Vec<Vec<String>> = summary
         .direct_highest
@@ -461,17 +417,7 @@ fn exceptions_section(
 }
 
 /// Work list.
-#[allow(unused_variables)]
-fn worklist_section(
-    b: &mut String,
-    summary: &Summary,
-    model: &Model,
-    agg: &Aggregates,
-) -> Result<()> {
-    let names = model.grade_names();
-    let g = names.len();
-    let total = summary.customers;
-    let m = &model.meta;
+fn worklist_section(b: &mut String, summary: &Summary, agg: &Aggregates) -> Result<()> {
     let r = &summary.reclassification;
     *b += &format!(
         "<h2>Work list</h2><p>{} customers need action, {} overdue.</p>",
@@ -527,11 +473,7 @@ fn worklist_section(
 }
 
 /// Model.
-#[allow(unused_variables)]
-fn model_section(b: &mut String, summary: &Summary, model: &Model, agg: &Aggregates) -> Result<()> {
-    let names = model.grade_names();
-    let g = names.len();
-    let total = summary.customers;
+fn model_section(b: &mut String, model: &Model) -> Result<()> {
     let m = &model.meta;
     *b += &format!(
         "<h2>The model (P5)</h2><p>{}</p>",

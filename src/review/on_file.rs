@@ -11,7 +11,7 @@ use crate::dates::date_lit;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::model::Model;
-use crate::reference::lookup;
+use crate::reference::{left_in_order, lookup};
 
 fn null_date() -> Expr {
     lit(NULL).cast(DataType::Date)
@@ -85,13 +85,6 @@ fn override_valid(as_of: NaiveDate) -> Expr {
 /// (checked by [`final_grades`]).
 pub const ON_FILE_ID: &str = "_on_file_id";
 
-/// Left-join arguments keeping the left frame's row order.
-fn left_in_order() -> JoinArgs {
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
-    args
-}
-
 /// The scored customers with what is on file beside them, `last_reviewed` moved to a grade set
 /// by hand since (it counts as a review, PR4), and `events_since_review` (T4).
 ///
@@ -104,7 +97,7 @@ pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<Lazy
     // P3: a grade on file is the customer's only in its own institution.
     let mut lf = scored.clone().select(ids.clone()).join(
         grades_on_file(inputs)?,
-        [col("customer_id"), col("institution_id")],
+        ids,
         [col("customer_id"), col("_grade_institution")],
         left_in_order(),
     );
