@@ -352,27 +352,29 @@ fn features() -> DataFrame {
 /// The features of the portfolio in `dir` sorted by customer, in one range or range by range
 /// with `rows` customers per range (the production path either way).
 fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
-    let reference = Reference::load(
-        &repo("data/reference"),
-        chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
-    )
-    .unwrap();
-    let params = Params::default();
-    let ctx = Ctx {
-        params: &params,
-        reference: &reference,
-        as_of: chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
-        links: None,
-    };
     let inputs = Inputs::open(dir).unwrap();
-    let df = features::build_partitioned(
-        &inputs,
-        ctx,
-        rows.unwrap_or(usize::MAX),
-        &riskgrade::progress::Progress::new(true),
-    )
-    .unwrap();
+    let df = with_ctx(|ctx| {
+        features::build_partitioned(
+            &inputs,
+            ctx,
+            rows.unwrap_or(usize::MAX),
+            &riskgrade::progress::Progress::new(true),
+        )
+        .unwrap()
+    });
     df.sort(["customer_id"], Default::default()).unwrap()
+}
+
+/// Runs `f` with the default feature parameters and reference tables as of 2026-10-31.
+fn with_ctx<T>(f: impl FnOnce(Ctx<'_>) -> T) -> T {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
+    let reference = Reference::load(&repo("data/reference"), as_of).unwrap();
+    f(Ctx {
+        params: &Params::default(),
+        reference: &reference,
+        as_of,
+        links: None,
+    })
 }
 
 /// Rewrites one file of the portfolio in `dir` through `f`.
@@ -662,4 +664,56 @@ fn s2_3_province_from_the_city_code() {
         vec![Some(1), Some(5), Some(1)]
     );
     assert_eq!(strs(&f, "address_locality")[1], Some("other_city".into()));
+}
+
+/// W01: transactions of customers not in customers.parquet are ignored, also by the
+/// cross-customer patterns. Two unknown customers, one sorting before every known one (C0) and
+/// one after (C9), use device D1 online from IP 1.1.1.1: D1 stays shared by the three known
+/// customers (not 5), in one range or range by range, and the links table counts it 3.
+#[test]
+fn w01_unknown_customers_transactions_are_ignored_by_shared_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    let before = compute(dir.path(), None);
+    rewrite(dir.path(), "transactions.parquet", |lf| {
+        let c1_online = lf
+            .clone()
+            .filter(
+                col("customer_id")
+                    .eq(lit("C1"))
+                    .and(col("device_id").eq(lit("D1"))),
+            )
+            .limit(1);
+        let as_customer = |id: &str, txn: i64| {
+            c1_online.clone().with_columns([
+                lit(id.to_string()).alias("customer_id"),
+                lit(txn).cast(DataType::Int64).alias("txn_id"),
+            ])
+        };
+        concat(
+            [lf, as_customer("C0", 9000), as_customer("C9", 9009)],
+            UnionArgs::default(),
+        )
+        .unwrap()
+    });
+    for rows in [None, Some(1)] {
+        let f = compute(dir.path(), rows);
+        assert_eq!(
+            ints(&f, "shared_device_customers"),
+            vec![Some(3), Some(3), Some(3)],
+            "{rows:?}"
+        );
+        assert!(before.equals_missing(&f), "{before}\n{f}");
+    }
+    let links = with_ctx(|ctx| features::links(&Inputs::open(dir.path()).unwrap(), ctx).unwrap());
+    let d1 = links
+        .lazy()
+        .filter(
+            col("link")
+                .eq(lit("device_id"))
+                .and(col("key").eq(lit("D1"))),
+        )
+        .collect()
+        .unwrap();
+    assert_eq!(ints(&d1, "count"), vec![Some(3)]);
 }

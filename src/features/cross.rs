@@ -21,17 +21,19 @@ pub struct Pairs {
 }
 
 impl Pairs {
-    /// The pairs of a compacted transaction frame (see [`compact`]).
+    /// The pairs of a compacted transaction frame (see [`super::window::compact`]).
     pub fn of(txn: &LazyFrame) -> Pairs {
         let pairs = |key: &str, online: bool| {
             let mut pred = col(key).is_not_null();
             if online {
                 pred = pred.and(col("_online"));
             }
+            // Distinct on the range's integer ids, then named as text: ranges are stacked.
             txn.clone()
                 .filter(pred)
                 .select([col(key), col("customer_id")])
                 .unique(None, UniqueKeepStrategy::Any)
+                .with_column(col("customer_id").cast(DataType::String))
         };
         Pairs {
             ip: pairs("ip_address", true),

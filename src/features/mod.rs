@@ -112,15 +112,25 @@ fn u32c(name: &str) -> Expr {
 }
 
 /// A range of customer ids, `lo` inclusive, `hi` exclusive (`None`: open).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Range {
     /// Lowest id in the range.
     pub lo: Option<String>,
     /// First id after the range.
     pub hi: Option<String>,
+    /// The customer ids in the range, sorted.
+    ids: StringChunked,
 }
 
 impl Range {
+    /// The range's customer ids as an Enum type. Transactions' customer ids are cast to it as
+    /// they are read, so every group-by and join of a range hashes dense integers, not strings;
+    /// an id outside the range's customers (W01) becomes null and is ignored.
+    fn key(&self) -> Result<DataType> {
+        let cats = FrozenCategories::new(self.ids.iter().flatten())?;
+        Ok(DataType::from_frozen_categories(cats))
+    }
+
     fn filter(&self, lf: LazyFrame) -> LazyFrame {
         let mut pred = lit(true);
         if let Some(lo) = &self.lo {
@@ -151,10 +161,20 @@ fn ranges(inputs: &Inputs, rows: usize) -> Result<Vec<Range>> {
         .collect();
     let mut out = Vec::new();
     let mut lo: Option<String> = None;
-    for hi in bounds.into_iter().map(Some).chain(std::iter::once(None)) {
+    for (k, hi) in bounds
+        .into_iter()
+        .map(Some)
+        .chain(std::iter::once(None))
+        .enumerate()
+    {
+        let start = k * rows.max(1);
         out.push(Range {
             lo: lo.clone(),
             hi: hi.clone(),
+            ids: ids.slice(
+                start as i64,
+                rows.max(1).min(ids.len().saturating_sub(start)),
+            ),
         });
         lo = hi;
     }
@@ -177,14 +197,20 @@ fn check_aligned(mut part: DataFrame) -> Result<DataFrame> {
     Ok(part)
 }
 
-/// The range's window transactions, read and decoded once into a compacted frame.
-fn range_transactions(inputs: &Inputs, ctx: Ctx<'_>, range: &Range) -> Result<LazyFrame> {
+/// The range's window transactions, read and decoded once into a compacted frame whose
+/// `customer_id` is of the range's `key` type (see [`Range::key`]).
+fn range_transactions(
+    inputs: &Inputs,
+    ctx: Ctx<'_>,
+    range: &Range,
+    key: &DataType,
+) -> Result<LazyFrame> {
     let txn = window::window_transactions(
         inputs.required(&contract::TRANSACTIONS),
         ctx.as_of,
         ctx.params.lookback_months,
     );
-    Ok(window::compact(range.filter(txn))
+    Ok(window::compact(range.filter(txn), key)
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single()
         .lazy())
@@ -204,10 +230,11 @@ pub fn build_partitioned(
     let all = ranges(inputs, rows)?;
     let task = progress.task("feature ranges", all.len() as u64);
     for range in all {
-        let txn = range_transactions(inputs, ctx, &range)?;
+        let key = range.key()?;
+        let txn = range_transactions(inputs, ctx, &range, &key)?;
         pairs.push(cross::Pairs::of(&txn).collect()?);
         parts.push(check_aligned(
-            range_plan(inputs, ctx, &range, txn)?
+            range_plan(inputs, ctx, &range, &key, txn)?
                 .collect_with_engine(Engine::Streaming)?
                 .unwrap_single(),
         )?);
@@ -223,11 +250,17 @@ pub fn build_partitioned(
 /// device of online transactions in the window, proxy, accounts opened by a proxy, phone,
 /// emergency contact) counted more than once, with its count; see [`cross::links_table`].
 pub fn links(inputs: &Inputs, ctx: Ctx<'_>) -> Result<DataFrame> {
-    let txn = window::compact(window::window_transactions(
-        inputs.required(&contract::TRANSACTIONS),
-        ctx.as_of,
-        ctx.params.lookback_months,
-    ));
+    // One range of the whole book: its key leaves out the transactions of unknown customers
+    // (W01), as the ranges of `assess` do.
+    let book = ranges(inputs, usize::MAX)?.remove(0);
+    let txn = window::compact(
+        window::window_transactions(
+            inputs.required(&contract::TRANSACTIONS),
+            ctx.as_of,
+            ctx.params.lookback_months,
+        ),
+        &book.key()?,
+    );
     Ok(cross::links_table(
         inputs.required(&contract::CUSTOMERS),
         inputs.required(&contract::ACCOUNTS),
@@ -310,8 +343,9 @@ pub fn read_links(path: &std::path::Path) -> Result<DataFrame> {
 /// The query of the first range of at most `rows` customers (for profiling).
 pub fn first_range_plan(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<LazyFrame> {
     let range = ranges(inputs, rows)?.remove(0);
-    let txn = range_transactions(inputs, ctx, &range)?;
-    range_plan(inputs, ctx, &range, txn)
+    let key = range.key()?;
+    let txn = range_transactions(inputs, ctx, &range, &key)?;
+    range_plan(inputs, ctx, &range, &key, txn)
 }
 
 fn stack(mut dfs: Vec<DataFrame>) -> Result<DataFrame> {
@@ -362,19 +396,27 @@ fn complete_cross(
     Ok(())
 }
 
-/// The query of one range's feature frame from its compacted window transactions `txn`. The
-/// cross-customer columns hold what the range alone shows; [`complete_cross`] completes them.
-fn range_plan(inputs: &Inputs, ctx: Ctx<'_>, range: &Range, txn: LazyFrame) -> Result<LazyFrame> {
+/// The query of one range's feature frame from its compacted window transactions `txn`, whose
+/// customer ids are of type `key`. The cross-customer columns hold what the range alone shows;
+/// [`complete_cross`] completes them.
+fn range_plan(
+    inputs: &Inputs,
+    ctx: Ctx<'_>,
+    range: &Range,
+    key: &DataType,
+    txn: LazyFrame,
+) -> Result<LazyFrame> {
     let cust =
         geography::provinces_from_cities(range.filter(inputs.required(&contract::CUSTOMERS)));
+    let keyed = |lf: LazyFrame| lf.with_column(col("customer_id").cast(key.clone()));
     let t_agg = transactions::per_customer(ctx, &txn);
     let parts = [
         records::part(
             ctx,
-            range.filter(inputs.required(&contract::REPORTS)),
-            range.filter(inputs.required(&contract::ACCOUNTS)),
+            keyed(range.filter(inputs.required(&contract::REPORTS))),
+            keyed(range.filter(inputs.required(&contract::ACCOUNTS))),
         ),
-        transactions::part(ctx, &t_agg, &txn, &cust),
+        transactions::part(ctx, &t_agg, &txn, &keyed(cust.clone())),
         geography::part(ctx, &t_agg, &txn)?,
         Part {
             aggregates: vec![],
@@ -398,17 +440,17 @@ fn range_plan(inputs: &Inputs, ctx: Ctx<'_>, range: &Range, txn: LazyFrame) -> R
     // The aggregates are joined onto the customer ids alone, in the customers' order, and set
     // beside the customer columns: the joins gather the narrow frame, not the wide one.
     let args = crate::reference::left_in_order();
-    let narrow =
-        aggregates
-            .into_iter()
-            .fold(cust.clone().select([col("customer_id")]), |acc, other| {
-                acc.join(
-                    other,
-                    [col("customer_id")],
-                    [col("customer_id")],
-                    args.clone(),
-                )
-            });
+    let narrow = aggregates.into_iter().fold(
+        keyed(cust.clone().select([col("customer_id")])),
+        |acc, other| {
+            acc.join(
+                other,
+                [col("customer_id")],
+                [col("customer_id")],
+                args.clone(),
+            )
+        },
+    );
     let joined = concat_lf_horizontal(
         [cust, narrow.rename(["customer_id"], [ALIGNED], true)],
         HConcatOptions::default(),
@@ -423,7 +465,10 @@ fn in_catalogue_order(mut columns: Vec<(&'static str, Expr)>) -> Result<Vec<Expr
         col("customer_id"),
         // Checked by the caller, then dropped: the two sides of the horizontal concatenation
         // hold the same customer on every row.
-        col(ALIGNED).eq(col("customer_id")).alias(ALIGNED),
+        col(ALIGNED)
+            .cast(DataType::String)
+            .eq(col("customer_id"))
+            .alias(ALIGNED),
         col("institution_id"),
         col("branch_id"),
         col("relationship_start"),

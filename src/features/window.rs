@@ -23,34 +23,37 @@ pub fn window_transactions(txn: LazyFrame, as_of: NaiveDate, months: u32) -> Laz
 }
 
 /// The window's transactions compacted as they are read: categories become booleans early, so
-/// the wide string columns are never held whole.
-pub fn compact(raw_txn: LazyFrame) -> LazyFrame {
-    raw_txn.select([
-        col("customer_id"),
-        col("ts").dt().date().alias("_day"),
-        col("amount"),
-        col("cash"),
-        col("channel")
-            .eq(lit("online"))
-            .or(col("channel").eq(lit("mobile")))
-            .alias("_online"),
-        col("direction").eq(lit("out")).alias("_out"),
-        col("ip_address"),
-        col("ip_country"),
-        col("ip_city"),
-        col("device_id"),
-        col("cross_border"),
-        col("counterparty_kind")
-            .eq(lit("natural"))
-            .alias("_cp_is_nat"),
-        // S3.2(5), S3.5: a 对公 (public/corporate) account is a non-natural person's or a
-        // government body's.
-        col("counterparty_kind")
-            .eq(lit("non_natural"))
-            .or(col("counterparty_kind").eq(lit("government")))
-            .alias("_cp_is_corp"),
-        col("counterparty_country"),
-        col("related_party"),
-        col("proxy_id"),
-    ])
+/// the wide string columns are never held whole, and `customer_id` is cast to `key` (an Enum
+/// of the customers' ids; rows of other ids, W01, are left out).
+pub fn compact(raw_txn: LazyFrame, key: &DataType) -> LazyFrame {
+    raw_txn
+        .select([
+            col("customer_id").cast(key.clone()),
+            col("ts").dt().date().alias("_day"),
+            col("amount"),
+            col("cash"),
+            col("channel")
+                .eq(lit("online"))
+                .or(col("channel").eq(lit("mobile")))
+                .alias("_online"),
+            col("direction").eq(lit("out")).alias("_out"),
+            col("ip_address"),
+            col("ip_country"),
+            col("ip_city"),
+            col("device_id"),
+            col("cross_border"),
+            col("counterparty_kind")
+                .eq(lit("natural"))
+                .alias("_cp_is_nat"),
+            // S3.2(5), S3.5: a 对公 (public/corporate) account is a non-natural person's or a
+            // government body's.
+            col("counterparty_kind")
+                .eq(lit("non_natural"))
+                .or(col("counterparty_kind").eq(lit("government")))
+                .alias("_cp_is_corp"),
+            col("counterparty_country"),
+            col("related_party"),
+            col("proxy_id"),
+        ])
+        .filter(col("customer_id").is_not_null())
 }
