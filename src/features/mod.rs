@@ -198,7 +198,8 @@ fn check_aligned(mut part: DataFrame) -> Result<DataFrame> {
 }
 
 /// The range's window transactions, read and decoded once into a compacted frame whose
-/// `customer_id` is of the range's `key` type (see [`Range::key`]).
+/// `customer_id` is of the range's `key` type (see [`Range::key`]), S3.2(2)'s off-site rows
+/// marked.
 fn range_transactions(
     inputs: &Inputs,
     ctx: Ctx<'_>,
@@ -210,10 +211,11 @@ fn range_transactions(
         ctx.as_of,
         ctx.params.lookback_months,
     );
-    Ok(window::compact(range.filter(txn), key)
+    let txn = window::compact(range.filter(txn), key)
         .collect_with_engine(Engine::Streaming)?
-        .unwrap_single()
-        .lazy())
+        .unwrap_single();
+    let cust = range.filter(inputs.required(&contract::CUSTOMERS));
+    Ok(transactions::mark_offsite_city(ctx, txn, cust, key)?.lazy())
 }
 
 /// The feature frame of every customer (see [`CARRIED`]), computed in ranges of at most `rows`
@@ -416,7 +418,7 @@ fn range_plan(
             keyed(range.filter(inputs.required(&contract::REPORTS))),
             keyed(range.filter(inputs.required(&contract::ACCOUNTS))),
         ),
-        transactions::part(ctx, &t_agg, &txn, &keyed(cust.clone())),
+        transactions::part(ctx, &t_agg, &txn),
         geography::part(ctx, &t_agg, &txn)?,
         Part {
             aggregates: vec![],

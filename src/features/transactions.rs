@@ -5,18 +5,15 @@
 use polars::prelude::*;
 
 use super::{count, u32c, Ctx, Part};
+use crate::error::{Error, Result};
 
-/// S3.1–S3.5 over the range's compacted window transactions `txn` and their per-customer
-/// aggregates `t_agg` ([`per_customer`]); `cust` gives each customer's branch city (S3.2(2)).
-pub fn part(ctx: Ctx<'_>, t_agg: &LazyFrame, txn: &LazyFrame, cust: &LazyFrame) -> Part {
+/// S3.1–S3.5 over the range's compacted window transactions `txn` (marked by
+/// [`mark_offsite_city`]) and their per-customer aggregates `t_agg` ([`per_customer`]).
+pub fn part(ctx: Ctx<'_>, t_agg: &LazyFrame, txn: &LazyFrame) -> Part {
     let p = ctx.params;
     let natural = col("kind").eq(lit("natural"));
     Part {
-        aggregates: vec![
-            t_agg.clone(),
-            cash_days(txn, p.large_cash_cny),
-            offsite_city(ctx, txn, cust),
-        ],
+        aggregates: vec![t_agg.clone(), cash_days(txn, p.large_cash_cny)],
         columns: vec![
             ("txn_count", u32c("txn_count")),
             (
@@ -106,6 +103,7 @@ pub fn per_customer(ctx: Ctx<'_>, txn: &LazyFrame) -> LazyFrame {
                 .and(col("ip_country").neq(lit(home))),
         )
         .alias("_offsite_abroad"),
+        count(col("_offsite_city")).alias("_offsite_city"),
         // S3.2(4)
         when(online.clone())
             .then(amount.clone())
@@ -143,28 +141,60 @@ fn cash_days(txn: &LazyFrame, threshold: f64) -> LazyFrame {
         .agg([len().cast(DataType::UInt32).alias("cash_large_days")])
 }
 
-/// S3.2(2): domestic online transactions from a city other than the branch city (the
-/// account-opening place).
-fn offsite_city(ctx: Ctx<'_>, txn: &LazyFrame, cust: &LazyFrame) -> LazyFrame {
+/// S3.2(2): marks the range's compacted window transactions `txn` made online from a domestic
+/// city other than the customer's branch city (the account-opening place; an unknown branch
+/// city counts as other) as `_offsite_city`, and drops `ip_city`. `cust` holds every customer
+/// of the range once and `key` is the range's id type ([`super::Range::key`]): the branch city
+/// of each row is gathered by the customer's dense index, with no join or group-by.
+pub fn mark_offsite_city(
+    ctx: Ctx<'_>,
+    txn: DataFrame,
+    cust: LazyFrame,
+    key: &DataType,
+) -> Result<DataFrame> {
+    let index = |e: Expr| e.cast(key.clone()).to_physical().cast(IDX_DTYPE);
+    let cities = cust
+        .select([index(col("customer_id")).alias("_i"), branch_city(ctx)])
+        .sort(["_i"], SortMultipleOptions::default())
+        .collect()?;
+    let n = txn_categories(key);
+    // n distinct indices from 0 to n - 1, sorted: exactly 0, 1, …, n - 1.
+    let i = cities.column("_i")?.idx()?;
+    let in_step = i.len() == n as usize
+        && i.null_count() == 0
+        && i.n_unique()? == n as usize
+        && (n == 0 || (i.first() == Some(0) && i.last() == Some(n - 1)));
+    if !in_step {
+        return Err(Error::Internal(
+            "customers of a range out of step with its ids".into(),
+        ));
+    }
+    let rows = txn
+        .column("customer_id")?
+        .to_physical_repr()
+        .cast(&IDX_DTYPE)?;
+    let bcity = cities.column("_bcity")?.take(rows.idx()?)?;
     let home = ctx.params.home_country.as_str();
-    txn.clone()
-        .filter(
+    Ok(txn
+        .hstack(&[bcity])?
+        .lazy()
+        .with_column(
             col("_online")
                 .and(col("ip_country").eq(lit(home)))
-                .and(col("ip_city").is_not_null()),
+                .and(col("ip_city").is_not_null())
+                .and(col("ip_city").neq(col("_bcity")).fill_null(lit(true)))
+                .alias("_offsite_city"),
         )
-        .group_by([col("customer_id"), col("ip_city")])
-        .agg([len().cast(DataType::UInt32).alias("_n")])
-        .join(
-            cust.clone()
-                .select([col("customer_id"), branch_city(ctx).alias("_bcity")]),
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("ip_city").neq(col("_bcity")).fill_null(lit(true)))
-        .group_by([col("customer_id")])
-        .agg([col("_n").sum().alias("_offsite_city")])
+        .drop(by_name(["ip_city", "_bcity"], true, false))
+        .collect()?)
+}
+
+/// How many categories the Enum type `key` has.
+fn txn_categories(key: &DataType) -> IdxSize {
+    match key {
+        DataType::Enum(cats, _) => cats.categories().len() as IdxSize,
+        _ => 0,
+    }
 }
 
 /// The city of the customer's branch (S2.4, S3.2(2)).
@@ -177,4 +207,5 @@ pub fn branch_city(ctx: Ctx<'_>) -> Expr {
         lit(NULL).cast(DataType::String),
         DataType::String,
     )
+    .alias("_bcity")
 }
