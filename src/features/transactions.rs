@@ -166,7 +166,7 @@ pub fn mark_offsite_city(
         .select([index(col("customer_id")).alias("_i"), branch_city(ctx)])
         .sort(["_i"], SortMultipleOptions::default())
         .collect()?;
-    let n = txn_categories(key);
+    let n = enum_len(key);
     // n distinct indices from 0 to n - 1, sorted: exactly 0, 1, …, n - 1.
     let i = cities.column("_i")?.idx()?;
     let in_step = i.len() == n as usize
@@ -199,7 +199,7 @@ pub fn mark_offsite_city(
 }
 
 /// How many categories the Enum type `key` has.
-fn txn_categories(key: &DataType) -> IdxSize {
+fn enum_len(key: &DataType) -> IdxSize {
     match key {
         DataType::Enum(cats, _) => cats.categories().len() as IdxSize,
         _ => 0,
