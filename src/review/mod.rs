@@ -69,7 +69,7 @@ pub fn review(
     let due = due::DueDates::of(&df, calendar)?;
     let missing_years = due.missing_years.clone();
     let horizon_end = as_of + chrono::Days::new(horizon_days as u64);
-    let df = with_reasons(due.join(df.lazy()), as_of, horizon_end)?;
+    let df = with_reasons(due.attach(df.lazy())?, as_of, horizon_end)?;
     let reclassify = outputs::reclassify(&df)?;
     let grades_next = outputs::grades_next(&df, as_of)?;
     let history = outputs::history(&df, inputs, as_of)?;
