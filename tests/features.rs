@@ -717,3 +717,36 @@ fn w01_unknown_customers_transactions_are_ignored_by_shared_keys() {
         .unwrap();
     assert_eq!(ints(&d1, "count"), vec![Some(3)]);
 }
+
+/// The feature frame's customer ids are flagged sorted (later sorts by customer are then
+/// skipped) exactly when its rows are in id order: in order for the customers file in id order,
+/// not for the same file reversed in one range.
+#[test]
+fn customer_ids_flagged_sorted_only_when_in_order() {
+    use polars::series::IsSorted;
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    let flag = |dir: &std::path::Path| {
+        let inputs = Inputs::open(dir).unwrap();
+        let f = with_ctx(|ctx| {
+            features::build_partitioned(
+                &inputs,
+                ctx,
+                usize::MAX,
+                &riskgrade::progress::Progress::new(true),
+            )
+            .unwrap()
+        });
+        (
+            f.column("customer_id").unwrap().is_sorted_flag(),
+            strs(&f, "customer_id"),
+        )
+    };
+    let (sorted, ids) = flag(dir.path());
+    assert_eq!(sorted, IsSorted::Ascending);
+    assert_eq!(ids, ["C1", "C2", "C3"].map(|s| Some(s.to_string())));
+    rewrite(dir.path(), "customers.parquet", |lf| lf.reverse());
+    let (sorted, ids) = flag(dir.path());
+    assert_eq!(sorted, IsSorted::Not);
+    assert_eq!(ids, ["C3", "C2", "C1"].map(|s| Some(s.to_string())));
+}

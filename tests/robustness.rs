@@ -126,3 +126,33 @@ fn a_killed_run_leaves_the_previous_outputs_and_a_rerun_succeeds() {
     // The rerun removed the staging folder the killed run left beside the output.
     assert_eq!(partials(tmp.path()), 0);
 }
+
+/// A customers file out of id order gives the outputs of the same book in id order, sorted by
+/// customer (sorting is skipped only when the ids are found in order).
+#[test]
+fn customers_out_of_id_order_give_the_same_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    portfolio(&data, 3_000);
+    let reversed = tmp.path().join("reversed");
+    common::run::copy_dir(&data, &reversed);
+    let path = reversed.join("customers.parquet");
+    let mut df = polars::prelude::LazyFrame::scan_parquet(
+        polars::prelude::PlRefPath::from(path.to_str().unwrap()),
+        Default::default(),
+    )
+    .unwrap()
+    .reverse()
+    .collect()
+    .unwrap();
+    common::write(&mut df, &reversed, "customers.parquet");
+    let (a, b) = (tmp.path().join("out_a"), tmp.path().join("out_b"));
+    for (d, o) in [(&data, &a), (&reversed, &b)] {
+        let st = assess(d, o)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    common::assert_same_outputs(&a, &b);
+}
