@@ -18,8 +18,8 @@ const MI_OPTION_PURGE_DELAY: c_int = 15;
 /// Purge delay once freed memory goes back to the OS: a buffer freed and reused within a
 /// second stays. mimalloc's own default (10 ms) returned buffers between the steps of one
 /// stage, and the kernel faulted in and zeroed them again: at 10M customers the stages after
-/// the features took 38-39 s with 10 ms, 29.6 s with 1 s (peak +0.4 GB) and 29.0 s with 5 s
-/// (peak +1.6 GB).
+/// the features took 38-39 s with 10 ms, 30.1 s with 1 s (peak +0.4 GiB) and 29.0 s with 5 s
+/// (peak +1.6 GiB).
 const RETURN_PURGE_DELAY_MS: c_long = 1_000;
 /// Above this share of the machine's memory in use, freed memory goes back to the OS.
 const KEEP_BELOW_SHARE: f64 = 0.25;

@@ -352,8 +352,15 @@ fn features() -> DataFrame {
 /// The features of the portfolio in `dir` sorted by customer, in one range or range by range
 /// with `rows` customers per range (the production path either way).
 fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
+    as_built(dir, rows)
+        .sort(["customer_id"], Default::default())
+        .unwrap()
+}
+
+/// The feature frame as `build_partitioned` returns it (rows in range, then file, order).
+fn as_built(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
     let inputs = Inputs::open(dir).unwrap();
-    let df = with_ctx(|ctx| {
+    with_ctx(|ctx| {
         features::build_partitioned(
             &inputs,
             ctx,
@@ -361,8 +368,7 @@ fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
             &riskgrade::progress::Progress::new(true),
         )
         .unwrap()
-    });
-    df.sort(["customer_id"], Default::default()).unwrap()
+    })
 }
 
 /// Runs `f` with the default feature parameters and reference tables as of 2026-10-31.
@@ -727,16 +733,7 @@ fn customer_ids_flagged_sorted_only_when_in_order() {
     let dir = tempfile::tempdir().unwrap();
     portfolio(dir.path());
     let flag = |dir: &std::path::Path| {
-        let inputs = Inputs::open(dir).unwrap();
-        let f = with_ctx(|ctx| {
-            features::build_partitioned(
-                &inputs,
-                ctx,
-                usize::MAX,
-                &riskgrade::progress::Progress::new(true),
-            )
-            .unwrap()
-        });
+        let f = as_built(dir, None);
         (
             f.column("customer_id").unwrap().is_sorted_flag(),
             strs(&f, "customer_id"),

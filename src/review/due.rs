@@ -59,49 +59,33 @@ impl DueDates {
     /// and period as one integer key): elementwise, so the wide frame is not gathered again as
     /// a join would.
     pub fn attach(self, df: LazyFrame) -> Result<LazyFrame> {
-        let t2_keys: Vec<i64> = i32_values(&self.t2, "last_reviewed")?
-            .into_iter()
-            .zip(self.t2.column("_period")?.u32()?.iter())
-            .map(|(d, m)| d.unwrap_or_default() as i64 * T2_DAY + m.unwrap_or_default() as i64)
-            .collect();
-        let t2_key_expr = col("last_reviewed").to_physical().cast(DataType::Int64) * lit(T2_DAY)
+        // T2's key: the last review's day number above the period in months.
+        let t2_key = col("last_reviewed").to_physical().cast(DataType::Int64) * lit(1i64 << 20)
             + col("_period").cast(DataType::Int64);
         Ok(df.with_columns([
-            by_date(t2_key_expr, t2_keys, &self.t2, "_due_t2")?,
-            by_date(
-                col("first_graded").to_physical(),
-                i32_values(&self.t3, "first_graded")?,
-                &self.t3,
-                "_due_t3",
-            )?,
-            by_date(
-                col("relationship_start").to_physical(),
-                i32_values(&self.t1, "relationship_start")?,
-                &self.t1,
-                "_due_t1",
-            )?,
+            by_key(t2_key, &self.t2, "_due_t2")?,
+            by_key(col("first_graded"), &self.t3, "_due_t3")?,
+            by_key(col("relationship_start"), &self.t1, "_due_t1")?,
         ]))
     }
 }
 
-/// T2's key: the last review's day number above the period in months.
-const T2_DAY: i64 = 1 << 20;
-
-/// The date column `due` of `table` looked up by `expr` among `keys` (null where absent).
-fn by_date<K>(expr: Expr, keys: Vec<K>, table: &DataFrame, due: &str) -> Result<Expr>
-where
-    Series: NamedFrom<Vec<K>, [K]> + NamedFrom<Vec<Option<i32>>, [Option<i32>]>,
-{
-    let values: Vec<Option<i32>> = i32_values(table, due)?;
-    Ok(crate::reference::lookup::<K, Option<i32>>(
-        expr,
-        keys,
-        values,
-        lit(NULL).cast(DataType::Int32),
-        DataType::Int32,
-    )
-    .cast(DataType::Date)
-    .alias(due))
+/// The date column `due` of `table` looked up by `key`, evaluated alike on the table and on the
+/// frame it is attached to (null where absent).
+fn by_key(key: Expr, table: &DataFrame, due: &str) -> Result<Expr> {
+    let keys = table
+        .clone()
+        .lazy()
+        .select([key.clone().alias("k"), col(due).alias("v")])
+        .collect()?;
+    Ok(key
+        .replace_strict(
+            lit(keys.column("k")?.as_materialized_series().clone()),
+            lit(keys.column("v")?.as_materialized_series().clone()),
+            Some(lit(NULL).cast(DataType::Date)),
+            Some(DataType::Date),
+        )
+        .alias(due))
 }
 
 /// T2: last review + the review period in months.
