@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::repo;
 use common::run::*;
+use common::{read_parquet, repo};
 use polars::prelude::*;
 
 #[test]
@@ -411,4 +411,85 @@ fn every_case_is_documented() {
         assert!(doc.contains(&format!("| E{i:02} |")), "E{i:02}");
     }
     assert!(doc.contains("| W01 |") && doc.contains("| W02 |") && doc.contains("| W03 |"));
+}
+
+/// The transactions' checks of an assessment are made as the features read the transactions,
+/// range by range (three ranges here): a finding in any range gives the error, or the counted
+/// warning, of the whole-file check, and the row count is the file's, rows outside the
+/// look-back window included.
+#[test]
+fn e25_e31_e53_w01_transaction_checks_made_range_by_range() {
+    let ranged = |e: &Env| {
+        let mut a = e.args();
+        a.extend(["--partition-rows".to_string(), "1000".to_string()]);
+        e.run_with(&a)
+    };
+    let file = "transactions.parquet";
+    let txn = read_parquet(&env().data.join(file));
+    let n = txn.height() as u32;
+    let (mid, last) = (n / 2, n - 1);
+    let str_at = |c: &str, i: u32| {
+        txn.column(c)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(i as usize)
+            .unwrap()
+            .to_string()
+    };
+    let refused = |e: &Env, id: &str, needle: &str| {
+        let (code, stderr) = ranged(e);
+        assert_eq!(code, 3, "{id}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{id}: expected '{needle}' in: {stderr}"
+        );
+        assert!(!e.out.exists(), "{id}: output written by a failed run");
+    };
+
+    // E25 in a middle range, then in the last.
+    for row in [mid, last] {
+        let e = env();
+        e.edit(file, |lf| set_row(lf, "amount", row, lit(-5.0)));
+        refused(&e, "E25", "column 'amount' has negative, non-finite or absurd values (valid: 0 to 1e12 CNY): 1 rows");
+    }
+    // E31: the middle row repeats the first row's id.
+    let first_id = txn.column("txn_id").unwrap().i64().unwrap().get(0).unwrap();
+    let e = env();
+    e.edit(file, |lf| set_row(lf, "txn_id", mid, lit(first_id)));
+    refused(&e, "E31", "1 duplicate values in key column 'txn_id'");
+    // E53: the middle row on the first row's account, which is another customer's.
+    assert_ne!(str_at("customer_id", 0), str_at("customer_id", mid));
+    let e = env();
+    e.edit(file, |lf| {
+        set_row(lf, "account_id", mid, lit(str_at("account_id", 0)))
+    });
+    refused(&e, "E53", "1 rows are on an account of another customer");
+    // W01: two rows of customers not in customers.parquet, one sorting into a middle range,
+    // one after every customer; counted, set aside, the run completes.
+    let e = env();
+    let unknown = format!("{}X", str_at("customer_id", mid));
+    e.edit(file, |lf| {
+        set_row(
+            set_row(lf, "customer_id", mid, lit(unknown)),
+            "customer_id",
+            last,
+            lit("ZZZ"),
+        )
+    });
+    let (code, stderr) = ranged(&e);
+    assert_eq!(code, 0, "W01: {stderr}");
+    let w = e.summary()["input_warnings"].clone();
+    assert_eq!(w[0]["file"], file, "{w}");
+    assert_eq!(w[0]["rows"], 2, "{w}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(e.out.join("manifest.json")).unwrap())
+            .unwrap();
+    let rows = manifest["input_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file"] == file)
+        .map(|r| r["rows"].clone());
+    assert_eq!(rows, Some(serde_json::json!(n)), "{manifest}");
 }

@@ -366,8 +366,10 @@ fn as_built(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
             ctx,
             rows.unwrap_or(usize::MAX),
             &riskgrade::progress::Progress::new(true),
+            None,
         )
         .unwrap()
+        .0
     })
 }
 

@@ -31,8 +31,10 @@ fn feature_frame_is_the_catalogue_in_order() {
         ctx,
         1_000,
         &riskgrade::progress::Progress::new(true),
+        None,
     )
-    .unwrap();
+    .unwrap()
+    .0;
     assert_eq!(df.height(), 3000);
     let names: Vec<String> = df
         .get_column_names()

@@ -23,7 +23,16 @@ use crate::reference::Reference;
 use crate::report::{self, RunFacts, Summary};
 use crate::review::{self, Review};
 use crate::scoring;
-use crate::validate::{self, Counts};
+use crate::validate::{self, Counts, InPass, TransactionCounts};
+
+/// What [`grade`] returns: the scored frame, the features when kept, the inputs' hashes and
+/// the transactions' counts.
+type Graded = (
+    DataFrame,
+    Option<DataFrame>,
+    Vec<Value>,
+    Option<TransactionCounts>,
+);
 
 /// Output file names of a run.
 pub const SCORES: &str = "scores.parquet";
@@ -156,7 +165,10 @@ struct Job<'a> {
     out: PathBuf,
     model: Model,
     inputs: Inputs,
+    /// Row counts and warnings of the inputs; the transactions' are filled by the features.
     counts: Counts,
+    /// The transactions' row checks, made as the features read them.
+    txn_checks: Option<InPass>,
     reference: Reference,
     calendar: Calendar,
     /// The links table of `--links`, with its SHA-256.
@@ -171,12 +183,18 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         progress,
         times: Vec::new(),
     };
-    let job = st.run("validate inputs", || prepare(args, progress))?;
+    let mut job = st.run("validate inputs", || prepare(args, progress))?;
     progress.line(&format!(
         "model {} {}; as of {}; FATF lists {}",
         job.model.meta.id, job.model.meta.version, job.as_of, job.reference.fatf_version
     ));
-    let (scored, kept_features, hashes) = grade(&job, &mut st)?;
+    let (scored, kept_features, hashes, txn) = grade(&job, &mut st)?;
+    if let (Some(checks), Some(txn)) = (&job.txn_checks, txn) {
+        if let Some(w) = txn.warning() {
+            progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
+        }
+        job.counts.complete(checks, txn);
+    }
     let rev = st.run("reclassification", || {
         review::review(
             scored,
@@ -229,7 +247,8 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
     let out = io::resolve_out(&args.out)?;
     io::check_run_dest(&out, &inp.data)?;
     let inputs = Inputs::open(&inp.data)?;
-    let counts = validate::validate_inputs(&inputs, as_of, &model.grade_names())?;
+    let (counts, txn_checks) =
+        validate::validate_inputs_in_pass(&inputs, as_of, &model.grade_names())?;
     for w in &counts.warnings {
         progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
@@ -260,6 +279,7 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
         model,
         inputs,
         counts,
+        txn_checks,
         reference,
         calendar,
         links,
@@ -269,28 +289,31 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
 
 /// Features, scores and grades of every customer; the inputs are hashed on another thread
 /// meanwhile.
-fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Option<DataFrame>, Vec<Value>)> {
+/// Also returns the transactions' counts when their checks were made as they were read.
+fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<Graded> {
     let (hashes, scored) = std::thread::scope(|s| {
         let h = s.spawn(|| hash_inputs(job));
-        let scored = (|| -> Result<(DataFrame, Option<DataFrame>)> {
+        let scored = (|| -> Result<(DataFrame, Option<DataFrame>, Option<TransactionCounts>)> {
             let ctx = Ctx {
                 params: &job.model.params,
                 reference: &job.reference,
                 as_of: job.as_of,
                 links: job.links.as_ref(),
             };
-            let feats = st.run("features", || {
+            let (feats, txn) = st.run("features", || {
                 features::build_partitioned(
                     &job.inputs,
                     ctx,
                     job.args.partition_rows as usize,
                     st.progress,
+                    job.txn_checks.as_ref(),
                 )
             })?;
             let kept = job.args.keep_features.then(|| feats.clone());
             Ok((
                 st.run("scoring and grading", || score(feats, &job.model))?,
                 kept,
+                txn,
             ))
         })();
         let hashes = h
@@ -298,8 +321,8 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<(DataFrame, Option<DataFr
             .map_err(|_| Error::Internal("hashing thread panicked".into()));
         (hashes, scored)
     });
-    let (scored, kept) = scored?;
-    Ok((scored, kept, hashes??))
+    let (scored, kept, txn) = scored?;
+    Ok((scored, kept, hashes??, txn))
 }
 
 /// Scores and grades the features; SC2 leaves walk-in customers out when the model says so.

@@ -129,7 +129,8 @@ fn features_of(
     };
     let as_of = args.as_of.unwrap_or_else(dates::today);
     let inputs = Inputs::open(data)?;
-    let counts = validate::validate_inputs(&inputs, as_of, &baseline.grade_names())?;
+    let (counts, checks) =
+        validate::validate_inputs_in_pass(&inputs, as_of, &baseline.grade_names())?;
     for w in &counts.warnings {
         progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
@@ -144,7 +145,16 @@ fn features_of(
         as_of,
         links: None,
     };
-    let feats = features::build_partitioned(&inputs, ctx, args.partition_rows as usize, progress)?;
+    let (feats, txn) = features::build_partitioned(
+        &inputs,
+        ctx,
+        args.partition_rows as usize,
+        progress,
+        checks.as_ref(),
+    )?;
+    if let Some(w) = txn.as_ref().and_then(|t| t.warning()) {
+        progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
+    }
     let lf = with_last_review(feats.lazy(), &inputs, as_of)?;
     Ok((lf, as_of, data.display().to_string()))
 }

@@ -17,6 +17,8 @@ mod records;
 mod transactions;
 mod window;
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Deserialize;
@@ -27,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::inputs::Inputs;
 use crate::progress::Progress;
 use crate::reference::Reference;
+use crate::validate::{InPass, TransactionCounts};
 
 pub use customer::age_years;
 pub use window::window;
@@ -205,35 +208,91 @@ fn range_transactions(
     ctx: Ctx<'_>,
     range: &Range,
     key: &DataType,
+    checks: Option<&InPass>,
 ) -> Result<LazyFrame> {
-    let txn = window::window_transactions(
-        inputs.required(&contract::TRANSACTIONS),
-        ctx.as_of,
-        ctx.params.lookback_months,
-    );
-    let txn = window::compact(range.filter(txn), key)
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
+    let raw = range.filter(inputs.required(&contract::TRANSACTIONS));
+    let (as_of, months) = (ctx.as_of, ctx.params.lookback_months);
+    let txn = match checks {
+        None => window::compact(window::window_transactions(raw, as_of, months), key)
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single(),
+        Some(checks) => checked_read(raw, window::in_window(as_of, months), key, checks)?,
+    };
     let cust = range.filter(inputs.required(&contract::CUSTOMERS));
     Ok(transactions::mark_offsite_city(ctx, txn, cust, key)?.lazy())
 }
 
+/// The range's transactions, every row read once: each batch is shown to `checks` (the
+/// transactions' row checks, [`InPass`]), then its window rows of the range's customers are
+/// compacted (see [`window::compact`]) and kept.
+fn checked_read(
+    raw: LazyFrame,
+    in_window: Expr,
+    key: &DataType,
+    checks: &InPass,
+) -> Result<DataFrame> {
+    const IN_WINDOW: &str = "_in_window";
+    let compacted = window::compacted(key);
+    let schema = raw.clone().select(compacted.clone()).collect_schema()?;
+    let kept: Vec<PlSmallStr> = schema.iter_names().cloned().collect();
+    let observe = checks.observer();
+    // Batch by batch as they stream past, in parallel: the checks see every row, then only the
+    // window's rows of the range's customers go on, compacted.
+    let take = move |df: DataFrame| -> PolarsResult<DataFrame> {
+        observe(&df)?;
+        let keep = df.column(IN_WINDOW)?.bool()? & &df.column("customer_id")?.is_not_null();
+        let df = df.select(kept.iter().cloned())?;
+        if keep.all() {
+            Ok(df)
+        } else {
+            df.filter(&keep)
+        }
+    };
+    let out_schema = schema.clone();
+    Ok(raw
+        .select(
+            compacted
+                .into_iter()
+                .chain([in_window.alias(IN_WINDOW)])
+                .chain(checks.columns())
+                .collect::<Vec<_>>(),
+        )
+        .map(
+            take,
+            OptFlags::STREAMING,
+            Some(Arc::new(move |_: &Schema| Ok(out_schema.clone()))),
+            Some("transaction checks"),
+        )
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
 /// The feature frame of every customer (see [`CARRIED`]), computed in ranges of at most `rows`
 /// customers cut in customer-id order (memory stays bounded by a range), the cross-customer
-/// features counted over the whole book.
+/// features counted over the whole book. With `checks`, the transactions' row checks are made
+/// as the transactions are read, range by range, and settled after the last.
 pub fn build_partitioned(
     inputs: &Inputs,
     ctx: Ctx<'_>,
     rows: usize,
     progress: &Progress,
-) -> Result<DataFrame> {
+    checks: Option<&InPass>,
+) -> Result<(DataFrame, Option<TransactionCounts>)> {
     let mut parts = Vec::new();
     let mut pairs: Vec<[DataFrame; 3]> = Vec::new();
     let all = ranges(inputs, rows)?;
     let task = progress.task("feature ranges", all.len() as u64);
+    let accounts = || inputs.required(&contract::ACCOUNTS);
     for range in all {
         let key = range.key()?;
-        let txn = range_transactions(inputs, ctx, &range, &key)?;
+        let txn = range_transactions(inputs, ctx, &range, &key, checks)?;
+        if let Some(checks) = checks {
+            checks.range_done(
+                range
+                    .filter(accounts())
+                    .select([col("account_id"), col("customer_id").cast(key.clone())]),
+            )?;
+        }
         pairs.push(cross::Pairs::of(&txn).collect()?);
         parts.push(check_aligned(
             range_plan(inputs, ctx, &range, &key, txn)?
@@ -243,10 +302,11 @@ pub fn build_partitioned(
         task.advance(1);
     }
     task.done();
+    let counts = checks.map(|c| c.finish(accounts())).transpose()?;
     let mut out = stack(parts)?;
     complete_cross(inputs, ctx, &mut out, pairs)?;
     flag_sorted_ids(&mut out)?;
-    Ok(out)
+    Ok((out, counts))
 }
 
 /// Flags `customer_id` as sorted when the rows are in ascending id order, as they are when the
@@ -370,7 +430,7 @@ pub fn read_links(path: &std::path::Path) -> Result<DataFrame> {
 pub fn first_range_plan(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<LazyFrame> {
     let range = ranges(inputs, rows)?.remove(0);
     let key = range.key()?;
-    let txn = range_transactions(inputs, ctx, &range, &key)?;
+    let txn = range_transactions(inputs, ctx, &range, &key, None)?;
     range_plan(inputs, ctx, &range, &key, txn)
 }
 

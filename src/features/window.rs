@@ -11,15 +11,18 @@ pub fn window(as_of: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
     (start, as_of)
 }
 
-/// The transactions of day d with as-of − months < d ≤ as-of.
-pub fn window_transactions(txn: LazyFrame, as_of: NaiveDate, months: u32) -> LazyFrame {
+/// True on a transaction of day d with as-of − months < d ≤ as-of.
+pub fn in_window(as_of: NaiveDate, months: u32) -> Expr {
     let (win_start, as_of) = window(as_of, months);
     let day_after = |d: NaiveDate| d.succ_opt().unwrap_or(d).and_hms_opt(0, 0, 0).unwrap();
-    txn.filter(
-        col("ts")
-            .gt_eq(lit(day_after(win_start)))
-            .and(col("ts").lt(lit(day_after(as_of)))),
-    )
+    col("ts")
+        .gt_eq(lit(day_after(win_start)))
+        .and(col("ts").lt(lit(day_after(as_of))))
+}
+
+/// The transactions of the window (see [`in_window`]).
+pub fn window_transactions(txn: LazyFrame, as_of: NaiveDate, months: u32) -> LazyFrame {
+    txn.filter(in_window(as_of, months))
 }
 
 /// The window's transactions compacted as they are read: categories become booleans early, so
@@ -27,33 +30,38 @@ pub fn window_transactions(txn: LazyFrame, as_of: NaiveDate, months: u32) -> Laz
 /// of the customers' ids; rows of other ids, W01, are left out).
 pub fn compact(raw_txn: LazyFrame, key: &DataType) -> LazyFrame {
     raw_txn
-        .select([
-            col("customer_id").cast(key.clone()),
-            col("ts").dt().date().alias("_day"),
-            col("amount"),
-            col("cash"),
-            col("channel")
-                .eq(lit("online"))
-                .or(col("channel").eq(lit("mobile")))
-                .alias("_online"),
-            col("direction").eq(lit("out")).alias("_out"),
-            col("ip_address"),
-            col("ip_country"),
-            col("ip_city"),
-            col("device_id"),
-            col("cross_border"),
-            col("counterparty_kind")
-                .eq(lit("natural"))
-                .alias("_cp_is_nat"),
-            // S3.2(5), S3.5: a 对公 (public/corporate) account is a non-natural person's or a
-            // government body's.
-            col("counterparty_kind")
-                .eq(lit("non_natural"))
-                .or(col("counterparty_kind").eq(lit("government")))
-                .alias("_cp_is_corp"),
-            col("counterparty_country"),
-            col("related_party"),
-            col("proxy_id"),
-        ])
+        .select(compacted(key))
         .filter(col("customer_id").is_not_null())
+}
+
+/// The columns of [`compact`]; `customer_id` null on a row of another customer.
+pub fn compacted(key: &DataType) -> Vec<Expr> {
+    vec![
+        col("customer_id").cast(key.clone()),
+        col("ts").dt().date().alias("_day"),
+        col("amount"),
+        col("cash"),
+        col("channel")
+            .eq(lit("online"))
+            .or(col("channel").eq(lit("mobile")))
+            .alias("_online"),
+        col("direction").eq(lit("out")).alias("_out"),
+        col("ip_address"),
+        col("ip_country"),
+        col("ip_city"),
+        col("device_id"),
+        col("cross_border"),
+        col("counterparty_kind")
+            .eq(lit("natural"))
+            .alias("_cp_is_nat"),
+        // S3.2(5), S3.5: a 对公 (public/corporate) account is a non-natural person's or a
+        // government body's.
+        col("counterparty_kind")
+            .eq(lit("non_natural"))
+            .or(col("counterparty_kind").eq(lit("government")))
+            .alias("_cp_is_corp"),
+        col("counterparty_country"),
+        col("related_party"),
+        col("proxy_id"),
+    ]
 }

@@ -95,9 +95,14 @@ impl Env {
 
 /// Sets column `c` of the first row to `v`.
 pub fn set_first(lf: LazyFrame, c: &str, v: Expr) -> LazyFrame {
+    set_row(lf, c, 0, v)
+}
+
+/// Sets column `c` of row `row` (from 0) to `v`.
+pub fn set_row(lf: LazyFrame, c: &str, row: u32, v: Expr) -> LazyFrame {
     lf.with_row_index("_i", None)
         .with_column(
-            when(col("_i").eq(lit(0u32)))
+            when(col("_i").eq(lit(row)))
                 .then(v)
                 .otherwise(col(c))
                 .alias(c),

@@ -12,6 +12,10 @@ use crate::dates::date_lit;
 use crate::error::{Error, Result};
 use crate::inputs::{examples, Inputs};
 
+mod in_pass;
+
+pub use in_pass::{InPass, TransactionCounts};
+
 /// Row counts of the files validated, and the rows set aside with a warning.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Counts {
@@ -425,10 +429,42 @@ struct Seen {
 /// `grades` (grades on file and set by hand must be among them); returns row counts and
 /// counted warnings. The first error found stops the check.
 pub fn validate_inputs(inputs: &Inputs, as_of: NaiveDate, grades: &[String]) -> Result<Counts> {
+    Ok(validate(inputs, as_of, grades, false)?.0)
+}
+
+/// [`validate_inputs`], the transactions' row checks left to the features' read of the
+/// transactions ([`InPass`]): the largest file is decoded once. The returned counts hold the
+/// transactions' place, filled by [`Counts::complete`].
+pub fn validate_inputs_in_pass(
+    inputs: &Inputs,
+    as_of: NaiveDate,
+    grades: &[String],
+) -> Result<(Counts, Option<InPass>)> {
+    validate(inputs, as_of, grades, true)
+}
+
+fn validate(
+    inputs: &Inputs,
+    as_of: NaiveDate,
+    grades: &[String],
+    in_pass: bool,
+) -> Result<(Counts, Option<InPass>)> {
     let mut counts = Counts::default();
     let mut seen = Seen::default();
+    let mut deferred = None;
     for file in &inputs.files {
         let (spec, lf) = (&file.spec, &file.scan);
+        if let (true, true, Some(customers)) = (
+            in_pass,
+            spec.file == contract::TRANSACTIONS.file,
+            &seen.customers,
+        ) {
+            if let Some(checks) = InPass::new(lf, as_of, customers, &counts)? {
+                counts.rows.push((spec.file.to_string(), 0));
+                deferred = Some(checks);
+                continue;
+            }
+        }
         let rows = column_checks(spec, lf, as_of, grades)?;
         // Only the customers are needed: an institution may have no report, event or grade.
         if rows == 0 && spec.file == contract::CUSTOMERS.file {
@@ -442,7 +478,7 @@ pub fn validate_inputs(inputs: &Inputs, as_of: NaiveDate, grades: &[String]) -> 
         remember(spec, lf, &mut seen)?;
         counts.rows.push((spec.file.to_string(), rows));
     }
-    Ok(counts)
+    Ok((counts, deferred))
 }
 
 /// Keeps what later files are checked against.
@@ -631,7 +667,12 @@ fn orphans(spec: &FileSpec, lf: &LazyFrame, rows: u64, seen: &Seen) -> Result<Op
         _ => count_orphans(lf.clone(), rows, ids.clone(), with_institution)
             .map_err(|e| fail(spec, format!("cannot read: {e}")))?,
     };
-    Ok((n > 0).then(|| Warning {
+    Ok(orphan_warning(spec, n, with_institution))
+}
+
+/// The counted warning of `n` rows of unknown customers (none when `n` is 0).
+fn orphan_warning(spec: &FileSpec, n: u64, with_institution: bool) -> Option<Warning> {
+    (n > 0).then(|| Warning {
         file: spec.file.to_string(),
         message: if with_institution {
             "rows whose (institution_id, customer_id) is not a customer of customers.parquet; they are ignored"
@@ -640,7 +681,7 @@ fn orphans(spec: &FileSpec, lf: &LazyFrame, rows: u64, seen: &Seen) -> Result<Op
         }
         .into(),
         rows: n,
-    }))
+    })
 }
 
 /// Every customer's branch is a branch of the reference table: locality (S2.4) and the
