@@ -285,6 +285,30 @@ pub fn city_codes() -> Vec<String> {
         .collect()
 }
 
+/// An Enum type of `values` (sorted, each once): a cast to it leaves a value outside the list
+/// null.
+pub fn enum_of<S: AsRef<str>>(values: &[S]) -> DataType {
+    let mut v: Vec<&str> = values.iter().map(|s| s.as_ref()).collect();
+    v.sort_unstable();
+    v.dedup();
+    let cats = FrozenCategories::new(v).expect("distinct categories");
+    DataType::from_frozen_categories(cats)
+}
+
+/// The ISO 3166-1 alpha-2 codes ([`COUNTRIES`]) as one Enum type for the whole run: the
+/// checks and the features cast a country column to the same type, so a query casts it once.
+pub fn country_enum() -> DataType {
+    static T: std::sync::OnceLock<DataType> = std::sync::OnceLock::new();
+    T.get_or_init(|| enum_of(COUNTRIES)).clone()
+}
+
+/// The GB/T 2260 city codes ([`city_codes`]) as one Enum type for the whole run (see
+/// [`country_enum`]).
+pub fn city_enum() -> DataType {
+    static T: std::sync::OnceLock<DataType> = std::sync::OnceLock::new();
+    T.get_or_init(|| enum_of(&city_codes())).clone()
+}
+
 /// `customers.parquet`: one row per customer per institution (P3).
 pub const CUSTOMERS: FileSpec = FileSpec {
     file: "customers.parquet",

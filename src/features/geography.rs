@@ -105,6 +105,7 @@ fn counterparty_countries(ctx: Ctx<'_>, txn: &LazyFrame) -> LazyFrame {
             col("amount").sum().alias("_amt"),
             count(col("cross_border")).alias("_xb"),
         ])
+        .with_column(col("counterparty_country").cast(DataType::String))
 }
 
 /// S3.3: cross-border transactions with a sanctioned or FATF-listed foreign country.

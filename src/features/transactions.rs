@@ -5,6 +5,7 @@
 use polars::prelude::*;
 
 use super::{count, u32c, Ctx, Part};
+use crate::contract;
 use crate::error::{Error, Result};
 
 /// S3.1–S3.5 over the range's compacted window transactions `txn` (marked by
@@ -191,7 +192,11 @@ pub fn mark_offsite_city(
             col("_online")
                 .and(col("ip_country").eq(lit(home)))
                 .and(col("ip_city").is_not_null())
-                .and(col("ip_city").neq(col("_bcity")).fill_null(lit(true)))
+                .and(
+                    col("ip_city")
+                        .neq(col("_bcity").cast(contract::city_enum()))
+                        .fill_null(lit(true)),
+                )
                 .alias("_offsite_city"),
         )
         .drop(by_name(["ip_city", "_bcity"], true, false))

@@ -3,6 +3,8 @@
 use chrono::{Months, NaiveDate};
 use polars::prelude::*;
 
+use crate::contract;
+
 /// The look-back window (start exclusive, end inclusive) as dates.
 pub fn window(as_of: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
     let start = as_of
@@ -47,8 +49,10 @@ pub fn compacted(key: &DataType) -> Vec<Expr> {
             .alias("_online"),
         col("direction").eq(lit("out")).alias("_out"),
         col("ip_address"),
-        col("ip_country"),
-        col("ip_city"),
+        // Codes held as one byte or two, not as text; the checks cast them to the same types
+        // (a value outside the lists is refused before any work).
+        col("ip_country").cast(contract::country_enum()),
+        col("ip_city").cast(contract::city_enum()),
         col("device_id"),
         col("cross_border"),
         col("counterparty_kind")
@@ -60,7 +64,7 @@ pub fn compacted(key: &DataType) -> Vec<Expr> {
             .eq(lit("non_natural"))
             .or(col("counterparty_kind").eq(lit("government")))
             .alias("_cp_is_corp"),
-        col("counterparty_country"),
+        col("counterparty_country").cast(contract::country_enum()),
         col("related_party"),
         col("proxy_id"),
     ]

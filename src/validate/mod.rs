@@ -338,7 +338,7 @@ fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Ve
         // Exactly the code: 'kp' or ' CN' would match no reference row and pass as harmless.
         out.push((
             format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters, e.g. CN; lower case and spaces are refused)", c.name),
-            not_in(col(c.name), contract::COUNTRIES),
+            not_of(col(c.name), contract::country_enum()),
         ));
     }
     if c.name.ends_with("_province") {
@@ -351,13 +351,12 @@ fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Ve
         ));
     }
     if c.name.ends_with("_city") {
-        let cities = contract::city_codes();
         out.push((
             format!(
                 "column '{}' has values that are not GB/T 2260 city codes (four digits, the first two a province code, e.g. 5301 for Kunming)",
                 c.name
             ),
-            not_in(col(c.name), &cities),
+            not_of(col(c.name), contract::city_enum()),
         ));
         if let Some((prov, _)) = contract::PLACES.iter().find(|(_, city)| *city == c.name) {
             // S2.3: a city code carries its province in its first two digits.
@@ -404,16 +403,17 @@ fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Ve
 /// evaluates morsel by morsel; `is_in` against a literal list is planned as a join that holds
 /// its input whole.
 pub fn one_of<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
-    let mut v: Vec<&str> = values.iter().map(|s| s.as_ref()).collect();
-    v.sort_unstable();
-    v.dedup();
-    let cats = FrozenCategories::new(v).expect("distinct categories");
-    e.cast(DataType::from_frozen_categories(cats)).is_not_null()
+    e.cast(contract::enum_of(values)).is_not_null()
 }
 
 /// The non-null values of `e` that are not among `values` (see [`one_of`]).
 pub(crate) fn not_in<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
-    e.clone().is_not_null().and(one_of(e, values).not())
+    not_of(e, contract::enum_of(values))
+}
+
+/// The non-null values of `e` that are not categories of the Enum type `t`.
+fn not_of(e: Expr, t: DataType) -> Expr {
+    e.clone().is_not_null().and(e.cast(t).is_null())
 }
 
 /// What the checks of one file need from the files before it.
