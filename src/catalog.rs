@@ -218,3 +218,33 @@ pub fn is_reserved(name: &str) -> bool {
         || RESULT_COLUMNS.contains(&name)
         || REVIEW_COLUMNS.contains(&name)
 }
+
+/// The category features with a closed list of values and the type the feature frame holds
+/// them in: an Enum of the values (one byte a row instead of a 16-byte text view), one type per
+/// feature for the whole run so ranges stack. Values are checked against the same lists
+/// before any work; an open set (`industry_code`) stays text.
+pub fn enum_features() -> &'static [(&'static str, polars::prelude::DataType)] {
+    static TYPES: std::sync::OnceLock<Vec<(&'static str, polars::prelude::DataType)>> =
+        std::sync::OnceLock::new();
+    TYPES.get_or_init(|| {
+        CATALOG
+            .iter()
+            .filter_map(|f| match f.kind {
+                Cat(values) if !values.is_empty() => Some((f.name, contract::enum_of(values))),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// `features` with the category features of [`enum_features`] as text again, for what reads
+/// them as text (the scoring rules, `features.parquet`); evaluated batch by batch.
+pub fn categories_as_text(features: polars::prelude::LazyFrame) -> polars::prelude::LazyFrame {
+    use polars::prelude::{col, DataType};
+    features.with_columns(
+        enum_features()
+            .iter()
+            .map(|(name, _)| col(*name).cast(DataType::String))
+            .collect::<Vec<_>>(),
+    )
+}

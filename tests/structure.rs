@@ -51,7 +51,16 @@ fn feature_frame_is_the_catalogue_in_order() {
         let dt = df.column(f.name).unwrap().dtype().clone();
         let ok = match f.kind {
             Kind::Num => dt.is_primitive_numeric(),
-            Kind::Cat(_) => dt == DataType::String,
+            // A closed list is held as an Enum of exactly its values, an open set as text.
+            Kind::Cat([]) => dt == DataType::String,
+            Kind::Cat(values) => match &dt {
+                DataType::Enum(cats, _) => {
+                    let mut want: Vec<&str> = values.to_vec();
+                    want.sort_unstable();
+                    cats.categories().values_iter().eq(want)
+                }
+                _ => false,
+            },
             Kind::Bool => dt == DataType::Boolean,
         };
         assert!(ok, "{}: {dt}", f.name);

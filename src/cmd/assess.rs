@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::bucket;
 use crate::calendar::Calendar;
+use crate::catalog;
 use crate::cli::AssessArgs;
 use crate::dates;
 use crate::error::{Error, Result};
@@ -327,7 +328,7 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<Graded> {
 
 /// Scores and grades the features; SC2 leaves walk-in customers out when the model says so.
 fn score(feats: DataFrame, model: &Model) -> Result<DataFrame> {
-    let mut lf = scoring::score(feats.lazy(), model);
+    let mut lf = scoring::score(catalog::categories_as_text(feats.lazy()), model);
     if !model.scope.grade_walk_in {
         lf = lf.filter(col("walk_in").not());
     }
@@ -434,8 +435,7 @@ fn write_features(feats: DataFrame, rev: &Review, staging: &Staging) -> Result<(
         col("grade_on_file"),
         col("last_reviewed"),
     ]);
-    let mut df = feats
-        .lazy()
+    let mut df = catalog::categories_as_text(feats.lazy())
         .join(on_file, [col("customer_id")], [col("customer_id")], args)
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?;

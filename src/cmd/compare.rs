@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde_json::json;
 
+use crate::catalog;
 use crate::cli::CompareArgs;
 use crate::compare::{self, Book};
 use crate::dates;
@@ -155,7 +156,7 @@ fn features_of(
     if let Some(w) = txn.as_ref().and_then(|t| t.warning()) {
         progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
-    let lf = with_last_review(feats.lazy(), &inputs, as_of)?;
+    let lf = with_last_review(catalog::categories_as_text(feats.lazy()), &inputs, as_of)?;
     Ok((lf, as_of, data.display().to_string()))
 }
 

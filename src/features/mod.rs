@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Deserialize;
 
-use crate::catalog::CATALOG;
+use crate::catalog::{enum_features, CATALOG};
 use crate::contract;
 use crate::error::{Error, Result};
 use crate::inputs::Inputs;
@@ -566,7 +566,10 @@ fn in_catalogue_order(mut columns: Vec<(&'static str, Expr)>) -> Result<Vec<Expr
             .position(|(n, _)| *n == f.name)
             .ok_or_else(|| Error::Internal(format!("no expression for feature {}", f.name)))?;
         let (name, e) = columns.swap_remove(at);
-        out.push(e.alias(name));
+        out.push(match enum_features().iter().find(|(n, _)| *n == name) {
+            Some((_, t)) => e.cast(t.clone()).alias(name),
+            None => e.alias(name),
+        });
     }
     if let Some((name, _)) = columns.first() {
         return Err(Error::Internal(format!(
