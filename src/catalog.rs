@@ -2,6 +2,8 @@
 //! risk model may refer to, with its kind, the rule it serves and what it means. `features.rs`
 //! computes exactly these columns; `docs/model.md` lists them for model authors.
 
+use polars::prelude::{col, DataType, LazyFrame};
+
 use crate::contract;
 
 /// The kind of a feature, which decides the rule types that may read it.
@@ -223,9 +225,8 @@ pub fn is_reserved(name: &str) -> bool {
 /// them in: an Enum of the values (one byte a row instead of a 16-byte text view), one type per
 /// feature for the whole run so ranges stack. Values are checked against the same lists
 /// before any work; an open set (`industry_code`) stays text.
-pub fn enum_features() -> &'static [(&'static str, polars::prelude::DataType)] {
-    static TYPES: std::sync::OnceLock<Vec<(&'static str, polars::prelude::DataType)>> =
-        std::sync::OnceLock::new();
+pub fn enum_features() -> &'static [(&'static str, DataType)] {
+    static TYPES: std::sync::OnceLock<Vec<(&'static str, DataType)>> = std::sync::OnceLock::new();
     TYPES.get_or_init(|| {
         CATALOG
             .iter()
@@ -239,8 +240,7 @@ pub fn enum_features() -> &'static [(&'static str, polars::prelude::DataType)] {
 
 /// `features` with the category features of [`enum_features`] as text again, for what reads
 /// them as text (the scoring rules, `features.parquet`); evaluated batch by batch.
-pub fn categories_as_text(features: polars::prelude::LazyFrame) -> polars::prelude::LazyFrame {
-    use polars::prelude::{col, DataType};
+pub fn categories_as_text(features: LazyFrame) -> LazyFrame {
     features.with_columns(
         enum_features()
             .iter()
