@@ -202,7 +202,8 @@ fn check_aligned(mut part: DataFrame) -> Result<DataFrame> {
 
 /// The range's window transactions, read and decoded once into a compacted frame whose
 /// `customer_id` is of the range's `key` type (see [`Range::key`]), S3.2(2)'s off-site rows
-/// marked.
+/// marked. With `checks`, every row of the range is read and checked on the way
+/// ([`checked_read`]); without, only the window's rows are read.
 fn range_transactions(
     inputs: &Inputs,
     ctx: Ctx<'_>,
