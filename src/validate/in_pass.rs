@@ -18,7 +18,7 @@ use crate::contract;
 use crate::error::{Error, Result};
 
 /// A column the features' read adds: true on a row that fails a column check.
-pub const FAULT: &str = "_fault";
+const FAULT: &str = "_fault";
 
 /// The transactions' checks of one run, fed batch by batch as the features read each range.
 pub struct InPass {
@@ -105,7 +105,8 @@ impl InPass {
         }))
     }
 
-    /// The columns the read adds to each batch: [`FAULT`], `txn_id` and `account_id`.
+    /// The columns the read adds to each batch: `_fault` (true on a row that fails a column
+    /// check), `txn_id` and `account_id`.
     pub fn columns(&self) -> [Expr; 3] {
         [
             self.fault.clone().alias(FAULT),
