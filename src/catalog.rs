@@ -126,9 +126,9 @@ pub const CATALOG: &[Feature] = &[
     f("address_locality", Cat(LOCALITIES), "S2.4", "where the residence / registration / business places lie relative to the institution's branch cities"),
     // E3 business
     f("txn_count", Num, "S3.5, published table", "transactions in the look-back window"),
-    f("txn_amount_total", Num, "E3", "sum of transaction amounts in the window, CNY"),
+    f("txn_amount_total", Num, "E3", "sum of transaction amounts in the window, CNY (added exactly, in whole fen)"),
     f("max_single_amount", Num, "published table", "largest single transaction in the window, CNY"),
-    f("cash_total", Num, "S3.1", "sum of cash transactions in the window, CNY"),
+    f("cash_total", Num, "S3.1", "sum of cash transactions in the window, CNY (added exactly, in whole fen)"),
     f("cash_count", Num, "S3.1", "cash transactions in the window"),
     f("cash_large_days", Num, "S3.1", "days on which the customer's cash total reached the large-value threshold"),
     f("cash_near_threshold_count", Num, "S3.1", "cash transactions just below the large-value threshold (structuring)"),

@@ -359,8 +359,13 @@ fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
 
 /// The feature frame as `build_partitioned` returns it (rows in range, then file, order).
 fn as_built(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
+    as_built_with(dir, rows, &Params::default())
+}
+
+/// [`as_built`] with the feature parameters `params`.
+fn as_built_with(dir: &std::path::Path, rows: Option<usize>, params: &Params) -> DataFrame {
     let inputs = Inputs::open(dir).unwrap();
-    with_ctx(|ctx| {
+    with_params(params, |ctx| {
         features::build_partitioned(
             &inputs,
             ctx,
@@ -375,10 +380,15 @@ fn as_built(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
 
 /// Runs `f` with the default feature parameters and reference tables as of 2026-10-31.
 fn with_ctx<T>(f: impl FnOnce(Ctx<'_>) -> T) -> T {
+    with_params(&Params::default(), f)
+}
+
+/// Runs `f` with the feature parameters `params` and reference tables as of 2026-10-31.
+fn with_params<T>(params: &Params, f: impl FnOnce(Ctx<'_>) -> T) -> T {
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap();
     let reference = Reference::load(&repo("data/reference"), as_of).unwrap();
     f(Ctx {
-        params: &Params::default(),
+        params,
         reference: &reference,
         as_of,
         links: None,
@@ -748,4 +758,57 @@ fn customer_ids_flagged_sorted_only_when_in_order() {
     let (sorted, ids) = flag(dir.path());
     assert_eq!(sorted, IsSorted::Not);
     assert_eq!(ids, ["C3", "C2", "C1"].map(|s| Some(s.to_string())));
+}
+
+/// S3.1, E3: amounts are added exactly (in whole fen), so a total does not depend on the order
+/// rows are added in and a day's cash exactly at the threshold reaches it. C1's cash on
+/// 2026-05-01 becomes 0.70 + 0.10 = 0.80 CNY against a threshold of 0.80 (inclusive): a large
+/// day, as is 2026-06-01 (49,999); added as floats, 0.7 + 0.1 is 0.7999999999999999 and the
+/// day was missed. C2's two rows become 0.10 and 0.20: 0.30 CNY, where float addition gives
+/// 0.30000000000000004.
+#[test]
+fn s3_1_e3_amounts_add_exactly_in_fen() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    rewrite(dir.path(), "transactions.parquet", |lf| {
+        let a = col("amount");
+        lf.with_column(
+            when(a.clone().eq(lit(30_000.0)))
+                .then(lit(0.70))
+                .when(a.clone().eq(lit(25_000.0)))
+                .then(lit(0.10))
+                .when(a.clone().eq(lit(10.0)))
+                .then(lit(0.10))
+                .when(a.clone().eq(lit(5_000.0)))
+                .then(lit(0.20))
+                .otherwise(a)
+                .alias("amount"),
+        )
+    });
+    let params = Params {
+        large_cash_cny: 0.8,
+        ..Params::default()
+    };
+    for rows in [None, Some(1)] {
+        let f = as_built_with(dir.path(), rows, &params)
+            .sort(["customer_id"], Default::default())
+            .unwrap();
+        assert_eq!(
+            ints(&f, "cash_large_days"),
+            vec![Some(2), Some(0), Some(0)],
+            "{rows:?}"
+        );
+        // 0.70 + 0.10 + 49,999
+        assert_eq!(
+            floats(&f, "cash_total"),
+            vec![Some(49_999.8), Some(0.0), Some(0.0)],
+            "{rows:?}"
+        );
+        // C1: 0.70 + 0.10 + 49,999 + 600,000 + 100; C2: 0.10 + 0.20; C3: 1,000,000 + 2,000,000.
+        assert_eq!(
+            floats(&f, "txn_amount_total"),
+            vec![Some(650_099.8), Some(0.3), Some(3_000_000.0)],
+            "{rows:?}"
+        );
+    }
 }

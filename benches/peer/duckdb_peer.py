@@ -231,9 +231,10 @@ def main():
     inst_provs = ", ".join(sorted({q(r[0]) for r in con.execute("SELECT province_code FROM ref_b").fetchall()}))
 
     feats = f"""
+    -- Amounts are added in whole fen, as riskgrade adds them (exact, whatever the order).
     WITH t_agg AS (
-      SELECT customer_id, count(*) txn_count, sum(amount) txn_amount_total, max(amount) max_single_amount,
-        coalesce(sum(amount) FILTER (WHERE cash), 0) cash_total,
+      SELECT customer_id, count(*) txn_count, sum(round(amount * 100)) / 100 txn_amount_total, max(amount) max_single_amount,
+        coalesce(sum(round(amount * 100)) FILTER (WHERE cash), 0) / 100 cash_total,
         count(*) FILTER (WHERE cash) cash_count,
         count(*) FILTER (WHERE cash AND amount >= {thr * p['near_threshold_ratio']} AND amount < {thr}) cash_near_threshold_count,
         count(*) FILTER (WHERE online AND ip_country IS NOT NULL AND ip_country <> {home}) offsite_abroad,
@@ -249,7 +250,7 @@ def main():
       FROM t GROUP BY customer_id),
     cash_days AS (
       SELECT customer_id, count(*) cash_large_days FROM (
-        SELECT customer_id, d, sum(amount) s FROM t WHERE cash GROUP BY 1, 2)
+        SELECT customer_id, d, sum(round(amount * 100)) / 100 s FROM t WHERE cash GROUP BY 1, 2)
       WHERE s >= {thr} GROUP BY 1),
     cb AS (SELECT c.customer_id, b.city_code bcity FROM c LEFT JOIN ref_b b USING (branch_id)),
     offsite_city AS (
@@ -287,7 +288,7 @@ def main():
       FROM r WHERE report_date <= {ao} GROUP BY 1),
     cp_main AS (
       SELECT x.customer_id, x.cc FROM (
-        SELECT customer_id, counterparty_country cc, sum(amount) amt FROM t
+        SELECT customer_id, counterparty_country cc, sum(round(amount * 100)) / 100 amt FROM t
         WHERE counterparty_country IS NOT NULL AND counterparty_country <> {home} GROUP BY 1, 2) x
       JOIN t_agg USING (customer_id) WHERE x.amt >= t_agg.txn_amount_total * {p['main_counterparty_share']}),
     all_countries AS (

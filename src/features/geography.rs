@@ -6,7 +6,7 @@
 use polars::lazy::dsl;
 use polars::prelude::*;
 
-use super::{count, u32c, Ctx, Part};
+use super::{cny_sum, count, fen, u32c, Ctx, Part};
 use crate::contract;
 use crate::reference::lookup_u8;
 
@@ -102,7 +102,7 @@ fn counterparty_countries(ctx: Ctx<'_>, txn: &LazyFrame) -> LazyFrame {
         )
         .group_by([col("customer_id"), col("counterparty_country")])
         .agg([
-            col("amount").sum().alias("_amt"),
+            cny_sum(fen()).alias("_amt"),
             count(col("cross_border")).alias("_xb"),
         ])
         .with_column(col("counterparty_country").cast(DataType::String))

@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use super::{count, u32c, Ctx, Part};
+use super::{cny_sum, count, fen, u32c, Ctx, Part};
 use crate::contract;
 use crate::error::{Error, Result};
 
@@ -79,15 +79,11 @@ pub fn per_customer(ctx: Ctx<'_>, txn: &LazyFrame) -> LazyFrame {
     );
     let mut aggs = vec![
         len().cast(DataType::UInt32).alias("txn_count"),
-        amount.clone().sum().alias("txn_amount_total"),
+        cny_sum(fen()).alias("txn_amount_total"),
         amount.clone().max().alias("max_single_amount"),
         // Elementwise masks, not `filter`, inside aggregations: the streaming group-by
         // reduces those in one pass instead of evaluating each group on its own.
-        when(col("cash"))
-            .then(amount.clone())
-            .otherwise(lit(0.0))
-            .sum()
-            .alias("cash_total"),
+        cny_sum(when(col("cash")).then(fen()).otherwise(lit(0.0))).alias("cash_total"),
         count(col("cash")).alias("cash_count"),
         // S3.1: just below the large-value threshold (structuring).
         count(
@@ -143,7 +139,7 @@ fn cash_days(txn: &LazyFrame, threshold: f64) -> LazyFrame {
         .filter(col("cash"))
         .group_by([day_key.alias("_ck")])
         .agg([
-            col("amount").sum().alias("_day_cash"),
+            cny_sum(fen()).alias("_day_cash"),
             col("customer_id").first(),
         ])
         .filter(col("_day_cash").gt_eq(lit(threshold)))
