@@ -160,7 +160,11 @@ pub fn mark_offsite_city(
 ) -> Result<DataFrame> {
     let index = |e: Expr| e.cast(key.clone()).to_physical().cast(IDX_DTYPE);
     let cities = cust
-        .select([index(col("customer_id")).alias("_i"), branch_city(ctx)])
+        .select([
+            index(col("customer_id")).alias("_i"),
+            // As a code of the IP cities' type: each row then compares two integers.
+            branch_city(ctx).cast(contract::city_enum()),
+        ])
         .sort(["_i"], SortMultipleOptions::default())
         .collect()?;
     let n = enum_len(key);
@@ -188,11 +192,7 @@ pub fn mark_offsite_city(
             col("_online")
                 .and(col("ip_country").eq(lit(home)))
                 .and(col("ip_city").is_not_null())
-                .and(
-                    col("ip_city")
-                        .neq(col("_bcity").cast(contract::city_enum()))
-                        .fill_null(lit(true)),
-                )
+                .and(col("ip_city").neq(col("_bcity")).fill_null(lit(true)))
                 .alias("_offsite_city"),
         )
         .drop(by_name(["ip_city", "_bcity"], true, false))
