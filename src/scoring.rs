@@ -412,20 +412,55 @@ pub fn xl_disqualifiers(model: &Model) -> Vec<(&'static str, Expr)> {
     ]
 }
 
-/// The names whose condition holds, joined by `sep`, in the order given; null when none does.
+/// Conditions read as the bits of one integer by [`names_where`]: a table of 2^10 lists.
+const NAMES_PER_TABLE: usize = 10;
+
+/// The names whose condition holds (a null condition does not), joined by `sep`, in the order
+/// given; null when none does.
+///
+/// Each group of up to [`NAMES_PER_TABLE`] conditions is read as the bits of one integer and
+/// looked up in the table of every combination's joined names, and the groups' lists are
+/// joined: per row, one integer lookup a group instead of one text column a condition joined.
 pub fn names_where(parts: Vec<(String, Expr)>, sep: &str) -> Expr {
-    let parts: Vec<Expr> = parts
-        .into_iter()
-        .map(|(name, e)| {
-            when(e)
-                .then(lit(name))
-                .otherwise(lit(NULL).cast(DataType::String))
-        })
-        .collect();
     if parts.is_empty() {
         return lit(NULL).cast(DataType::String);
     }
-    let l = concat_str(parts, sep, true);
+    let lists: Vec<Expr> = parts
+        .chunks(NAMES_PER_TABLE)
+        .map(|group| {
+            let bits = group
+                .iter()
+                .enumerate()
+                .map(|(i, (_, e))| {
+                    e.clone().fill_null(lit(false)).cast(DataType::UInt16) * lit(1u16 << i)
+                })
+                .reduce(|a, b| a + b)
+                .expect("a group holds a condition");
+            let combos: Vec<u16> = (0..1u16 << group.len()).collect();
+            let lists: Vec<Option<String>> = combos
+                .iter()
+                .map(|k| {
+                    let names: Vec<&str> = group
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| k >> i & 1 == 1)
+                        .map(|(_, (name, _))| name.as_str())
+                        .collect();
+                    (!names.is_empty()).then(|| names.join(sep))
+                })
+                .collect();
+            bits.replace_strict(
+                lit(Series::new("k".into(), combos)),
+                lit(Series::new("v".into(), lists)),
+                None,
+                Some(DataType::String),
+            )
+        })
+        .collect();
+    if lists.len() == 1 {
+        return lists.into_iter().next().expect("one list");
+    }
+    let l = concat_str(lists, sep, true);
     when(l.clone().eq(lit("")))
         .then(lit(NULL).cast(DataType::String))
         .otherwise(l)

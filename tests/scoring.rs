@@ -785,3 +785,57 @@ fn w3_totals_on_file_are_the_exact_quotient() {
     // Bit for bit, not just within a tolerance.
     assert_eq!(total[0].unwrap().to_bits(), 23.4f64.to_bits());
 }
+
+/// PR3, T4: a list of names (missing sub-items, reasons, XH conditions) holds the names whose
+/// condition is true, in the order given, a null condition counting as false; null when none
+/// holds. Twelve conditions span two lookup groups (ten and two): row 0 has n1, n10 (last of
+/// the first group) and n11 (first of the second); row 1 only n12; row 2 none (one null); row
+/// 3 all twelve.
+#[test]
+fn pr3_t4_name_lists_in_order_across_groups() {
+    let names: Vec<String> = (1..=12).map(|i| format!("n{i}")).collect();
+    let mut cols = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let v: [Option<bool>; 4] = match i + 1 {
+            1 | 10 | 11 => [Some(true), Some(false), None, Some(true)],
+            12 => [Some(false), Some(true), Some(false), Some(true)],
+            _ => [Some(false), None, Some(false), Some(true)],
+        };
+        cols.push(Column::new(n.as_str().into(), v));
+    }
+    let df = DataFrame::new(4, cols).unwrap();
+    let parts = names.iter().map(|n| (n.clone(), col(n.as_str()))).collect();
+    let out = df
+        .lazy()
+        .select([scoring::names_where(parts, ",").alias("l")])
+        .collect()
+        .unwrap();
+    assert_eq!(
+        strs(&out, "l"),
+        vec![
+            Some("n1,n10,n11".to_string()),
+            Some("n12".to_string()),
+            None,
+            Some("n1,n2,n3,n4,n5,n6,n7,n8,n9,n10,n11,n12".to_string()),
+        ]
+    );
+    // One group alone (three names, "+"-joined).
+    let parts = names[..3]
+        .iter()
+        .map(|n| (n.clone(), col(n.as_str())))
+        .collect();
+    let three = DataFrame::new(
+        2,
+        vec![
+            Column::new("n1".into(), [Some(true), None]),
+            Column::new("n2".into(), [Some(false), None]),
+            Column::new("n3".into(), [Some(true), Some(false)]),
+        ],
+    )
+    .unwrap()
+    .lazy()
+    .select([scoring::names_where(parts, "+").alias("l")])
+    .collect()
+    .unwrap();
+    assert_eq!(strs(&three, "l"), vec![Some("n1+n3".to_string()), None]);
+}
