@@ -64,8 +64,7 @@ pub fn review(
     horizon_days: u32,
     calendar: &Calendar,
 ) -> Result<Review> {
-    let joined = on_file::join(scored.lazy(), inputs, as_of)?;
-    let df = on_file::final_grades(joined, model, as_of)?;
+    let df = on_file::final_grades(scored, inputs, model, as_of)?;
     let due = due::DueDates::of(&df, calendar)?;
     let missing_years = due.missing_years.clone();
     let horizon_end = as_of + chrono::Days::new(horizon_days as u64);

@@ -171,10 +171,23 @@ fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Lazy
     )
 }
 
-/// The final `grade` and `basis` (a grade set by hand in force stands, PR4), the override
-/// flags, `grade_steps` from the grade on file (up is positive) and the review `_period` (T2:
-/// the stricter of the periods of the grade on file and the new grade).
-pub fn final_grades(lf: LazyFrame, model: &Model, as_of: NaiveDate) -> Result<DataFrame> {
+/// The columns of the scored frame the final grade reads besides the lookups.
+const READ: [&str; 4] = ["customer_id", "institution_id", "computed_grade", "basis"];
+
+/// The scored customers with what is on file beside them ([`join`]), the final `grade` and
+/// `basis` (a grade set by hand in force stands, PR4), the override flags, `grade_steps` from
+/// the grade on file (up is positive) and the review `_period` (T2: the stricter of the periods
+/// of the grade on file and the new grade).
+///
+/// Only the ids, the computed grade and the basis go through the query; its columns are then
+/// set into `scored` as `with_columns` would (a column of that name replaced where it stands, a
+/// new one appended): the wide scored frame is neither copied nor gathered.
+pub fn final_grades(
+    mut scored: DataFrame,
+    inputs: &Inputs,
+    model: &Model,
+    as_of: NaiveDate,
+) -> Result<DataFrame> {
     let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
     let rank = |c: &str| {
         let ranks: Vec<i32> = (0..names.len() as i32).collect();
@@ -197,7 +210,7 @@ pub fn final_grades(lf: LazyFrame, model: &Model, as_of: NaiveDate) -> Result<Da
         )
     };
     let valid = override_valid(as_of);
-    let mut df = lf
+    let mut df = join(scored.select(READ)?.lazy(), inputs, as_of)?
         .with_columns([
             valid.clone().alias("_override_valid"),
             col("override_grade")
@@ -228,5 +241,11 @@ pub fn final_grades(lf: LazyFrame, model: &Model, as_of: NaiveDate) -> Result<Da
         ));
     }
     df.drop_in_place(ON_FILE_ID)?;
-    Ok(df)
+    for c in df.columns() {
+        // The ids and the computed grade came from `scored` unchanged.
+        if !READ[..3].contains(&c.name().as_str()) {
+            scored.with_column(c.clone())?;
+        }
+    }
+    Ok(scored)
 }
