@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::{cny_sum, count, fen, u32c, Ctx, Part};
 use crate::contract;
-use crate::reference::lookup_u8;
+use crate::reference::{lookup, lookup_u8};
 
 /// S2.3, S2.4: a null province is read from the same place's city code, whose first two digits
 /// are its province (GB/T 2260); validation has refused a province that contradicts its city.
@@ -21,36 +21,58 @@ pub fn provinces_from_cities(cust: LazyFrame) -> LazyFrame {
 }
 
 /// The country facts of the reference table as lookups: sanctioned, FATF level, predicate-crime
-/// level, offshore (0/1 or levels; unlisted: 0, 0, 1, 0; null stays null).
+/// level, offshore (0/1 or levels; unlisted: 0, 0, 1, 0; null stays null). The four facts of a
+/// country are packed into one integer, a byte each, so a country column is looked up once and
+/// the facts are read out of the result.
 struct CountryFacts {
     iso: Vec<String>,
-    values: [Vec<u8>; 4],
+    packed: Vec<u32>,
 }
 
 impl CountryFacts {
     const DEFAULTS: [u8; 4] = [0, 0, 1, 0];
 
+    fn pack(facts: [u8; 4]) -> u32 {
+        facts
+            .iter()
+            .enumerate()
+            .map(|(k, v)| (*v as u32) << (8 * k))
+            .sum()
+    }
+
     fn new(ctx: Ctx<'_>) -> Self {
         let c = &ctx.reference.countries;
         CountryFacts {
             iso: c.iter().map(|c| c.iso2.clone()).collect(),
-            values: [
-                c.iter().map(|c| c.sanctioned as u8).collect(),
-                c.iter().map(|c| c.fatf_level).collect(),
-                c.iter().map(|c| c.predicate).collect(),
-                c.iter().map(|c| c.offshore as u8).collect(),
-            ],
+            packed: c
+                .iter()
+                .map(|c| {
+                    Self::pack([
+                        c.sanctioned as u8,
+                        c.fatf_level,
+                        c.predicate,
+                        c.offshore as u8,
+                    ])
+                })
+                .collect(),
         }
     }
 
     fn of(&self, e: Expr) -> [Expr; 4] {
-        [0, 1, 2, 3].map(|k| {
-            lookup_u8(
-                e.clone(),
-                self.iso.clone(),
-                self.values[k].clone(),
-                Self::DEFAULTS[k],
-            )
+        let packed = lookup(
+            e.clone(),
+            self.iso.clone(),
+            self.packed.clone(),
+            lit(Self::pack(Self::DEFAULTS)),
+            DataType::UInt32,
+        );
+        [0u32, 1, 2, 3].map(|k| {
+            when(e.clone().is_null())
+                .then(lit(NULL).cast(DataType::UInt8))
+                .otherwise(
+                    (packed.clone().floor_div(lit(1u32 << (8 * k))) % lit(256u32))
+                        .cast(DataType::UInt8),
+                )
         })
     }
 }
