@@ -352,7 +352,12 @@ fn features() -> DataFrame {
 /// The features of the portfolio in `dir` sorted by customer, in one range or range by range
 /// with `rows` customers per range (the production path either way).
 fn compute(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
-    as_built(dir, rows)
+    compute_with(dir, rows, &Params::default())
+}
+
+/// [`compute`] with the feature parameters `params`.
+fn compute_with(dir: &std::path::Path, rows: Option<usize>, params: &Params) -> DataFrame {
+    as_built_with(dir, rows, params)
         .sort(["customer_id"], Default::default())
         .unwrap()
 }
@@ -790,9 +795,7 @@ fn s3_1_e3_amounts_add_exactly_in_fen() {
         ..Params::default()
     };
     for rows in [None, Some(1)] {
-        let f = as_built_with(dir.path(), rows, &params)
-            .sort(["customer_id"], Default::default())
-            .unwrap();
+        let f = compute_with(dir.path(), rows, &params);
         assert_eq!(
             ints(&f, "cash_large_days"),
             vec![Some(2), Some(0), Some(0)],
@@ -808,6 +811,47 @@ fn s3_1_e3_amounts_add_exactly_in_fen() {
         assert_eq!(
             floats(&f, "txn_amount_total"),
             vec![Some(650_099.8), Some(0.3), Some(3_000_000.0)],
+            "{rows:?}"
+        );
+    }
+}
+
+/// S2.1–S2.4, PR3: a customer with no country at all (C1 without its nationality; its
+/// counterparties are all domestic) has no country facts: null, scored as missing information,
+/// not as an unlisted country (sanctioned false, FATF 0, predicate-crime level 1, offshore false).
+#[test]
+fn s2_1_to_s2_4_no_country_is_missing_not_unlisted_pr3() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    rewrite(dir.path(), "customers.parquet", |lf| {
+        lf.with_column(
+            when(col("customer_id").eq(lit("C1")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(col("nationality"))
+                .alias("nationality"),
+        )
+    });
+    for rows in [None, Some(1)] {
+        let f = compute(dir.path(), rows);
+        // C2 and C3 as in `s2_1_to_s2_4_geography`.
+        assert_eq!(
+            ints(&f, "country_fatf_level"),
+            vec![None, Some(2), Some(1)],
+            "{rows:?}"
+        );
+        assert_eq!(
+            ints(&f, "country_predicate_level"),
+            vec![None, Some(5), Some(2)],
+            "{rows:?}"
+        );
+        assert_eq!(
+            strs(&f, "country_sanctioned"),
+            vec![None, Some("true".into()), Some("false".into())],
+            "{rows:?}"
+        );
+        assert_eq!(
+            strs(&f, "country_offshore"),
+            vec![None, Some("false".into()), Some("true".into())],
             "{rows:?}"
         );
     }

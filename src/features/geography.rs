@@ -59,20 +59,18 @@ impl CountryFacts {
     }
 
     fn of(&self, e: Expr) -> [Expr; 4] {
-        let packed = lookup(
-            e.clone(),
-            self.iso.clone(),
-            self.packed.clone(),
-            lit(Self::pack(Self::DEFAULTS)),
-            DataType::UInt32,
-        );
+        // Null stays null through the unpacking.
+        let packed = when(e.clone().is_null())
+            .then(lit(NULL).cast(DataType::UInt32))
+            .otherwise(lookup(
+                e,
+                self.iso.clone(),
+                self.packed.clone(),
+                lit(Self::pack(Self::DEFAULTS)),
+                DataType::UInt32,
+            ));
         [0u32, 1, 2, 3].map(|k| {
-            when(e.clone().is_null())
-                .then(lit(NULL).cast(DataType::UInt8))
-                .otherwise(
-                    (packed.clone().floor_div(lit(1u32 << (8 * k))) % lit(256u32))
-                        .cast(DataType::UInt8),
-                )
+            (packed.clone().floor_div(lit(1u32 << (8 * k))) % lit(256u32)).cast(DataType::UInt8)
         })
     }
 }
