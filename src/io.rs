@@ -416,14 +416,34 @@ fn write_file(
     }
 }
 
-/// Writes a frame as Parquet (zstd) to `path`.
+/// Rows from which a Parquet file is cut into several row groups (Polars' default group size).
+const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// Writes a frame as Parquet (zstd) to `path`. Row groups are cut at the same rows whatever
+/// chunks the frame is held in, so the file's bytes depend on its data alone: below
+/// [`ROW_GROUP_ROWS`] rows one group; from there `rows / ROW_GROUP_ROWS` groups of equal size,
+/// the last taking the rest (Polars' own cut of a frame held in one chunk). Each group is copied
+/// into one chunk as it is written, never the whole frame.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let n = df.height() / ROW_GROUP_ROWS;
     write_file(path, |w| {
-        ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(df)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        let writer = ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None));
+        if n == 0 {
+            return writer.finish(df).map(|_| ()).map_err(|e| e.to_string());
+        }
+        let rows = df.height() / n;
+        let mut out = writer.batched(df.schema()).map_err(|e| e.to_string())?;
+        for g in 0..n {
+            let len = if g + 1 == n {
+                df.height() - g * rows
+            } else {
+                rows
+            };
+            let mut group = df.slice((g * rows) as i64, len);
+            group.rechunk_mut();
+            out.write_batch(&group).map_err(|e| e.to_string())?;
+        }
+        out.finish().map(|_| ()).map_err(|e| e.to_string())
     })
 }
 
@@ -471,4 +491,38 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Row groups are cut by rows alone: the same frame held in one chunk or in many uneven ones
+    /// is written to the same bytes, in rows / 262,144 groups.
+    #[test]
+    fn parquet_bytes_do_not_depend_on_how_the_frame_is_chunked() {
+        let rows = 600_000i64;
+        let whole = Series::new("v".into(), (0..rows).collect::<Vec<_>>());
+        let mut chunked = whole.slice(0, 1);
+        for (at, len) in [(1, 99_999), (100_000, 350_000), (450_000, 150_000)] {
+            chunked.append(&whole.slice(at, len)).unwrap();
+        }
+        assert_eq!(chunked.n_chunks(), 4);
+        let dir = tempfile::tempdir().unwrap();
+        let write = |s: &Series, name: &str| {
+            let mut df = DataFrame::new_infer_height(vec![s.clone().into()]).unwrap();
+            let path = dir.path().join(name);
+            write_parquet(&mut df, &path).unwrap();
+            path
+        };
+        let (a, b) = (write(&whole, "a.parquet"), write(&chunked, "b.parquet"));
+        let same = std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap();
+        assert!(same, "one frame, two chunkings, two different files");
+        let md = polars::io::parquet::read::ParquetReader::new(std::fs::File::open(&b).unwrap())
+            .get_metadata()
+            .unwrap()
+            .clone();
+        let groups: Vec<usize> = md.row_groups.iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, vec![300_000, 300_000]);
+    }
 }

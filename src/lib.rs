@@ -46,6 +46,7 @@ pub mod cmd;
 pub mod alloc;
 pub mod dates;
 pub mod error;
+pub mod layout;
 pub mod generate;
 pub mod progress;
 pub mod rng;

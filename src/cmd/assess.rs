@@ -335,10 +335,14 @@ fn score(feats: DataFrame, model: &Model) -> Result<DataFrame> {
     // Only the columns later stages read leave the query. The streaming engine evaluates the
     // long chains of column expressions in cache-sized morsels: 5x faster than materialising
     // every intermediate column.
-    Ok(lf
+    let mut scored = lf
         .select(scoring::kept_columns(model))
         .collect_with_engine(Engine::Streaming)?
-        .unwrap_single())
+        .unwrap_single();
+    // Columns passed through keep the features' cuts, computed ones the engine's batches':
+    // one chunk each from here, so the review's steps add columns without copying the frame.
+    crate::layout::into_one_chunk(&mut scored)?;
+    Ok(scored)
 }
 
 /// SHA-256 of every input: data files, reference tables, calendars.

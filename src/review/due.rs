@@ -55,18 +55,18 @@ impl DueDates {
         })
     }
 
-    /// `df` with `_due_t1`, `_due_t2`, `_due_t3` looked up by their dates (T2: by last review
-    /// and period as one integer key): elementwise, so the wide frame is not gathered again as
-    /// a join would.
-    pub fn attach(self, df: LazyFrame) -> Result<LazyFrame> {
+    /// `_due_t1`, `_due_t2`, `_due_t3` looked up by their dates (T2: by last review and period
+    /// as one integer key): elementwise, so the wide frame is not gathered again as a join
+    /// would.
+    pub fn columns(&self) -> Result<Vec<Expr>> {
         // T2's key: the last review's day number above the period in months.
         let t2_key = col("last_reviewed").to_physical().cast(DataType::Int64) * lit(1i64 << 20)
             + col("_period").cast(DataType::Int64);
-        Ok(df.with_columns([
+        Ok(vec![
             by_key(t2_key, &self.t2, "_due_t2")?,
             by_key(col("first_graded"), &self.t3, "_due_t3")?,
             by_key(col("relationship_start"), &self.t1, "_due_t1")?,
-        ]))
+        ])
     }
 }
 

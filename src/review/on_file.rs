@@ -241,10 +241,12 @@ pub fn final_grades(
         ));
     }
     df.drop_in_place(ON_FILE_ID)?;
+    // Cut as the scored frame's columns are (see [`crate::layout`]).
+    let layout = crate::layout::of(scored.column("customer_id")?);
     for c in df.columns() {
         // The ids and the computed grade came from `scored` unchanged.
         if !READ[..3].contains(&c.name().as_str()) {
-            scored.with_column(c.clone())?;
+            scored.with_column(crate::layout::cut(c, &layout)?)?;
         }
     }
     Ok(scored)
