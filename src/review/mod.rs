@@ -110,9 +110,9 @@ fn with_reasons(df: DataFrame, as_of: NaiveDate, horizon_end: NaiveDate) -> Resu
                 .alias(r.flag())
         })
         .collect();
-    // One date column per distinct due date (the reasons due now share one), folded pairwise
-    // into their minimum: the in-memory engine then holds two or three date columns of the
-    // whole book at a time instead of one per reason (10M customers: 40 MB each).
+    // One date column per distinct due date (the five reasons due on the day share one), folded
+    // pairwise into their minimum: five date columns of the whole book (10M customers: 40 MB
+    // each) instead of nine.
     let mut dues: Vec<(Expr, Expr)> = Vec::new();
     for (r, _, due) in &rules {
         match dues.iter_mut().find(|(d, _)| d == due) {
