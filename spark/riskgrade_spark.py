@@ -3,8 +3,9 @@
 single-machine `riskgrade assess` (docs/scale-out.md).
 
   stage 1  links    Spark SQL: every IP address, device, phone, emergency contact and proxy
-                    shared by two or more customers, with its count (the table
-                    `riskgrade links` writes), one small Parquet file.
+                    shared by two or more customers, with its count, and the row saying what
+                    it was computed from (the table `riskgrade links` writes), one small
+                    Parquet file.
   stage 2  buckets  every input file partitioned by bucket = pmod(xxhash64(customer_id), N),
                     rows kept in their order.
   stage 3  grade    one Spark task per bucket runs `riskgrade assess --bucket K/N --links`
@@ -122,7 +123,17 @@ def links_sql(as_of, months):
         f"FROM customers WHERE emergency_contact_hash IS NOT NULL GROUP BY emergency_contact_hash",
     ]
     union = " UNION ALL ".join(parts)
-    return f"WITH win AS ({win}) SELECT * FROM ({union}) WHERE count >= 2 ORDER BY link, key"
+    # What the table was computed from, as riskgrade links writes it: assess --links refuses
+    # a table of another as-of date or look-back window, merge one of another book.
+    source = (
+        f"SELECT 'computed_from' AS link, concat('as_of={as_of};lookback_months={months};customers=', "
+        f"CAST(COUNT(*) AS STRING), ';id_xor=', lower(lpad(hex(bit_xor(xxhash64(customer_id))), 16, '0'))) "
+        f"AS key, CAST(COUNT(*) AS INT) AS count FROM customers"
+    )
+    return (
+        f"WITH win AS ({win}) SELECT * FROM ({union}) WHERE count >= 2 "
+        f"UNION ALL {source} ORDER BY link, key"
+    )
 
 
 def single_file(spark, folder):

@@ -21,7 +21,7 @@ pub fn of(id: &str, count: u32) -> u32 {
 }
 
 /// One bucket of a split run: `index` of `count` (`--bucket K/N`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Bucket {
     /// This bucket, from 0.
     pub index: u32,
@@ -48,6 +48,76 @@ impl FromStr for Bucket {
 impl fmt::Display for Bucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Which customers something was computed from: their number and the XOR of the Spark
+/// `xxhash64` of their ids. Order-free, and one id more, fewer or changed changes it; the set
+/// of a book is the [`CustomerSet::union`] of its buckets' sets, so a merge can check that its
+/// buckets make up the book a links table was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerSet {
+    /// Customers (rows of `customers.parquet`).
+    pub customers: u64,
+    /// XOR of `xxhash64(customer_id)` over them.
+    #[serde(with = "hex64")]
+    pub id_xor: u64,
+}
+
+mod hex64 {
+    pub fn serialize<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:016x}"))
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let t: String = serde::Deserialize::deserialize(d)?;
+        u64::from_str_radix(&t, 16).map_err(serde::de::Error::custom)
+    }
+}
+
+impl CustomerSet {
+    /// The set of the ids of a string column (nulls are not ids).
+    pub fn of(ids: &StringChunked) -> CustomerSet {
+        let mut id_xor = 0u64;
+        let mut customers = 0u64;
+        for id in ids.iter().flatten() {
+            id_xor ^= xxhash_rust::xxh64::xxh64(id.as_bytes(), SPARK_SEED);
+            customers += 1;
+        }
+        CustomerSet { customers, id_xor }
+    }
+
+    /// The set of the customers of a book's `customers.parquet`.
+    pub fn of_inputs(inputs: &Inputs) -> Result<CustomerSet> {
+        let ids = inputs
+            .required(&crate::contract::CUSTOMERS)
+            .select([col("customer_id")])
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single();
+        Ok(CustomerSet::of(ids.column("customer_id")?.str()?))
+    }
+
+    /// The set made of disjoint sets (the buckets of one book).
+    pub fn union(parts: impl IntoIterator<Item = CustomerSet>) -> CustomerSet {
+        parts.into_iter().fold(
+            CustomerSet {
+                customers: 0,
+                id_xor: 0,
+            },
+            |a, b| CustomerSet {
+                customers: a.customers + b.customers,
+                id_xor: a.id_xor ^ b.id_xor,
+            },
+        )
+    }
+}
+
+impl fmt::Display for CustomerSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} customers, id digest {:016x}",
+            self.customers, self.id_xor
+        )
     }
 }
 

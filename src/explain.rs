@@ -5,16 +5,15 @@
 //! the due date. Read from a run's outputs and its `features.parquet` (`assess --keep-features`),
 //! one customer's rows only; names and ID numbers only when asked for.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::inputs::scan_path;
-use crate::io;
 use crate::model::{fmt_e2, Model, E2};
+use crate::run_folder::{RunFolder, FEATURES, GRADES_NEXT, RECLASSIFY, SCORES};
 use crate::scoring;
 
 /// One rule of a sub-item, as it read this customer.
@@ -109,11 +108,19 @@ pub struct Sheet {
     pub overdue: Option<bool>,
 }
 
-fn one_row(path: &Path, customer: &str) -> Result<Option<DataFrame>> {
-    let df = scan_path(path)?
+/// The rows of `customer` in a frame; a customer found twice is refused (P3: one grade per
+/// customer).
+fn one_row(lf: LazyFrame, file: &str, customer: &str) -> Result<Option<DataFrame>> {
+    let df = lf
         .filter(col("customer_id").eq(lit(customer.to_string())))
         .collect()?;
-    Ok((df.height() > 0).then_some(df))
+    if df.height() > 1 {
+        return Err(Error::Input(format!(
+            "{file}: customer {customer} appears {} times; each customer is graded once (P3)",
+            df.height()
+        )));
+    }
+    Ok((df.height() == 1).then_some(df))
 }
 
 fn text(df: &DataFrame, c: &str) -> Option<String> {
@@ -140,14 +147,15 @@ fn float(df: &DataFrame, c: &str) -> Result<f64> {
 }
 
 /// The run's model: the model file named in its manifest, checked to be the model the run used.
-fn model_of(manifest: &Value) -> Result<Model> {
-    let file = manifest["model_file"].as_str().unwrap_or_default();
+fn model_of(run: &RunFolder) -> Result<Model> {
+    let a = run.assessment();
+    let file = a.model_file.as_str();
     let model = if file == crate::model::BUILTIN {
         Model::builtin()?
     } else {
         Model::load(Path::new(file))?
     };
-    let same = serde_json::to_value(&model).ok().as_ref() == Some(&manifest["model"]);
+    let same = serde_json::to_value(&model).ok().as_ref() == Some(&a.model);
     if !same {
         return Err(Error::Input(format!(
             "{file}: the model file changed since the run; explain reads the model the run used"
@@ -156,38 +164,29 @@ fn model_of(manifest: &Value) -> Result<Model> {
     Ok(model)
 }
 
-/// Builds the sheet of `customer` from the run in `run`.
-pub fn sheet(run: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
-    let mpath = run.join(io::RUN_MARKER);
-    let manifest: Value = std::fs::read_to_string(&mpath)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "--run {}: no readable manifest; give a folder written by riskgrade assess",
-                run.display()
-            ))
-        })?;
-    let features = run.join("features.parquet");
-    if !features.exists() {
+/// Builds the sheet of `customer` from the run in `run`; every file read is checked against
+/// the run's manifest first.
+pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
+    let run = RunFolder::open(run_dir)?;
+    if !run.has(FEATURES) {
         return Err(Error::Usage(format!(
             "--run {}: the run was made without --keep-features, so the feature values behind its grades were not kept; rerun riskgrade assess with --keep-features to explain a grade",
-            run.display()
+            run_dir.display()
         )));
     }
-    let model = model_of(&manifest)?;
-    let f = one_row(&features, customer)?.ok_or_else(|| {
+    let model = model_of(&run)?;
+    let f = one_row(run.scan(FEATURES)?, FEATURES, customer)?.ok_or_else(|| {
         Error::Usage(format!(
             "--customer {customer}: no such customer in this run"
         ))
     })?;
-    let s = one_row(&run.join("scores.parquet"), customer)?.ok_or_else(|| {
+    let s = one_row(run.scan(SCORES)?, SCORES, customer)?.ok_or_else(|| {
         Error::Usage(format!(
             "--customer {customer}: not graded in this run (left out by the model's scope, SC2)"
         ))
     })?;
-    let next = one_row(&run.join("grades_next.parquet"), customer)?;
-    let work = one_row(&run.join("reclassify.parquet"), customer)?;
+    let next = one_row(run.scan(GRADES_NEXT)?, GRADES_NEXT, customer)?;
+    let work = one_row(run.scan(RECLASSIFY)?, RECLASSIFY, customer)?;
     let kind = text(&s, "kind").unwrap_or_default();
     let segment = text(&s, "segment").unwrap_or_default();
     let seg = model
@@ -253,20 +252,13 @@ pub fn sheet(run: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         });
     }
     let identity = if with_pii {
-        let cust = manifest["inputs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i["file"].as_str())
-            .find(|p| p.ends_with("customers.parquet"))
-            .map(PathBuf::from);
-        cust.and_then(|p| one_row(&p, customer).ok().flatten())
-            .map(|c| {
-                (
-                    text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
-                    text(&c, "id_number").unwrap_or_else(|| "@N".into()),
-                )
-            })
+        let cust = run.input("customers.parquet")?;
+        one_row(scan_path(&cust)?, "customers.parquet", customer)?.map(|c| {
+            (
+                text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
+                text(&c, "id_number").unwrap_or_else(|| "@N".into()),
+            )
+        })
     } else {
         None
     };
@@ -278,7 +270,7 @@ pub fn sheet(run: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         identity,
         kind,
         segment,
-        as_of: manifest["as_of"].as_str().unwrap_or_default().to_string(),
+        as_of: run.assessment().as_of.clone(),
         model: format!("{} {}", model.meta.id, model.meta.version),
         subitems,
         weighted_sum: s
@@ -426,7 +418,8 @@ impl Sheet {
             );
         }
         format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rating sheet {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>Rating sheet: customer {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{generator}<title>rating sheet {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>Rating sheet: customer {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
+            generator = crate::guard::SHEET_PAGE_GENERATOR,
             id = esc(&self.customer_id),
             text = esc(&self.text())
         )

@@ -88,6 +88,24 @@ pub fn scan_path(path: &Path) -> Result<LazyFrame> {
         .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
 }
 
+/// The file-level key-value metadata of a Parquet file that its writer put there (the Arrow
+/// schema the Parquet writer stores beside it, `ARROW:schema`, is left out).
+pub fn parquet_metadata(path: &Path) -> Result<Vec<(String, String)>> {
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let mut reader = polars::io::parquet::read::ParquetReader::new(file);
+    let md = reader
+        .get_metadata()
+        .map_err(|e| Error::Input(format!("{}: cannot read as Parquet: {e}", path.display())))?;
+    Ok(md
+        .key_value_metadata()
+        .iter()
+        .flatten()
+        .filter(|kv| !kv.key.starts_with("ARROW:"))
+        .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+        .collect())
+}
+
 /// Lazily scans one input file of the contract. The path is a path, never a pattern (no glob
 /// expansion, no hive partitions). Columns written in a form users' tools commonly produce are
 /// read as the contract's type (see [`contract::ColType::accepts`]): a dictionary-encoded or

@@ -4,9 +4,9 @@
 //! a failed or killed run leaves no half-written file. Also Parquet/CSV/JSON writing helpers and
 //! SHA-256 hashing of files.
 //!
-//! A folder is recognised as an earlier run by [`MARKER`], a file only riskgrade writes, and by
-//! its manifest listing every file in it: a folder holding anything riskgrade did not write is
-//! never replaced or emptied.
+//! Every file and folder written here is its owner's only (0600, 0700), whatever the umask:
+//! outputs hold customers' grades (P6) and, in extracts, their names and ID numbers. Which
+//! folder may be replaced is decided by `guard`, not here.
 
 use std::fs::{self, File};
 use std::io::{BufReader, Read, Write};
@@ -18,19 +18,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Context, Error, Result};
 
-/// The manifest of a run: what was read, what was written, with hashes.
-pub const RUN_MARKER: &str = "manifest.json";
-/// The marker file that identifies a folder written by riskgrade.
-pub const MARKER: &str = ".riskgrade";
-/// The first line of [`MARKER`].
-const MARKER_TEXT: &str = "riskgrade output folder: replaced as a whole by the next run\n";
-
 /// Stops the process at a named step when the environment variable `RISKGRADE_FAILPOINT`
 /// names it, as a kill at that instant would: used by tests of the output swap.
 pub fn failpoint(name: &str) {
     let set = std::env::var("RISKGRADE_FAILPOINT").unwrap_or_default();
     if set.split(',').any(|v| v == name) {
-        eprintln!("riskgrade: stopped at fail point {name}");
+        crate::errln!("riskgrade: stopped at fail point {name}");
         std::process::abort();
     }
 }
@@ -66,97 +59,6 @@ pub fn resolve_out(out: &Path) -> Result<PathBuf> {
         });
     }
     Ok(clean)
-}
-
-/// Writes [`MARKER`] into `dir`.
-pub fn write_marker(dir: &Path) -> Result<()> {
-    let p = dir.join(MARKER);
-    fs::write(&p, MARKER_TEXT).env_ctx(&format!("writing {}", p.display()))
-}
-
-/// Whether `dir` carries riskgrade's marker.
-fn has_marker(dir: &Path) -> bool {
-    fs::read_to_string(dir.join(MARKER)).is_ok_and(|t| t == MARKER_TEXT)
-}
-
-/// The files of an earlier run's folder that riskgrade did not write, or an error saying why
-/// the folder is not a run folder at all. `None`: the folder may be replaced.
-fn foreign_entry(dir: &Path) -> Option<String> {
-    if !has_marker(dir) {
-        return Some(format!("no {MARKER} marker"));
-    }
-    let manifest: serde_json::Value = match fs::read_to_string(dir.join(RUN_MARKER))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-    {
-        Some(v) => v,
-        None => return Some(format!("no readable {RUN_MARKER}")),
-    };
-    let listed: Vec<&str> = manifest["outputs"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|o| o["file"].as_str()).collect())
-        .unwrap_or_default();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => return Some(e.to_string()),
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        let ours = name == MARKER
-            || name == RUN_MARKER
-            || listed
-                .iter()
-                .any(|l| *l == name || l.starts_with(&format!("{name}/")));
-        if !ours {
-            return Some(format!("it holds '{name}', which riskgrade did not write"));
-        }
-    }
-    None
-}
-
-/// Checks that `out` may receive a run: absent, empty, or an earlier riskgrade output folder
-/// holding only files riskgrade wrote; and not the data folder or inside it.
-pub fn check_run_dest(out: &Path, data: &Path) -> Result<()> {
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y || y.starts_with(&x) || x.starts_with(&y),
-        _ => false,
-    };
-    if same(out, data) {
-        return Err(Error::Usage(format!(
-            "--out {} is, contains or lies inside the data folder {}: choose a separate output folder",
-            out.display(),
-            data.display()
-        )));
-    }
-    check_replaceable(out)
-}
-
-/// Checks that `out` is absent, an empty folder, or an earlier riskgrade output folder.
-pub fn check_replaceable(out: &Path) -> Result<()> {
-    match fs::symlink_metadata(out) {
-        Err(_) => return Ok(()),
-        Ok(m) if !m.is_dir() => {
-            return Err(Error::Usage(format!(
-                "--out {} exists and is not a folder; give a new or empty folder",
-                out.display()
-            )))
-        }
-        Ok(_) => {}
-    }
-    let empty = fs::read_dir(out)
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(false);
-    if empty {
-        return Ok(());
-    }
-    if let Some(why) = foreign_entry(out) {
-        return Err(Error::Usage(format!(
-            "--out {} exists and is not an earlier riskgrade output folder ({why}); \
-             give a new or empty folder",
-            out.display()
-        )));
-    }
-    Ok(())
 }
 
 /// A staging folder beside an output folder.
@@ -215,7 +117,7 @@ impl Staging {
         }
         let tmp = parent.join(format!("{partial}{}", std::process::id()));
         let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir(&tmp).env_ctx(&format!("creating {}", tmp.display()))?;
+        create_private_dir(&tmp)?;
         Ok(Staging {
             dest: dest.to_path_buf(),
             tmp,
@@ -247,35 +149,16 @@ impl Staging {
         sync_tree(&self.tmp)
     }
 
-    /// Moves every staged file into the destination folder (creating it), one atomic rename
-    /// per file; files of the destination that were not staged are left alone.
-    pub fn commit(mut self) -> Result<()> {
-        self.sync()?;
-        fs::create_dir_all(&self.dest).env_ctx(&self.dest.display().to_string())?;
-        let mut names: Vec<_> = fs::read_dir(&self.tmp)?
-            .filter_map(|e| e.ok().map(|e| e.file_name()))
-            .collect();
-        names.sort();
-        for name in names {
-            fs::rename(self.tmp.join(&name), self.dest.join(&name))
-                .env_ctx(&format!("moving {} into place", name.to_string_lossy()))?;
-        }
-        sync_dir(&self.dest)?;
-        fs::remove_dir(&self.tmp)?;
-        self.done = true;
-        Ok(())
-    }
-
     /// Replaces the destination folder as a whole by the staging folder, atomically: the two
     /// folders are exchanged in one `renameat2(RENAME_EXCHANGE)` and the previous run is then
-    /// removed. The destination must be absent, empty, or an earlier riskgrade output folder.
-    pub fn commit_replace(mut self) -> Result<()> {
-        write_marker(&self.tmp)?;
+    /// removed. An existing destination is first checked again by `may_replace` (the guard of
+    /// the command's output), as it may have changed while the command ran.
+    pub fn commit_replace(mut self, may_replace: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
         self.sync()?;
         failpoint("swap:synced");
         let parent = self.tmp.parent().unwrap_or(Path::new(".")).to_path_buf();
         if fs::symlink_metadata(&self.dest).is_ok() {
-            check_replaceable(&self.dest)?;
+            may_replace(&self.dest)?;
             match exchange(&self.tmp, &self.dest) {
                 Ok(()) => {
                     failpoint("swap:exchanged");
@@ -322,6 +205,42 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.tmp);
         }
     }
+}
+
+/// Creates (or truncates) `path` for writing, readable and writable by its owner only.
+pub fn create_private(path: &Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .env_ctx(&format!("writing {}", path.display()))?;
+    // A file that existed keeps its mode through `open`: set it.
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(fs::Permissions::from_mode(0o600))
+        .env_ctx(&format!("writing {}", path.display()))?;
+    Ok(f)
+}
+
+/// Writes `bytes` to `path`, readable and writable by its owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = create_private(path)?;
+    f.write_all(bytes)
+        .env_ctx(&format!("writing {}", path.display()))
+}
+
+/// Creates the folder `path` (not its parents), usable by its owner only.
+pub fn create_private_dir(path: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .env_ctx(&format!("creating {}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+        .env_ctx(&format!("creating {}", path.display()))
 }
 
 /// Flushes a folder's entries (names, renames) to disk.
@@ -397,7 +316,7 @@ fn write_file(
     path: &Path,
     f: impl FnOnce(&mut Recording<std::io::BufWriter<File>>) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let file = File::create(path).env_ctx(&format!("writing {}", path.display()))?;
+    let file = create_private(path)?;
     let first_error = Arc::new(Mutex::new(None));
     let mut w = Recording {
         inner: std::io::BufWriter::with_capacity(1 << 20, file),
@@ -425,9 +344,21 @@ const ROW_GROUP_ROWS: usize = 512 * 512;
 /// the last taking the rest (Polars' own cut of a frame held in one chunk). Each group is copied
 /// into one chunk as it is written, never the whole frame.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_parquet_with(df, path, &[])
+}
+
+/// [`write_parquet`] with file-level key-value metadata (what the file was computed from).
+pub fn write_parquet_with(df: &mut DataFrame, path: &Path, kv: &[(&str, String)]) -> Result<()> {
     let n = df.height() / ROW_GROUP_ROWS;
+    let kv = (!kv.is_empty()).then(|| {
+        polars::io::parquet::write::KeyValueMetadata::from_static(
+            kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        )
+    });
     write_file(path, |w| {
-        let writer = ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None));
+        let writer = ParquetWriter::new(w)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_key_value_metadata(kv);
         if n == 0 {
             return writer.finish(df).map(|_| ()).map_err(|e| e.to_string());
         }
@@ -447,12 +378,47 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     })
 }
 
-/// Writes a frame as CSV with a header to `path`.
+/// Whether a spreadsheet program would read a cell holding `s` as a formula: its first
+/// character is `=`, `+`, `-`, `@`, TAB or CR (OWASP, CSV injection).
+pub fn is_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// The frame with every text value that [`is_formula`] given a leading `'`, so a spreadsheet
+/// program shows it as text instead of running it. Columns without such a value are passed as
+/// they are.
+pub fn neutralised(df: &DataFrame) -> Result<DataFrame> {
+    let mut out = df.clone();
+    for c in df.columns() {
+        let Ok(ca) = c.str() else { continue };
+        if !ca.iter().flatten().any(is_formula) {
+            continue;
+        }
+        let fixed: StringChunked = ca
+            .iter()
+            .map(|v| {
+                v.map(|v| {
+                    if is_formula(v) {
+                        format!("'{v}")
+                    } else {
+                        v.to_string()
+                    }
+                })
+            })
+            .collect();
+        out.with_column(fixed.with_name(c.name().clone()).into_column())?;
+    }
+    Ok(out)
+}
+
+/// Writes a frame as CSV with a header to `path` (RFC 4180 quoting); text values a spreadsheet
+/// program would run as formulas are written with a leading `'` ([`neutralised`]).
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {
+    let mut safe = neutralised(df)?;
     write_file(path, |w| {
         CsvWriter::new(w)
             .include_header(true)
-            .finish(df)
+            .finish(&mut safe)
             .map_err(|e| e.to_string())
     })
 }

@@ -25,9 +25,12 @@ pub mod scoring;
 // Reclassification and review scheduling (P4, T1–T4, PR4).
 pub mod review;
 
-// Outputs: reports and files written atomically.
+// Outputs: reports, files written atomically, the output folders and their manifests, and
+// the guard every output passes.
 pub mod report;
 pub mod io;
+pub mod run_folder;
+pub mod guard;
 
 // Weight benchmarking: candidate models against the baseline over the whole book.
 pub mod compare;
@@ -44,8 +47,10 @@ pub mod cmd;
 
 // Support used throughout: errors, dates, progress, memory, the synthetic portfolio.
 pub mod alloc;
+pub mod console;
 pub mod dates;
 pub mod error;
+pub mod frame;
 pub mod layout;
 pub mod generate;
 pub mod progress;

@@ -25,34 +25,41 @@ fn check_thread_env() -> Result<(), Error> {
 }
 
 fn main() {
+    // Every file and folder riskgrade makes is its owner's only, whatever the umask: run
+    // folders hold customers' grades (P6), extracts and rating sheets their names and ID
+    // numbers.
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     riskgrade::alloc::tune_memory();
     let cli = Cli::parse();
     if let Err(e) = check_thread_env() {
-        eprintln!("riskgrade: {e}");
+        riskgrade::errln!("riskgrade: {e}");
         std::process::exit(e.exit_code());
     }
     let progress = Progress::new(cli.quiet);
     let result: Result<(), Error> = match &cli.command {
         Command::Assess(a) => cmd::assess::run(a, &progress).map(|o| {
-            print!("{}", o.screen);
-            println!("outputs in {}", a.out.display());
+            riskgrade::out!("{}", o.screen);
+            riskgrade::outln!("outputs in {}", a.out.display());
         }),
         Command::Validate(a) => cmd::validate::run(a, &progress),
         Command::Generate(a) => cmd::generate::run(a, &progress),
         Command::Extract(a) => cmd::extract::run(a, &progress).map(|line| {
-            println!("{line}");
-            println!("outputs in {}", a.out.display());
+            riskgrade::outln!("{line}");
+            riskgrade::outln!("outputs in {}", a.out.display());
         }),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Init(a) => cmd::init::run(a),
         Command::Links(a) => cmd::links::run(a, &progress),
         Command::Merge(a) => cmd::merge::run(a, &progress).map(|screen| {
-            print!("{screen}");
-            println!("outputs in {}", a.out.display());
+            riskgrade::out!("{screen}");
+            riskgrade::outln!("outputs in {}", a.out.display());
         }),
         Command::Compare(a) => cmd::compare::run(a, &progress).map(|screen| {
-            print!("{screen}");
-            println!("outputs in {}", a.out.display());
+            riskgrade::out!("{screen}");
+            riskgrade::outln!("outputs in {}", a.out.display());
         }),
         Command::Verify(a) => match cmd::verify::run(a) {
             Ok(v) if !v.changed.is_empty() => std::process::exit(EXIT_CHANGED),
@@ -62,7 +69,7 @@ fn main() {
     match result {
         Ok(()) => std::process::exit(EXIT_OK),
         Err(e) => {
-            eprintln!("riskgrade: {e}");
+            riskgrade::errln!("riskgrade: {e}");
             std::process::exit(e.exit_code());
         }
     }

@@ -48,13 +48,13 @@ impl Progress {
 
     /// Prints a warning line, quiet or not: warnings are not progress.
     pub fn warn(&self, msg: &str) {
-        eprintln!("warning: {msg}");
+        crate::errln!("warning: {msg}");
     }
 
     /// Prints one line (unless quiet).
     pub fn line(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{msg}");
+            crate::errln!("{msg}");
         }
     }
 }
@@ -80,7 +80,7 @@ impl Task<'_> {
             None if !self.p.quiet && self.total <= 1000 => {
                 let step = self.total.div_ceil(10).max(1);
                 if done % step == 0 && done < self.total {
-                    eprintln!("{}: {done}/{}", self.label, self.total);
+                    crate::errln!("{}: {done}/{}", self.label, self.total);
                 }
             }
             None => {}
@@ -93,7 +93,7 @@ impl Task<'_> {
             b.finish_and_clear();
         }
         if !self.p.quiet {
-            eprintln!(
+            crate::errln!(
                 "{}: {} done in {:.1}s",
                 self.label,
                 self.done.load(Ordering::Relaxed),

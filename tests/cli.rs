@@ -114,7 +114,10 @@ fn missing_input_exits_3_and_keeps_previous_outputs() {
 fn out_equal_to_data_is_refused() {
     let (code, _, stderr) = riskgrade(&["assess", "-q", "--out", "data/sample"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("data folder"), "{stderr}");
+    assert!(
+        stderr.contains("is --data") && stderr.contains("which this command reads"),
+        "{stderr}"
+    );
 }
 
 #[test]

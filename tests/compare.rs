@@ -105,9 +105,7 @@ fn small_book(dir: &Path) -> std::path::PathBuf {
     // Reviewed in the as-of month: the next reviews fall a period later.
     set_dates(&mut df, "relationship_start", &[Some("2020-01-01"); 5]);
     set_dates(&mut df, "last_reviewed", &[Some("2026-10-02"); 5]);
-    let path = dir.join("features.parquet");
-    write(&mut df, dir, "features.parquet");
-    path
+    common::run_with_features(&mut df, dir)
 }
 
 #[test]
@@ -245,7 +243,7 @@ fn invalid_candidates_stop_the_run() {
     assert!(!tmp.path().join("out").exists());
     // E70: a features file that is not assess's.
     let mut df = read(&features).drop("last_reviewed").unwrap();
-    write(&mut df, tmp.path(), "partial.parquet");
+    let partial = common::run_with_features(&mut df, &tmp.path().join("partial"));
     let ok_grid = tmp.path().join("ok.toml");
     std::fs::write(
         &ok_grid,
@@ -254,7 +252,6 @@ fn invalid_candidates_stop_the_run() {
     .unwrap();
     let a = args(&["--grid", s(&ok_grid)]);
     let mut a: Vec<&str> = a.iter().map(|x| x.as_str()).collect();
-    let partial = tmp.path().join("partial.parquet");
     let at = a.iter().position(|x| *x == "--features").unwrap();
     a[at + 1] = s(&partial);
     let (code, msg) = riskgrade(&a);

@@ -47,8 +47,13 @@ fn model_doc_lists_every_feature() {
 fn readme_opens_with_the_run_and_test_commands() {
     let readme = std::fs::read_to_string(repo("README.md")).unwrap();
     let run = readme.find("cargo run --release -- assess").unwrap();
-    let test = readme.find("cargo test --release").unwrap();
+    let test = readme.find("\ntests/run.sh\n").unwrap();
     assert!(run < test && test < 1200);
+    // CI runs exactly the README's test command, and it runs the whole suite in release.
     let ci = std::fs::read_to_string(repo(".ci/run")).unwrap();
-    assert!(ci.lines().any(|l| l.trim() == "cargo test --release"));
+    assert!(ci.lines().any(|l| l.trim() == "tests/run.sh"));
+    let script = std::fs::read_to_string(repo("tests/run.sh")).unwrap();
+    assert!(script
+        .lines()
+        .any(|l| l.trim() == "exec cargo test --release \"$@\""));
 }

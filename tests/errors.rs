@@ -23,7 +23,7 @@ fn e01_to_e04_usage_errors() {
     let n = a.len();
     a[n - 1] = e.data.to_str().unwrap().into();
     let (c, s) = e.run_with(&a);
-    assert!(c == 2 && s.contains("data folder"), "E03 {s}");
+    assert!(c == 2 && s.contains("is --data"), "E03 {s}");
     std::fs::create_dir_all(&e.out).unwrap();
     std::fs::write(e.out.join("notes.txt"), "mine").unwrap();
     let (c, s) = e.run();

@@ -370,11 +370,14 @@ fn personal_data_only_in_the_tables() {
     let control = std::fs::read_to_string(out.join("control.json")).unwrap();
     assert!(!control.contains("Customer "));
     let masked = e.out.parent().unwrap().join("m");
-    assert_eq!(extract(&e, &masked, &["--mask", "--salt", "s"]).0, 0);
+    assert_eq!(
+        extract(&e, &masked, &["--mask", "--salt", "0123456789abcdef"]).0,
+        0
+    );
     let rows = csv_rows(&masked.join("tb_risk_new.csv"));
     assert!(rows[1..]
         .iter()
-        .all(|r| !r[2].starts_with("Customer") && r[2].len() == 16));
+        .all(|r| !r[2].starts_with("Customer") && r[2].len() == 32));
     let plain = csv_rows(&out.join("tb_risk_new.csv"));
     assert_ne!(rows[1][3], plain[1][3]);
 }

@@ -504,10 +504,7 @@ fn e64_generate_out_and_size() {
     assert_eq!(e.run().0, 0);
     let (code, msg) = riskgrade(&["generate", "-q", "--customers", "10", "--out", s(&e.out)]);
     assert_eq!(code, 2, "{msg}");
-    assert!(
-        msg.contains("holds the results of a riskgrade run"),
-        "{msg}"
-    );
+    assert!(msg.contains("it holds an assessment run"), "{msg}");
     let fresh = e.out.parent().unwrap().join("fresh");
     let (code, msg) = riskgrade(&["generate", "-q", "--customers", "0", "--out", s(&fresh)]);
     assert_eq!(code, 2, "{msg}");

@@ -61,6 +61,9 @@ fn split(data: &Path, n: u32, into: &Path) -> Vec<PathBuf> {
     }
     for e in std::fs::read_dir(data).unwrap() {
         let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "parquet") {
+            continue;
+        }
         let df = LazyFrame::scan_parquet(PlRefPath::from(s(&path)), ScanArgsParquet::default())
             .unwrap()
             .collect()
@@ -162,7 +165,13 @@ fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
 
     // A links table that is not one (E76): a key counted once.
     let bad_links = t.join("bad-links.parquet");
-    let mut bad = df!("link" => ["ip_address"], "key" => ["1.2.3.4"], "count" => [1u32]).unwrap();
+    let source = "as_of=2026-10-31;lookback_months=12;customers=20000;id_xor=0000000000000000";
+    let mut bad = df!(
+        "link" => ["computed_from", "ip_address"],
+        "key" => [source, "1.2.3.4"],
+        "count" => [20000u32, 1u32]
+    )
+    .unwrap();
     ParquetWriter::new(std::fs::File::create(&bad_links).unwrap())
         .finish(&mut bad)
         .unwrap();
@@ -186,10 +195,52 @@ fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     let (code, err) = merge(&[&runs[0], &runs[1], &runs[2]]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bucket(s) 3 of 4 have no run"), "{err}");
+    // One bucket alone is as incomplete as three (issue: a quarter of the book merged).
+    let (code, err) = merge(&[&runs[0]]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bucket(s) 1, 2, 3 of 4 have no run"), "{err}");
+    // A bucket declared empty that holds customers: the buckets merged are not the book the
+    // links table was computed from.
+    let mut m = vec![
+        "merge".to_string(),
+        "--out".into(),
+        s(&t.join("m2")).into(),
+        "--empty-buckets".into(),
+        "3".into(),
+        "--model".into(),
+        repo("data/models/default.toml").display().to_string(),
+        "--runs".into(),
+    ];
+    m.extend(runs[..3].iter().map(|r| r.display().to_string()));
+    let (code, err) = riskgrade(&m.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("links table was computed from a book of 20000 customers"),
+        "{err}"
+    );
     let (code, err) = merge(&[&runs[0], &runs[1], &runs[2], &runs[2]]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bucket 2/4 is given twice"), "{err}");
     let other = t.join("other-day");
+    let links_nov = t.join("links-nov.parquet");
+    let mut a = vec![
+        "links",
+        "-q",
+        "--as-of",
+        "2026-11-02",
+        "--data",
+        s(&data),
+        "--out",
+        s(&links_nov),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    a.extend(model_args());
+    assert_eq!(
+        riskgrade(&a.iter().map(String::as_str).collect::<Vec<_>>()).0,
+        0
+    );
     let (code, err) = riskgrade(
         &[
             vec![
@@ -202,7 +253,7 @@ fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
                 "--out",
                 s(&other),
             ],
-            vec!["--links", s(&links), "--bucket", "3/4"],
+            vec!["--links", s(&links_nov), "--bucket", "3/4"],
             model_args().iter().map(String::as_str).collect(),
         ]
         .concat(),
@@ -211,5 +262,13 @@ fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     let (code, err) = merge(&[&runs[0], &runs[1], &runs[2], &other]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("as-of date"), "{err}");
+    // A bucket run made with the links table of another day is refused at once.
+    let (code, err) = assess(
+        &dirs[3],
+        &t.join("x"),
+        &["--links", s(&links_nov), "--bucket", "3/4"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("computed as of 2026-11-02"), "{err}");
     assert!(!t.join("m2").exists(), "a refused merge writes nothing");
 }

@@ -111,7 +111,8 @@ fn imports_flow_one_way() {
         .map(|m| m.trim_end_matches(';').to_string())
         .collect();
     let support = [
-        "alloc", "dates", "error", "generate", "layout", "progress", "rng", "cli", "cmd",
+        "alloc", "console", "dates", "error", "frame", "generate", "layout", "progress", "rng",
+        "cli", "cmd",
     ];
     for (i, m) in order.iter().enumerate() {
         if support.contains(&m.as_str()) {

@@ -2,85 +2,41 @@
 //! grades every customer, schedules reviews, and writes scores, reports and a manifest into
 //! `--out` atomically.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use polars::prelude::*;
-use serde_json::{json, Value};
 
-use crate::bucket;
-use crate::calendar::Calendar;
+use super::book::{Book, Opening};
+use crate::bucket::{self, CustomerSet};
 use crate::catalog;
 use crate::cli::AssessArgs;
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::features::{self, Ctx};
-use crate::inputs::Inputs;
-use crate::io::{self, Staging};
-use crate::model::Model;
+use crate::features::{self, LinksSource};
+use crate::guard::{Guard, OutFolder, Staged};
+use crate::io;
 use crate::progress::Progress;
-use crate::reference::Reference;
 use crate::report::{self, RunFacts, Summary};
 use crate::review::{self, Review};
+use crate::run_folder::{
+    self, Assessment, FileHash, InputRows, LinksUsed, Manifest, Record, StageTime, DISTRIBUTION,
+    FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV, REPORT, SCORES, SUMMARY,
+};
 use crate::scoring;
-use crate::validate::{self, Counts, InPass, TransactionCounts};
+use crate::validate::TransactionCounts;
 
 /// What [`grade`] returns: the scored frame, the features when kept, the inputs' hashes and
 /// the transactions' counts.
 type Graded = (
     DataFrame,
     Option<DataFrame>,
-    Vec<Value>,
+    Vec<FileHash>,
     Option<TransactionCounts>,
 );
 
-/// Output file names of a run.
-pub const SCORES: &str = "scores.parquet";
-/// Customers per grade.
-pub const DISTRIBUTION: &str = "distribution.csv";
-/// Summary counts.
-pub const SUMMARY: &str = "summary.json";
-/// Customers needing action (Parquet).
-pub const RECLASSIFY: &str = "reclassify.parquet";
-/// Customers needing action (CSV).
-pub const RECLASSIFY_CSV: &str = "reclassify.csv";
-/// The grade file for the next run.
-pub const GRADES_NEXT: &str = "grades_next.parquet";
-/// Every grading of every customer.
-pub const HISTORY: &str = "grade_history.parquet";
-/// The report for people.
-pub const REPORT: &str = "report.html";
-/// Every feature of every customer (with `--keep-features`).
-pub const FEATURES: &str = "features.parquet";
-
-/// Every output of a run but the manifest, in manifest order.
-pub const OUTPUTS: [&str; 8] = [
-    SCORES,
-    DISTRIBUTION,
-    SUMMARY,
-    RECLASSIFY,
-    RECLASSIFY_CSV,
-    GRADES_NEXT,
-    HISTORY,
-    REPORT,
-];
-
 /// How the totals of `scores.parquet` are derived (in the manifest).
 pub const TOTAL_FORMULA: &str = "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)";
-
-/// Wall time, CPU time and peak memory of one stage.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StageTime {
-    /// Stage name.
-    pub stage: String,
-    /// Wall time, seconds.
-    pub wall_s: f64,
-    /// CPU time (user + system, all threads), seconds.
-    pub cpu_s: f64,
-    /// Peak resident memory of the process at the end of the stage, MiB.
-    pub peak_rss_mib: f64,
-}
 
 /// CPU seconds and peak RSS (MiB) of this process so far.
 fn usage() -> (f64, f64) {
@@ -157,24 +113,14 @@ fn abs(p: &Path) -> String {
 /// Everything a run reads, opened and checked before any work.
 struct Job<'a> {
     args: &'a AssessArgs,
-    /// How the model and the reference tables are named (path or built-in).
-    model_name: String,
-    reference_name: String,
-    /// Keeps the built-in reference tables' folder while the run lasts.
-    _builtin: Option<tempfile::TempDir>,
-    as_of: NaiveDate,
-    out: PathBuf,
-    model: Model,
-    inputs: Inputs,
-    /// Row counts and warnings of the inputs; the transactions' are filled by the features.
-    counts: Counts,
-    /// The transactions' row checks, made as the features read them.
-    txn_checks: Option<InPass>,
-    reference: Reference,
-    calendar: Calendar,
-    /// The links table of `--links`, with its SHA-256.
-    links: Option<DataFrame>,
-    links_sha256: Option<String>,
+    /// The book, model and reference tables.
+    book: Book,
+    /// Where the run goes.
+    out: OutFolder,
+    /// The customers graded from.
+    customers: CustomerSet,
+    /// The links table of `--links`, what it was computed from, and its SHA-256.
+    links: Option<(DataFrame, LinksSource, String)>,
 }
 
 /// Runs the job: prepare, grade, review, write.
@@ -185,107 +131,148 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         times: Vec::new(),
     };
     let mut job = st.run("validate inputs", || prepare(args, progress))?;
+    let book = &job.book;
     progress.line(&format!(
         "model {} {}; as of {}; FATF lists {}",
-        job.model.meta.id, job.model.meta.version, job.as_of, job.reference.fatf_version
+        book.model.meta.id, book.model.meta.version, book.as_of, book.reference.fatf_version
     ));
     let (scored, kept_features, hashes, txn) = grade(&job, &mut st)?;
-    if let (Some(checks), Some(txn)) = (&job.txn_checks, txn) {
+    if let (Some(checks), Some(txn)) = (&job.book.txn_checks, txn) {
         if let Some(w) = txn.warning() {
             progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
         }
-        job.counts.complete(checks, txn);
+        job.book.counts.complete(checks, txn);
     }
+    let book = &job.book;
     let rev = st.run("reclassification", || {
         review::review(
             scored,
-            &job.inputs,
-            &job.model,
-            job.as_of,
+            &book.inputs,
+            &book.model,
+            book.as_of,
             args.horizon,
-            &job.calendar,
+            &book.calendar,
         )
     })?;
     let missing = &rev.summary.calendar.years_without_data_weekends_only;
     if !missing.is_empty() {
         progress.warn(&format!(
             "no working-day calendar data for year(s) {missing:?}; T1 due dates there count weekends only. Add the year's holidays to a calendar_*.csv in {}",
-            job.reference_name
+            book.reference_name
         ));
     }
-    let staging = Staging::new(&job.out)?;
+    let staged = job.out.stage()?;
     let (summary, page) = st.run("reports and outputs", || {
         if let Some(f) = kept_features {
-            write_features(f, &rev, &staging)?;
+            write_features(f, &rev, &job, &staged)?;
         }
-        write_outputs(&job, rev, &staging)
+        write_outputs(&job, rev, &staged)
     })?;
     progress.line(&format!(
         "{REPORT}: {} KB in {:.2}s",
         page.bytes.div_ceil(1024),
         page.wall_s
     ));
-    let manifest = manifest(&job, &staging, hashes, &started, &st.times)?;
-    io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
-    staging.commit_replace()?;
+    let mut manifest = manifest(&job, hashes, started, &st.times)?;
+    staged.commit(&mut manifest)?;
     if args.timings {
-        print!("{}", st.table());
+        crate::out!("{}", st.table());
     }
     Ok(Outcome {
-        screen: report::screen(&summary, &job.model),
+        screen: report::screen(&summary, &job.book.model),
         summary,
         timings: st.times,
     })
 }
 
-/// Loads the model, checks `--out`, opens and validates the inputs, loads the reference tables
-/// and checks them against the model and the customers.
+/// Loads the model, checks `--out`, opens and validates the book, loads the reference tables
+/// and checks them against the model and the customers, reads the links table.
 fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
     let inp = &args.inputs;
-    let as_of = args.as_of.unwrap_or_else(dates::today);
-    let model_src = super::model_from(inp.model.as_deref())?;
-    let model = model_src.value;
-    let out = io::resolve_out(&args.out)?;
-    io::check_run_dest(&out, &inp.data)?;
-    let inputs = Inputs::open(&inp.data)?;
-    let (counts, txn_checks) =
-        validate::validate_inputs_in_pass(&inputs, as_of, &model.grade_names())?;
-    for w in &counts.warnings {
-        progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
+    let model = super::model_from(inp.model.as_deref())?;
+    let mut guard = Guard::new();
+    guard.input("--data", &inp.data);
+    for (flag, p) in [
+        ("--model", &inp.model),
+        ("--reference", &inp.reference),
+        ("--links", &args.links),
+    ] {
+        if let Some(p) = p {
+            guard.input(flag, p);
+        }
     }
-    let (ref_src, builtin) = super::reference_from(inp.reference.as_deref())?;
-    let reference = Reference::load(&ref_src.value, as_of)?;
-    let calendar = Calendar::load(&ref_src.value)?;
-    progress.line(&format!(
-        "model {}; reference tables {}",
-        model_src.name, ref_src.name
-    ));
-    let branch_ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
-    model.check_branches(&branch_ids)?;
-    validate::branches_known(&inputs, &branch_ids)?;
+    let out = guard.folder("--out", &args.out, run_folder::FolderKind::Run)?;
+    let book = Book::open(
+        Opening {
+            data: &inp.data,
+            reference: inp.reference.as_deref(),
+            as_of: args.as_of,
+            checks_in_pass: true,
+        },
+        model,
+        progress,
+    )?;
     if let Some(b) = args.bucket {
-        bucket::check(&inputs, b)?;
+        bucket::check(&book.inputs, b)?;
     }
-    let (links, links_sha256) = match &args.links {
-        Some(p) => (Some(features::read_links(p)?), Some(io::sha256_file(p)?)),
-        None => (None, None),
+    let customers = CustomerSet::of_inputs(&book.inputs)?;
+    let links = match &args.links {
+        Some(p) => {
+            let (table, source) = features::read_links(p)?;
+            check_links_source(
+                p,
+                &source,
+                &book,
+                args.bucket.is_none().then_some(customers),
+            )?;
+            Some((table, source, io::sha256_file(p)?))
+        }
+        None => None,
     };
     Ok(Job {
         args,
-        model_name: model_src.name,
-        reference_name: ref_src.name,
-        _builtin: builtin,
-        as_of,
+        book,
         out,
-        model,
-        inputs,
-        counts,
-        txn_checks,
-        reference,
-        calendar,
+        customers,
         links,
-        links_sha256,
     })
+}
+
+/// A links table must have been computed for this as-of date and look-back window, and (for a
+/// run of the whole book) from these customers; a bucket's book is checked by `merge`.
+fn check_links_source(
+    path: &Path,
+    source: &LinksSource,
+    book: &Book,
+    whole: Option<CustomerSet>,
+) -> Result<()> {
+    let bad = |what: String| {
+        Error::Input(format!(
+            "--links {}: {what}; make the links table of this book with riskgrade links (or the cluster driver's stage 1) for this as-of date and model",
+            path.display()
+        ))
+    };
+    if source.as_of != book.as_of {
+        return Err(bad(format!(
+            "computed as of {}, but this run is as of {}",
+            source.as_of, book.as_of
+        )));
+    }
+    if source.lookback_months != book.model.params.lookback_months {
+        return Err(bad(format!(
+            "computed over a look-back window of {} months, but the model's [features] lookback_months is {}",
+            source.lookback_months, book.model.params.lookback_months
+        )));
+    }
+    if let Some(c) = whole {
+        if c != source.book {
+            return Err(bad(format!(
+                "computed from another book ({}), not from --data ({c})",
+                source.book
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Features, scores and grades of every customer; the inputs are hashed on another thread
@@ -295,24 +282,19 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<Graded> {
     let (hashes, scored) = std::thread::scope(|s| {
         let h = s.spawn(|| hash_inputs(job));
         let scored = (|| -> Result<(DataFrame, Option<DataFrame>, Option<TransactionCounts>)> {
-            let ctx = Ctx {
-                params: &job.model.params,
-                reference: &job.reference,
-                as_of: job.as_of,
-                links: job.links.as_ref(),
-            };
+            let ctx = job.book.ctx(job.links.as_ref().map(|l| &l.0));
             let (feats, txn) = st.run("features", || {
                 features::build_partitioned(
-                    &job.inputs,
+                    &job.book.inputs,
                     ctx,
                     job.args.partition_rows as usize,
                     st.progress,
-                    job.txn_checks.as_ref(),
+                    job.book.txn_checks.as_ref(),
                 )
             })?;
             let kept = job.args.keep_features.then(|| feats.clone());
             Ok((
-                st.run("scoring and grading", || score(feats, &job.model))?,
+                st.run("scoring and grading", || score(feats, &job.book.model))?,
                 kept,
                 txn,
             ))
@@ -327,7 +309,7 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<Graded> {
 }
 
 /// Scores and grades the features; SC2 leaves walk-in customers out when the model says so.
-fn score(feats: DataFrame, model: &Model) -> Result<DataFrame> {
+fn score(feats: DataFrame, model: &crate::model::Model) -> Result<DataFrame> {
     let mut lf = scoring::score(catalog::categories_as_text(feats.lazy()), model);
     if !model.scope.grade_walk_in {
         lf = lf.filter(col("walk_in").not());
@@ -346,13 +328,14 @@ fn score(feats: DataFrame, model: &Model) -> Result<DataFrame> {
 }
 
 /// SHA-256 of every input: data files, reference tables, calendars.
-fn hash_inputs(job: &Job<'_>) -> Result<Vec<Value>> {
+fn hash_inputs(job: &Job<'_>) -> Result<Vec<FileHash>> {
+    let book = &job.book;
     let mut out = Vec::new();
-    for f in &job.inputs.files {
-        out.push(json!({"file": abs(&f.path), "sha256": io::sha256_file(&f.path)?}));
+    for f in &book.inputs.files {
+        out.push(FileHash::of(&f.path, &abs(&f.path))?);
     }
-    let builtin = job.reference_name.starts_with("built-in");
-    for p in job.reference.files.iter().chain(&job.calendar.files) {
+    let builtin = book.reference_name.starts_with("built-in");
+    for p in book.reference.files.iter().chain(&book.calendar.files) {
         let name = if builtin {
             format!(
                 "built-in:{}",
@@ -361,7 +344,7 @@ fn hash_inputs(job: &Job<'_>) -> Result<Vec<Value>> {
         } else {
             abs(p)
         };
-        out.push(json!({"file": name, "sha256": io::sha256_file(p)?}));
+        out.push(FileHash::of(p, &name)?);
     }
     Ok(out)
 }
@@ -374,22 +357,19 @@ struct PageStats {
 
 /// Writes every output but the manifest into the staging folder; returns the summary and what
 /// the report took.
-fn write_outputs(
-    job: &Job<'_>,
-    mut rev: Review,
-    staging: &Staging,
-) -> Result<(Summary, PageStats)> {
+fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Summary, PageStats)> {
+    let model = &job.book.model;
     let scored = std::mem::take(&mut rev.scores);
-    let dist = report::distribution(&scored, &job.model)?;
+    let dist = report::distribution(&scored, model)?;
     let summary = report::summary(
         &scored,
         &dist,
-        &job.model,
+        model,
         RunFacts {
-            as_of: job.as_of.to_string(),
-            fatf_lists: job.reference.fatf_version.clone(),
+            as_of: job.book.as_of.to_string(),
+            fatf_lists: job.book.reference.fatf_version.clone(),
             reclassification: rev.summary.clone(),
-            input_warnings: job.counts.warnings.clone(),
+            input_warnings: job.book.counts.warnings.clone(),
         },
     )?;
     let summary_json =
@@ -401,7 +381,7 @@ fn write_outputs(
             let mut out = scored
                 .clone()
                 .lazy()
-                .select(scoring::output_columns(&job.model))
+                .select(scoring::output_columns(model))
                 .sort(["customer_id"], SortMultipleOptions::default())
                 .collect()?;
             io::write_parquet(&mut out, &staging.path(SCORES))
@@ -414,10 +394,9 @@ fn write_outputs(
             io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
             io::write_parquet(&mut rev.history, &staging.path(HISTORY))?;
             let t = Instant::now();
-            let agg = report::html::Aggregates::of(&scored, &rev.reclassify, &job.model)?;
-            let page = report::html::render(&summary, &job.model, &agg)?;
-            std::fs::write(staging.path(REPORT), &page)
-                .map_err(|e| Error::Env(format!("writing {REPORT}: {e}")))?;
+            let agg = report::html::Aggregates::of(&scored, &rev.reclassify, model)?;
+            let page = report::html::render(&summary, model, &agg)?;
+            io::write_private(&staging.path(REPORT), page.as_bytes())?;
             Ok(PageStats {
                 bytes: page.len(),
                 wall_s: t.elapsed().as_secs_f64(),
@@ -431,9 +410,11 @@ fn write_outputs(
 }
 
 /// `features.parquet`: the feature frame with the grade on file and the last review (as the
-/// review stage read them, a grade set by hand counting as a review), sorted by customer.
-fn write_features(feats: DataFrame, rev: &Review, staging: &Staging) -> Result<()> {
-    let args = crate::reference::left_in_order();
+/// review stage read them, a grade set by hand counting as a review), sorted by customer. Its
+/// Parquet metadata names what it was computed with: the feature parameters, the model and the
+/// as-of date (`compare --features` refuses a baseline that differs).
+fn write_features(feats: DataFrame, rev: &Review, job: &Job<'_>, staging: &Staged) -> Result<()> {
+    let args = crate::frame::left_in_order();
     let on_file = rev.scores.clone().lazy().select([
         col("customer_id"),
         col("grade_on_file"),
@@ -443,44 +424,71 @@ fn write_features(feats: DataFrame, rev: &Review, staging: &Staging) -> Result<(
         .join(on_file, [col("customer_id")], [col("customer_id")], args)
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?;
-    io::write_parquet(&mut df, &staging.path(FEATURES))
+    let kv = features_metadata(job)?;
+    io::write_parquet_with(&mut df, &staging.path(FEATURES), &kv)
 }
 
-/// The manifest (M4): the resolved model, every input and output with its hash, the as-of
-/// date, versions, times: enough to re-derive every total from `scores.parquet`.
+/// The key-value metadata of `features.parquet` (see [`features::FeaturesSource`]).
+fn features_metadata(job: &Job<'_>) -> Result<Vec<(&'static str, String)>> {
+    let model =
+        serde_json::to_value(&job.book.model).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(features::FeaturesSource {
+        as_of: job.book.as_of,
+        params: job.book.model.params.clone(),
+        model_sha256: run_folder::model_sha256(&model),
+        fatf_lists: job.book.reference.fatf_version.clone(),
+    }
+    .metadata())
+}
+
+/// The manifest (M4): the resolved model, every input with its hash, the as-of date,
+/// versions, times: enough to re-derive every total from `scores.parquet` (the outputs are
+/// listed when the folder is committed).
 fn manifest(
     job: &Job<'_>,
-    staging: &Staging,
-    hashes: Vec<Value>,
-    started: &str,
+    hashes: Vec<FileHash>,
+    started: String,
     times: &[StageTime],
-) -> Result<Value> {
-    let mut outputs = Vec::new();
-    let kept = staging.path(FEATURES).exists().then_some(FEATURES);
-    for f in OUTPUTS.into_iter().chain(kept) {
-        outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
-    }
-    let inp = &job.args.inputs;
-    Ok(json!({
-        "riskgrade_version": env!("CARGO_PKG_VERSION"),
-        "as_of": job.as_of.to_string(),
-        "started": started,
-        "finished": dates::now_rfc3339(),
-        "model_file": job.model_name,
-        "model": job.model,
-        "fatf_lists": job.reference.fatf_version,
-        "inputs": hashes,
-        "input_rows": job.counts.rows.iter().map(|(f, n)| json!({"file": f, "rows": n})).collect::<Vec<_>>(),
-        "outputs": outputs,
-        "data_folder": abs(&inp.data),
-        "reference_folder": job.reference_name,
-        "links": job.args.links.as_ref().map(|p| json!({
-            "file": abs(p),
-            "sha256": job.links_sha256,
-            "keys": job.links.as_ref().map_or(0, |t| t.height()),
-        })),
-        "bucket": job.args.bucket.map(|b| json!({"index": b.index, "count": b.count})),
-        "timings": times,
-        "total_formula": TOTAL_FORMULA,
-    }))
+) -> Result<Manifest> {
+    let book = &job.book;
+    let model = serde_json::to_value(&book.model).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut m = Manifest::new(
+        started,
+        Record::Assess(Assessment {
+            as_of: book.as_of.to_string(),
+            model_file: book.model_name.clone(),
+            model_sha256: run_folder::model_sha256(&model),
+            model,
+            fatf_lists: book.reference.fatf_version.clone(),
+            reference_folder: book.reference_name.clone(),
+            data_folder: Some(abs(&job.args.inputs.data)),
+            input_rows: book
+                .counts
+                .rows
+                .iter()
+                .map(|(f, n)| InputRows {
+                    file: f.clone(),
+                    rows: *n,
+                })
+                .collect(),
+            customers: job.customers,
+            links: match (&job.args.links, &job.links) {
+                (Some(p), Some((table, source, sha256))) => Some(LinksUsed {
+                    file: Some(abs(p)),
+                    sha256: sha256.clone(),
+                    keys: table.height() as u64,
+                    book: source.book,
+                }),
+                _ => None,
+            },
+            bucket: job.args.bucket,
+            horizon_days: job.args.horizon,
+            keep_features: job.args.keep_features,
+            total_formula: TOTAL_FORMULA.to_string(),
+            timings: times.to_vec(),
+            merged_from: None,
+        }),
+    );
+    m.inputs = hashes;
+    Ok(m)
 }

@@ -7,21 +7,22 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde_json::json;
 
+use super::book::{Book as OpenBook, Opening};
+use super::Source;
 use crate::catalog;
 use crate::cli::CompareArgs;
 use crate::compare::{self, Book};
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::features::{self, Ctx};
-use crate::inputs::{self, Inputs};
-use crate::io::{self, Staging};
+use crate::features::{self, FeaturesSource};
+use crate::guard::Guard;
+use crate::inputs::Inputs;
 use crate::model::Model;
 use crate::progress::Progress;
-use crate::reference::Reference;
-use crate::{review, validate};
-
-/// The comparison's output files (beside `changed/`).
-pub const OUTPUTS: [&str; 2] = ["compare.json", "compare.csv"];
+use crate::review;
+use crate::run_folder::{
+    self, Compared, FileHash, FolderKind, Manifest, Record, RunFolder, CHANGED,
+};
 
 /// Runs the command; returns the one-screen summary.
 pub fn run(args: &CompareArgs, progress: &Progress) -> Result<String> {
@@ -34,21 +35,37 @@ pub fn run(args: &CompareArgs, progress: &Progress) -> Result<String> {
         &baseline,
     )?;
     let grade_map = parse_grade_map(&args.grade_map)?;
-    let out = io::resolve_out(&args.out)?;
-    io::check_replaceable(&out)?;
-    let (features, as_of, source) = features_of(args, &baseline, progress)?;
+    let mut guard = Guard::new();
+    guard.input("--baseline", &args.baseline);
+    for c in &args.candidate {
+        guard.input("--candidate", c);
+    }
+    for (flag, p) in [
+        ("--candidates", &args.candidates),
+        ("--grid", &args.grid),
+        ("--data", &args.data),
+        ("--reference", &args.reference),
+    ] {
+        if let Some(p) = p {
+            guard.input(flag, p);
+        }
+    }
+    if let Some(f) = &args.features {
+        guard.input("--features", f.parent().unwrap_or(Path::new(".")));
+    }
+    let out = guard.folder("--out", &args.out, FolderKind::Compare)?;
+    let (features, as_of, source, inputs) = features_of(args, &baseline, progress)?;
     progress.line(&format!(
         "comparing {} candidates with {} {} as of {as_of}",
         candidates.len(),
         baseline.meta.id,
         baseline.meta.version
     ));
-    let staging = Staging::new(&out)?;
-    let changed_dir = staging.path("changed");
+    let staged = out.stage()?;
+    let changed_dir = staged.path(CHANGED);
     let lists = args.changed_lists == "all";
     if lists {
-        std::fs::create_dir(&changed_dir)
-            .map_err(|e| Error::Env(format!("creating {}: {e}", changed_dir.display())))?;
+        crate::io::create_private_dir(&changed_dir)?;
     }
     let book = Book {
         baseline: &baseline,
@@ -64,32 +81,23 @@ pub fn run(args: &CompareArgs, progress: &Progress) -> Result<String> {
         Ok(())
     })?;
     task.done();
-    compare::write(&result, staging.path("").as_path())?;
-    let mut outputs = Vec::new();
-    for f in OUTPUTS {
-        outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
-    }
-    if lists {
-        for c in &candidates {
-            let f = format!("changed/{}.parquet", c.name);
-            outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(&f))?}));
-        }
-    }
-    let manifest = json!({
-        "riskgrade_version": env!("CARGO_PKG_VERSION"),
-        "command": "compare",
-        "as_of": as_of.to_string(),
-        "started": started,
-        "finished": dates::now_rfc3339(),
-        "baseline_file": args.baseline.display().to_string(),
-        "baseline": baseline,
-        "candidates": candidates.iter().map(|c| json!({"name": c.name, "source": c.source, "model": c.model})).collect::<Vec<_>>(),
-        "features": source,
-        "inputs": [],
-        "outputs": outputs,
-    });
-    io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
-    staging.commit_replace()?;
+    compare::write(&result, &staged.dir())?;
+    let mut manifest = Manifest::new(
+        started,
+        Record::Compare(Compared {
+            as_of: as_of.to_string(),
+            baseline_file: args.baseline.display().to_string(),
+            baseline: serde_json::to_value(&baseline)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+            candidates: candidates
+                .iter()
+                .map(|c| json!({"name": c.name, "source": c.source, "model": c.model}))
+                .collect(),
+            features: source,
+        }),
+    );
+    manifest.inputs = inputs;
+    staged.commit(&mut manifest)?;
     Ok(compare::screen(&result))
 }
 
@@ -109,55 +117,57 @@ fn parse_grade_map(pairs: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// The feature frame (with the last review and grade on file) and the as-of date: read from
-/// `--features`, or computed from `--data` in ranges as `assess` does.
+/// The feature frame (with the last review and grade on file), the as-of date, where the
+/// features came from, and the files read with their hashes: read from `--features` (the kept
+/// features of a run, checked against the run's manifest and the baseline), or computed from
+/// `--data` in ranges as `assess` does.
 fn features_of(
     args: &CompareArgs,
     baseline: &Model,
     progress: &Progress,
-) -> Result<(LazyFrame, NaiveDate, String)> {
+) -> Result<(LazyFrame, NaiveDate, String, Vec<FileHash>)> {
     if let Some(f) = &args.features {
-        let as_of = match args.as_of {
-            Some(d) => d,
-            None => as_of_of_run(f)?,
-        };
-        return Ok((read_features(f)?, as_of, f.display().to_string()));
+        let (lf, as_of, hash) = read_features(f, baseline, args.as_of)?;
+        return Ok((lf, as_of, f.display().to_string(), vec![hash]));
     }
     let Some(data) = &args.data else {
         return Err(Error::Usage(
             "give the book: --data DIR (features computed here) or --features FILE (from assess --keep-features)".into(),
         ));
     };
-    let as_of = args.as_of.unwrap_or_else(dates::today);
-    let inputs = Inputs::open(data)?;
-    let (counts, checks) =
-        validate::validate_inputs_in_pass(&inputs, as_of, &baseline.grade_names())?;
-    for w in &counts.warnings {
-        progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
-    }
-    let (ref_src, _builtin) = super::reference_from(args.reference.as_deref())?;
-    let reference = Reference::load(&ref_src.value, as_of)?;
-    let ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
-    baseline.check_branches(&ids)?;
-    validate::branches_known(&inputs, &ids)?;
-    let ctx = Ctx {
-        params: &baseline.params,
-        reference: &reference,
-        as_of,
-        links: None,
-    };
+    let book = OpenBook::open(
+        Opening {
+            data,
+            reference: args.reference.as_deref(),
+            as_of: args.as_of,
+            checks_in_pass: true,
+        },
+        Source {
+            value: baseline.clone(),
+            name: args.baseline.display().to_string(),
+        },
+        progress,
+    )?;
     let (feats, txn) = features::build_partitioned(
-        &inputs,
-        ctx,
+        &book.inputs,
+        book.ctx(None),
         args.partition_rows as usize,
         progress,
-        checks.as_ref(),
+        book.txn_checks.as_ref(),
     )?;
     if let Some(w) = txn.as_ref().and_then(|t| t.warning()) {
         progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
     }
-    let lf = with_last_review(catalog::categories_as_text(feats.lazy()), &inputs, as_of)?;
-    Ok((lf, as_of, data.display().to_string()))
+    let lf = with_last_review(
+        catalog::categories_as_text(feats.lazy()),
+        &book.inputs,
+        book.as_of,
+    )?;
+    let mut hashes = Vec::new();
+    for f in &book.inputs.files {
+        hashes.push(FileHash::of(&f.path, &f.path.display().to_string())?);
+    }
+    Ok((lf, book.as_of, data.display().to_string(), hashes))
 }
 
 /// The features with the grade on file and the last review beside them, as `assess
@@ -179,20 +189,67 @@ fn with_last_review(feats: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Resu
         on_file,
         [col("customer_id")],
         [col("customer_id")],
-        crate::reference::left_in_order(),
+        crate::frame::left_in_order(),
     ))
 }
 
-/// Reads a features.parquet written by `assess --keep-features`, checking it holds the
-/// columns the comparison reads.
-fn read_features(path: &Path) -> Result<LazyFrame> {
+/// Reads the `features.parquet` of a run made with `assess --keep-features`: the run folder it
+/// lies in must list it with its hash (so a file edited since is refused), it must have been
+/// computed with the baseline's `[features]` settings, and `--as-of`, when given, must be its
+/// as-of date. Every catalogue column must be there and every customer once.
+fn read_features(
+    path: &Path,
+    baseline: &Model,
+    as_of: Option<NaiveDate>,
+) -> Result<(LazyFrame, NaiveDate, FileHash)> {
+    let flag = |m: String| Error::Usage(format!("--features {}: {m}", path.display()));
     if !path.is_file() {
-        return Err(Error::Usage(format!(
-            "--features {}: no such file; write one with riskgrade assess --keep-features",
-            path.display()
+        return Err(flag(
+            "no such file; write one with riskgrade assess --keep-features".into(),
+        ));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if name != run_folder::FEATURES {
+        return Err(flag(format!(
+            "give the {} of a run folder written by riskgrade assess --keep-features",
+            run_folder::FEATURES
         )));
     }
-    let mut lf = inputs::scan_path(path)?;
+    let run = RunFolder::open(dir).map_err(|e| {
+        flag(format!(
+            "its folder is not a run it can be checked against ({e}); give the {} of a run              folder written by riskgrade assess --keep-features",
+            run_folder::FEATURES
+        ))
+    })?;
+    let checked = run.file(run_folder::FEATURES)?;
+    let source = FeaturesSource::read(&checked)?.ok_or_else(|| {
+        Error::Input(format!(
+            "{}: does not say what it was computed with (no riskgrade metadata); write it again with riskgrade assess --keep-features",
+            path.display()
+        ))
+    })?;
+    if source.params != baseline.params {
+        return Err(Error::Usage(format!(
+            "--features {}: computed with [features] {} but --baseline {} has [features] {};              its grades would not be the baseline's: compute the features with the baseline              (--data) or give a baseline with the run's [features]",
+            path.display(),
+            serde_json::to_string(&source.params).unwrap_or_default(),
+            baseline.meta.id,
+            serde_json::to_string(&baseline.params).unwrap_or_default()
+        )));
+    }
+    if let Some(d) = as_of {
+        if d != source.as_of {
+            return Err(flag(format!(
+                "computed as of {}, not as of --as-of {d}; a feature file holds one look-back                  window: leave --as-of out, or compute the features for {d} with --data",
+                source.as_of
+            )));
+        }
+    }
+    let mut lf = crate::inputs::scan_path(&checked)?;
     let schema = lf
         .collect_schema()
         .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
@@ -210,25 +267,25 @@ fn read_features(path: &Path) -> Result<LazyFrame> {
             )));
         }
     }
-    Ok(lf)
-}
-
-/// The as-of date of the run a features file belongs to (its manifest), or an error asking
-/// for --as-of.
-fn as_of_of_run(features: &Path) -> Result<NaiveDate> {
-    let manifest = features
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(io::RUN_MARKER);
-    std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["as_of"].as_str().map(String::from))
-        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "--features {}: no run manifest beside it names the as-of date; give --as-of",
-                features.display()
-            ))
-        })
+    let counts = lf
+        .clone()
+        .select([
+            len().cast(DataType::UInt64).alias("rows"),
+            col("customer_id")
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("ids"),
+        ])
+        .collect()?;
+    let get = |c: &str| -> Result<u64> { Ok(counts.column(c)?.u64()?.get(0).unwrap_or(0)) };
+    let (rows, ids) = (get("rows")?, get("ids")?);
+    if rows != ids {
+        return Err(Error::Input(format!(
+            "{}: {} rows repeat a customer id; each customer is graded once (P3)",
+            path.display(),
+            rows - ids
+        )));
+    }
+    let hash = FileHash::of(&checked, &checked.display().to_string())?;
+    Ok((lf, source.as_of, hash))
 }

@@ -1,18 +1,17 @@
 //! `riskgrade extract`: the PBoC inspection tables of an assessment run.
 
-use serde_json::json;
-
 use crate::cli::ExtractArgs;
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::extract::{self, Encoding, Period, Profile, Request, Run};
-use crate::io::{self, Staging};
+use crate::extract::{self, Encoding, Period, Profile, Request, Run, MIN_SALT_BYTES};
+use crate::guard::Guard;
 use crate::progress::Progress;
+use crate::run_folder::{Extraction, FileHash, FolderKind, Manifest, Record, MANIFEST};
 
-/// A random salt for --mask, from the operating system.
+/// A random salt for --mask, from the operating system: 32 bytes as 64 hex digits.
 fn random_salt() -> Result<String> {
     use std::io::Read;
-    let mut b = [0u8; 16];
+    let mut b = [0u8; 32];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut b))
         .map_err(|e| Error::Env(format!("/dev/urandom: {e}")))?;
@@ -22,22 +21,35 @@ fn random_salt() -> Result<String> {
 /// Runs the command; returns a one-line account (counts only, never personal data).
 pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
     let started = dates::now_rfc3339();
+    let profile = Profile::load(&args.profile)?;
+    let encoding = Encoding::parse(&args.encoding)?;
+    let mask = match (args.mask, &args.salt) {
+        (false, _) => None,
+        (true, Some(s)) if s.len() < MIN_SALT_BYTES => {
+            return Err(Error::Usage(format!(
+                "--salt: {} bytes; a salt of at least {MIN_SALT_BYTES} bytes keys the masks \
+                 (HMAC-SHA256), or leave --salt out for a random one",
+                s.len()
+            )))
+        }
+        (true, Some(s)) => Some(s.clone()),
+        (true, None) => Some(random_salt()?),
+    };
     let run = Run::open(&args.run)?;
+    let mut guard = Guard::new();
+    guard
+        .input("--run", &args.run)
+        .input("the run's customers file", &run.customers_file);
+    if !matches!(args.profile.as_str(), "bank" | "insurance" | "futures") {
+        guard.input("--profile", std::path::Path::new(&args.profile));
+    }
+    let out = guard.folder("--out", &args.out, FolderKind::Extract)?;
     let period = Period {
         start: args.period_start,
         end: args.period_end,
         extracted_on: args.extracted_on.unwrap_or_else(dates::today),
     };
     extract::check_period(&run, period)?;
-    let profile = Profile::load(&args.profile)?;
-    let encoding = Encoding::parse(&args.encoding)?;
-    let mask = match (args.mask, &args.salt) {
-        (false, _) => None,
-        (true, Some(s)) => Some(s.clone()),
-        (true, None) => Some(random_salt()?),
-    };
-    let out = io::resolve_out(&args.out)?;
-    io::check_replaceable(&out)?;
     progress.line(&format!(
         "extracting {} (as of {}) for {} to {}, profile {}",
         args.run.display(),
@@ -46,7 +58,7 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
         period.end,
         profile.name
     ));
-    let staging = Staging::new(&out)?;
+    let staged = out.stage()?;
     let req = Request {
         run: &run,
         period,
@@ -55,25 +67,28 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
         mask,
         stats: args.stats,
     };
-    let done = extract::extract(&req, staging.path("").as_path())?;
-    let mut outputs = done.control["files"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for f in ["control.csv", "control.json"] {
-        outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
-    }
-    let manifest = json!({
-        "riskgrade_version": env!("CARGO_PKG_VERSION"),
-        "command": "extract",
-        "started": started,
-        "finished": dates::now_rfc3339(),
-        "run": args.run.display().to_string(),
-        "inputs": [],
-        "outputs": outputs,
-    });
-    io::write_json(&manifest, &staging.path(io::RUN_MARKER))?;
-    staging.commit_replace()?;
+    let done = extract::extract(&req, &staged.dir())?;
+    let run_dir = std::fs::canonicalize(&run.dir).unwrap_or_else(|_| run.dir.clone());
+    let mut manifest = Manifest::new(
+        started,
+        Record::Extract(Extraction {
+            run: run_dir.display().to_string(),
+            run_manifest_sha256: run.folder.manifest_sha256().to_string(),
+        }),
+    );
+    // What the extract read: the run (its manifest names every file it holds) and the
+    // customers file, whose names and ID numbers it copies.
+    manifest.inputs = vec![
+        FileHash {
+            file: run_dir.join(MANIFEST).display().to_string(),
+            sha256: run.folder.manifest_sha256().to_string(),
+        },
+        FileHash::of(
+            &run.customers_file,
+            &run.customers_file.display().to_string(),
+        )?,
+    ];
+    staged.commit(&mut manifest)?;
     let t = &done.control["tables"];
     Ok(format!(
         "tb_risk_new {} rows, tb_risk_his {} rows; reconciled with the run's summary and history",

@@ -21,12 +21,12 @@ pub fn run(args: &InitArgs) -> Result<()> {
     std::fs::write(&model, crate::model::DEFAULT_TOML)
         .map_err(|e| Error::Env(format!("{}: {e}", model.display())))?;
     crate::reference::write_builtin(&dir.join("reference"))?;
-    println!(
+    crate::outln!(
         "wrote {} and {}/ (countries, FATF lists, regions, industries, branches, working days)",
         model.display(),
         dir.join("reference").display()
     );
-    println!(
+    crate::outln!(
         "edit them (docs/model.md, data/README.md), then: riskgrade assess --model {} --reference {} --data DIR",
         model.display(),
         dir.join("reference").display()

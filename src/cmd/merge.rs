@@ -1,41 +1,32 @@
 //! `riskgrade merge`: the runs of every bucket of a book (`assess --bucket K/N --links FILE`)
 //! combined into one run folder with the files a single `assess` of the whole book writes
-//! (docs/scale-out.md). Rows are concatenated and sorted as `assess` sorts them; the
-//! distribution and the counts that the merged scores give are counted again from them, the
-//! others added up; `report.html` is drawn from the merged files. The manifest lists every
-//! bucket's manifest (copied under `buckets/`) with its hash. Runs made with another model,
-//! as-of date, reference tables, links table, horizon or riskgrade version are refused.
+//! (docs/scale-out.md). Every bucket run is opened through [`RunFolder`], so each file is
+//! checked against its own manifest before it is read. Rows are concatenated and sorted as
+//! `assess` sorts them; the distribution and the counts that the merged scores give are counted
+//! again from them, the others added up; `report.html` is drawn from the merged files. The
+//! manifest lists every bucket's manifest (copied under `buckets/`) with its hash. Runs made
+//! with another model, as-of date, reference tables, links table, horizon or riskgrade version
+//! are refused, as are a missing or repeated bucket (for one run as for many), buckets that do
+//! not make up the book the links table was computed from, and a customer in two buckets.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
-use serde_json::{json, Value};
 
-use super::assess::{
-    DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, OUTPUTS, RECLASSIFY, RECLASSIFY_CSV, REPORT,
-    SCORES, SUMMARY, TOTAL_FORMULA,
-};
-use crate::bucket::Bucket;
+use crate::bucket::CustomerSet;
 use crate::cli::MergeArgs;
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::inputs::scan_path;
-use crate::io::{self, Staging, RUN_MARKER};
+use crate::guard::Guard;
+use crate::io;
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::report::{self, Summary};
-
-/// Where the bucket manifests are copied in the merged run.
-const BUCKETS: &str = "buckets";
-
-/// One bucket's run folder, as read.
-struct Run {
-    dir: PathBuf,
-    manifest: Value,
-    manifest_sha256: String,
-    bucket: Option<Bucket>,
-    summary: Summary,
-}
+use crate::run_folder::{
+    Assessment, FolderKind, LinksUsed, Manifest, MergedFrom, MergedRun, Record, RunFolder, BUCKETS,
+    DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV, REPORT, SCORES,
+    SUMMARY,
+};
 
 fn refuse(run: &Path, what: String) -> Error {
     Error::Usage(format!(
@@ -45,160 +36,141 @@ fn refuse(run: &Path, what: String) -> Error {
     ))
 }
 
-impl Run {
-    fn open(dir: &Path) -> Result<Run> {
-        let mpath = dir.join(RUN_MARKER);
-        let text = std::fs::read_to_string(&mpath).map_err(|e| {
-            Error::Usage(format!(
-                "--runs {}: {e}; give folders written by riskgrade assess",
-                mpath.display()
-            ))
-        })?;
-        let manifest: Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Input(format!("{}: {e}", mpath.display())))?;
-        let bucket = match &manifest["bucket"] {
-            Value::Null => None,
-            b => Some(Bucket {
-                index: b["index"].as_u64().unwrap_or(0) as u32,
-                count: b["count"].as_u64().unwrap_or(0) as u32,
-            }),
-        };
-        let spath = dir.join(SUMMARY);
-        let summary: Summary = std::fs::read_to_string(&spath)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-            .map_err(|e| Error::Input(format!("{}: {e}", spath.display())))?;
-        Ok(Run {
-            dir: dir.to_path_buf(),
-            manifest_sha256: io::sha256_bytes(text.as_bytes()),
-            manifest,
-            bucket,
-            summary,
+/// The reference tables' hashes of a run (every input outside the data folder), by file name.
+fn reference_hashes(run: &RunFolder) -> Vec<(String, String)> {
+    let data = run.assessment().data_folder.clone().unwrap_or_default();
+    let mut out: Vec<(String, String)> = run
+        .manifest()
+        .inputs
+        .iter()
+        .filter_map(|e| {
+            let inside = !data.is_empty() && Path::new(&e.file).starts_with(&data);
+            let name = Path::new(e.file.trim_start_matches("built-in:")).file_name()?;
+            (!inside).then(|| (name.to_string_lossy().to_string(), e.sha256.clone()))
         })
-    }
-
-    /// The reference tables' hashes (every input outside the data folder), by file name.
-    fn reference_hashes(&self) -> Vec<(String, String)> {
-        let data = self.manifest["data_folder"].as_str().unwrap_or_default();
-        let mut out: Vec<(String, String)> = self.manifest["inputs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| {
-                let f = e["file"].as_str()?;
-                let inside = !data.is_empty() && Path::new(f).starts_with(data);
-                let name = Path::new(f.trim_start_matches("built-in:")).file_name()?;
-                (!inside).then(|| {
-                    (
-                        name.to_string_lossy().to_string(),
-                        e["sha256"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-            })
-            .collect();
-        out.sort();
-        out
-    }
+        .collect();
+    out.sort();
+    out
 }
 
-/// Checks that the runs are the buckets of one book, graded alike.
-fn check_runs(runs: &[Run], model: &Model, model_name: &str, empty: &[u32]) -> Result<()> {
+/// Checks that the runs are the buckets of one book, graded alike, each bucket once and every
+/// bucket present or declared empty.
+fn check_runs(runs: &[RunFolder], model: &Model, model_name: &str, empty: &[u32]) -> Result<()> {
     let first = &runs[0];
+    let a0 = first.assessment();
     let model_json = serde_json::to_value(model).map_err(|e| Error::Internal(e.to_string()))?;
     for r in runs {
-        let m = &r.manifest;
-        let version = m["riskgrade_version"].as_str().unwrap_or_default();
+        let a = r.assessment();
+        let version = &r.manifest().riskgrade_version;
         if version != env!("CARGO_PKG_VERSION") {
             return Err(refuse(
-                &r.dir,
+                r.dir(),
                 format!(
                     "made by riskgrade {version}, this is {}",
                     env!("CARGO_PKG_VERSION")
                 ),
             ));
         }
-        if m["model"] != model_json {
+        if !matches!(r.manifest().record, Record::Assess(_)) {
             return Err(refuse(
-                &r.dir,
+                r.dir(),
+                "a merged run; merge the bucket runs themselves".into(),
+            ));
+        }
+        if a.model != model_json {
+            return Err(refuse(
+                r.dir(),
                 format!(
                     "made with model {} {}, not with --model {model_name} ({} {})",
-                    m["model"]["meta"]["id"],
-                    m["model"]["meta"]["version"],
+                    a.model["meta"]["id"],
+                    a.model["meta"]["version"],
                     model.meta.id,
                     model.meta.version
                 ),
             ));
         }
-        for (key, what) in [("as_of", "as-of date"), ("fatf_lists", "FATF lists")] {
-            if m[key] != first.manifest[key] {
+        for (what, mine, theirs) in [
+            ("as-of date", &a.as_of, &a0.as_of),
+            ("FATF lists", &a.fatf_lists, &a0.fatf_lists),
+        ] {
+            if mine != theirs {
                 return Err(refuse(
-                    &r.dir,
+                    r.dir(),
                     format!(
-                        "{what} {} differs from {} of {}",
-                        m[key],
-                        first.manifest[key],
-                        first.dir.display()
+                        "{what} {mine} differs from {theirs} of {}",
+                        first.dir().display()
                     ),
                 ));
             }
         }
-        if m["links"]["sha256"] != first.manifest["links"]["sha256"] {
+        let sha = |l: &Option<LinksUsed>| l.as_ref().map(|l| l.sha256.clone());
+        if sha(&a.links) != sha(&a0.links) {
             return Err(refuse(
-                &r.dir,
+                r.dir(),
                 format!(
                     "made with links table {} (SHA-256 {}), not the one of {}",
-                    m["links"]["file"],
-                    m["links"]["sha256"],
-                    first.dir.display()
+                    a.links
+                        .as_ref()
+                        .and_then(|l| l.file.clone())
+                        .unwrap_or_else(|| "none".into()),
+                    sha(&a.links).unwrap_or_else(|| "none".into()),
+                    first.dir().display()
                 ),
             ));
         }
-        if r.reference_hashes() != first.reference_hashes() {
+        if reference_hashes(r) != reference_hashes(first) {
             return Err(refuse(
-                &r.dir,
+                r.dir(),
                 format!(
                     "made with other reference tables than {}",
-                    first.dir.display()
+                    first.dir().display()
                 ),
             ));
         }
-        if r.summary.reclassification.horizon_days != first.summary.reclassification.horizon_days {
-            return Err(refuse(&r.dir, "made with another --horizon".to_string()));
+        if a.horizon_days != a0.horizon_days {
+            return Err(refuse(r.dir(), "made with another --horizon".to_string()));
         }
-    }
-    if runs.len() == 1 && empty.is_empty() {
-        return Ok(());
-    }
-    // Several runs: each one bucket of the same split, made with a links table, none twice,
-    // and every bucket present or declared empty.
-    let count = match first.bucket {
-        Some(b) => b.count,
-        None => {
+        if a.keep_features != a0.keep_features {
             return Err(refuse(
-                &first.dir,
-                "not a bucket run (made without --bucket K/N and --links)".into(),
-            ))
+                r.dir(),
+                format!(
+                    "made {} --keep-features, unlike {}",
+                    if a.keep_features { "with" } else { "without" },
+                    first.dir().display()
+                ),
+            ));
         }
+    }
+    let Some(b0) = a0.bucket else {
+        // A run of the whole book: merged alone, it is copied.
+        if runs.len() > 1 || !empty.is_empty() {
+            return Err(refuse(
+                first.dir(),
+                "not a bucket run (made without --bucket K/N and --links)".into(),
+            ));
+        }
+        return Ok(());
     };
+    let count = b0.count;
     let mut seen = vec![false; count as usize];
     for r in runs {
-        let b = r.bucket.ok_or_else(|| {
+        let b = r.assessment().bucket.ok_or_else(|| {
             refuse(
-                &r.dir,
+                r.dir(),
                 "not a bucket run (made without --bucket K/N and --links)".into(),
             )
         })?;
         if b.count != count {
             return Err(refuse(
-                &r.dir,
+                r.dir(),
                 format!(
                     "bucket {b}, but {} is a bucket of {count}",
-                    first.dir.display()
+                    first.dir().display()
                 ),
             ));
         }
         if std::mem::replace(&mut seen[b.index as usize], true) {
-            return Err(refuse(&r.dir, format!("bucket {b} is given twice")));
+            return Err(refuse(r.dir(), format!("bucket {b} is given twice")));
         }
     }
     for &k in empty {
@@ -219,14 +191,26 @@ fn check_runs(runs: &[Run], model: &Model, model_name: &str, empty: &[u32]) -> R
             missing.join(", ")
         )));
     }
+    // The buckets together are the book the links table was computed from.
+    if let Some(l) = &a0.links {
+        let union = CustomerSet::union(runs.iter().map(|r| r.assessment().customers));
+        if union != l.book {
+            return Err(Error::Usage(format!(
+                "the bucket runs hold {union}, but their links table was computed from a book of {}; \
+                 merge the buckets of the book the links table was made from, with every bucket given",
+                l.book
+            )));
+        }
+    }
     Ok(())
 }
 
-/// The runs' `file`, concatenated and sorted by `by` (stable: rows of one key keep their order).
-fn concat_sorted(runs: &[Run], file: &str, by: &[&str]) -> Result<DataFrame> {
+/// The runs' `file`, each checked against its run's manifest, concatenated and sorted by `by`
+/// (stable: rows of one key keep their order).
+fn concat_sorted(runs: &[RunFolder], file: &str, by: &[&str]) -> Result<DataFrame> {
     let scans = runs
         .iter()
-        .map(|r| scan_path(&r.dir.join(file)))
+        .map(|r| r.scan(file))
         .collect::<Result<Vec<_>>>()?;
     let mut df = concat(scans, UnionArgs::default())?
         .sort(
@@ -238,101 +222,119 @@ fn concat_sorted(runs: &[Run], file: &str, by: &[&str]) -> Result<DataFrame> {
     Ok(df)
 }
 
+/// Refuses a customer id that appears in more than one row of a frame sorted by it.
+fn unique_sorted_ids(df: &DataFrame, file: &str) -> Result<()> {
+    let ids = df.column("customer_id")?.str()?;
+    let mut prev: Option<&str> = None;
+    for id in ids.iter() {
+        if id.is_some() && id == prev {
+            return Err(Error::Input(format!(
+                "{file}: customer {} is in two bucket runs; each customer belongs to one bucket (P3)",
+                id.unwrap_or_default()
+            )));
+        }
+        prev = id;
+    }
+    Ok(())
+}
+
 /// Runs the command; returns the one-screen summary.
 pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     let started = dates::now_rfc3339();
     let src = super::model_from(args.model.as_deref())?;
     let model = src.value;
-    let out = io::resolve_out(&args.out)?;
+    let mut guard = Guard::new();
     for r in &args.runs {
-        io::check_run_dest(&out, r)?;
+        guard.input("--runs", r);
     }
+    if let Some(m) = &args.model {
+        guard.input("--model", m);
+    }
+    let out = guard.folder("--out", &args.out, FolderKind::Run)?;
     let runs = args
         .runs
         .iter()
-        .map(|d| Run::open(d))
+        .map(|d| RunFolder::open(d))
         .collect::<Result<Vec<_>>>()?;
     check_runs(&runs, &model, &src.name, &args.empty_buckets)?;
     progress.line(&format!("merging {} runs", runs.len()));
-    let staging = Staging::new(&out)?;
+    let parts: Vec<Summary> = runs.iter().map(|r| r.summary()).collect::<Result<_>>()?;
+    let staged = out.stage()?;
     let scores = concat_sorted(&runs, SCORES, &["customer_id"])?;
+    unique_sorted_ids(&scores, SCORES)?;
     let mut reclassify = concat_sorted(&runs, RECLASSIFY, &["due_date", "customer_id"])?;
     let dist = report::distribution(&scores, &model)?;
-    let parts: Vec<Summary> = runs.iter().map(|r| r.summary.clone()).collect();
     let summary = report::merged_summary(&scores, &dist, &model, &parts)?;
-    io::write_parquet(&mut scores.clone(), &staging.path(SCORES))?;
-    io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
+    io::write_parquet(&mut scores.clone(), &staged.path(SCORES))?;
+    io::write_csv(&mut dist.clone(), &staged.path(DISTRIBUTION))?;
     let summary_json =
         serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
-    io::write_json(&summary_json, &staging.path(SUMMARY))?;
-    io::write_parquet(&mut reclassify, &staging.path(RECLASSIFY))?;
-    io::write_csv(&mut reclassify, &staging.path(RECLASSIFY_CSV))?;
+    io::write_json(&summary_json, &staged.path(SUMMARY))?;
+    io::write_parquet(&mut reclassify, &staged.path(RECLASSIFY))?;
+    io::write_csv(&mut reclassify, &staged.path(RECLASSIFY_CSV))?;
     let mut next = concat_sorted(&runs, GRADES_NEXT, &["customer_id"])?;
-    io::write_parquet(&mut next, &staging.path(GRADES_NEXT))?;
+    unique_sorted_ids(&next, GRADES_NEXT)?;
+    io::write_parquet(&mut next, &staged.path(GRADES_NEXT))?;
     let mut history = concat_sorted(&runs, HISTORY, &["customer_id", "graded_on"])?;
-    io::write_parquet(&mut history, &staging.path(HISTORY))?;
+    io::write_parquet(&mut history, &staged.path(HISTORY))?;
     let agg = report::html::Aggregates::of(&scores, &reclassify, &model)?;
     let page = report::html::render(&summary, &model, &agg)?;
-    std::fs::write(staging.path(REPORT), &page)
-        .map_err(|e| Error::Env(format!("writing {REPORT}: {e}")))?;
-    let kept = runs.iter().all(|r| r.dir.join(FEATURES).is_file());
-    if kept {
+    io::write_private(&staged.path(REPORT), page.as_bytes())?;
+    let a0 = runs[0].assessment().clone();
+    if a0.keep_features {
         let mut f = concat_sorted(&runs, FEATURES, &["customer_id"])?;
-        io::write_parquet(&mut f, &staging.path(FEATURES))?;
+        unique_sorted_ids(&f, FEATURES)?;
+        let kv = crate::inputs::parquet_metadata(&runs[0].file(FEATURES)?)?;
+        let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        io::write_parquet_with(&mut f, &staged.path(FEATURES), &kv)?;
     }
     // Every bucket's manifest, copied, and the merged manifest naming them.
-    std::fs::create_dir(staging.path(BUCKETS))
-        .map_err(|e| Error::Env(format!("creating {BUCKETS}: {e}")))?;
-    let mut merged_from = Vec::new();
-    let mut copies = Vec::new();
+    io::create_private_dir(&staged.path(BUCKETS))?;
+    let mut merged = Vec::new();
     for r in &runs {
-        let name = match r.bucket {
+        let a = r.assessment();
+        let name = match a.bucket {
             Some(b) => format!("{BUCKETS}/bucket-{:05}-of-{:05}.json", b.index, b.count),
             None => format!("{BUCKETS}/run.json"),
         };
-        std::fs::copy(r.dir.join(RUN_MARKER), staging.path(&name))
-            .map_err(|e| Error::Env(format!("copying {}: {e}", r.dir.display())))?;
-        merged_from.push(json!({
-            "run": std::fs::canonicalize(&r.dir).unwrap_or_else(|_| r.dir.clone()).display().to_string(),
-            "bucket": r.manifest["bucket"],
-            "manifest": name,
-            "sha256": r.manifest_sha256,
-        }));
-        copies.push(name);
+        let text = std::fs::read(r.dir().join(crate::run_folder::MANIFEST))
+            .map_err(|e| Error::Input(format!("{}: {e}", r.dir().display())))?;
+        if io::sha256_bytes(&text) != r.manifest_sha256() {
+            return Err(Error::Input(format!(
+                "{}: its manifest changed while it was merged",
+                r.dir().display()
+            )));
+        }
+        io::write_private(&staged.path(&name), &text)?;
+        merged.push(MergedRun {
+            run: std::fs::canonicalize(r.dir())
+                .unwrap_or_else(|_| r.dir().to_path_buf())
+                .display()
+                .to_string(),
+            bucket: a.bucket,
+            manifest: name,
+            sha256: r.manifest_sha256().to_string(),
+        });
     }
-    let mut outputs = Vec::new();
-    let features = kept.then_some(FEATURES);
-    for f in OUTPUTS.into_iter().chain(features) {
-        outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
-    }
-    for f in &copies {
-        outputs.push(json!({"file": f, "sha256": io::sha256_file(&staging.path(f))?}));
-    }
-    let first = &runs[0].manifest;
-    let manifest = json!({
-        "riskgrade_version": env!("CARGO_PKG_VERSION"),
-        "as_of": first["as_of"],
-        "started": started,
-        "finished": dates::now_rfc3339(),
-        "model_file": src.name,
-        "model": first["model"],
-        "fatf_lists": first["fatf_lists"],
-        "merged_from": {
-            "buckets": runs[0].bucket.map_or(1, |b| b.count),
-            "empty_buckets": args.empty_buckets,
-            "runs": merged_from,
-        },
-        // The table each bucket read lies where its task ran: its hash and size are kept.
-        "links": match &first["links"] {
-            Value::Null => Value::Null,
-            l => json!({"sha256": l["sha256"], "keys": l["keys"]}),
-        },
-        "inputs": [],
-        "outputs": outputs,
-        "reference_folder": first["reference_folder"],
-        "total_formula": TOTAL_FORMULA,
-    });
-    io::write_json(&manifest, &staging.path(RUN_MARKER))?;
-    staging.commit_replace()?;
+    let mut manifest = Manifest::new(
+        started,
+        Record::Merge(Assessment {
+            model_file: src.name,
+            data_folder: None,
+            input_rows: Vec::new(),
+            customers: CustomerSet::union(runs.iter().map(|r| r.assessment().customers)),
+            // The table each bucket read lies where its task ran: its hash and size are kept.
+            links: a0.links.clone().map(|l| LinksUsed { file: None, ..l }),
+            bucket: None,
+            timings: Vec::new(),
+            merged_from: Some(MergedFrom {
+                buckets: a0.bucket.map_or(1, |b| b.count),
+                empty_buckets: args.empty_buckets.clone(),
+                runs: merged,
+            }),
+            ..a0
+        }),
+    );
+    staged.commit(&mut manifest)?;
     Ok(report::screen(&summary, &model))
 }

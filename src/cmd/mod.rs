@@ -1,6 +1,7 @@
 //! One module per subcommand, over the shared library.
 
 pub mod assess;
+pub mod book;
 pub mod compare;
 pub mod explain;
 pub mod extract;

@@ -12,14 +12,14 @@ pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
     let as_of = args.as_of.unwrap_or_else(crate::dates::today);
     let src = super::model_from(args.model.as_deref())?;
     let model = src.value;
-    println!("{}: valid", src.name);
-    print!("{}", model.summary());
+    crate::outln!("{}: valid", src.name);
+    crate::out!("{}", model.summary());
     let reference = match &args.reference {
         Some(dir) => {
             let r = Reference::load(dir, as_of)?;
             let ids: Vec<String> = r.branches.iter().map(|b| b.0.clone()).collect();
             model.check_branches(&ids)?;
-            println!(
+            crate::outln!(
                 "{}: valid ({} countries, FATF lists {}, {} regions, {} industries, {} branches)",
                 dir.display(),
                 r.countries.len(),
@@ -43,7 +43,7 @@ pub fn run(args: &ValidateArgs, progress: &Progress) -> Result<()> {
             branches_known(&inputs, branches)?;
         }
         for (file, rows) in &counts.rows {
-            println!("{}/{file}: {rows} rows, valid", dir.display());
+            crate::outln!("{}/{file}: {rows} rows, valid", dir.display());
         }
         for w in &counts.warnings {
             progress.warn(&format!(

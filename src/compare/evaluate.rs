@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::profiles::{dl_col, score_col, xh_col, Groups};
 use crate::error::{Error, Result};
+use crate::frame::lookup;
 use crate::model::{Model, E2, E4};
-use crate::reference::lookup;
 use crate::scoring::{self, SEGMENT};
 
 /// One model's grading of every profile, in profile order.

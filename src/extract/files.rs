@@ -1,7 +1,7 @@
 //! Writing the extract: CSV in UTF-8 or GB18030 (header = the interface's column names), XLSX
 //! continued on new sheets past Excel's row limit, every file readable by its owner only.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -46,9 +46,14 @@ fn env(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Env(format!("writing {}: {e}", path.display()))
 }
 
-/// A CSV field, quoted when it holds a separator, a quote or a line break.
+/// A CSV field (RFC 4180): a value a spreadsheet program would run as a formula (its first
+/// character `=`, `+`, `-`, `@`, TAB or CR) gets a leading `'` and quotes (OWASP's advice
+/// against CSV injection); a value holding a separator, a quote or a line break is quoted, its
+/// quotes doubled. The interface's own `@N` (no value) is written as it is.
 fn field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
+    if crate::io::is_formula(s) && s != super::ABSENT {
+        format!("\"'{}\"", s.replace('"', "\"\"")).into()
+    } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
         s.into()
@@ -57,8 +62,7 @@ fn field(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// Writes the text columns of `df` as CSV to `path` in `enc`, a block of rows at a time.
 pub fn write_csv(df: &DataFrame, path: &Path, enc: Encoding) -> Result<()> {
-    let file = File::create(path).map_err(|e| env(path, e))?;
-    private(path, false)?;
+    let file = crate::io::create_private(path)?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let cols: Vec<&StringChunked> = df
         .columns()

@@ -74,21 +74,48 @@ pub fn check_period(run: &Run, p: Period) -> Result<()> {
     Ok(())
 }
 
-/// Replaces names and ID numbers by the first 16 hex digits of SHA-256(salt ‖ value).
+/// Shortest salt of `--mask`: a shorter key lets a dictionary of names or ID numbers reverse
+/// the masks.
+pub const MIN_SALT_BYTES: usize = 16;
+
+/// HMAC-SHA256 (RFC 2104) of `msg` under `key`.
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let pad = |b: u8| k.iter().map(|x| x ^ b).collect::<Vec<u8>>();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(msg)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// Replaces names and ID numbers by the first 16 bytes (32 hex digits) of
+/// HMAC-SHA256(salt, value): the same value gives the same mask within an extract, and without
+/// the salt no dictionary of names or ID numbers finds them.
 fn masked(customers: LazyFrame, salt: &str) -> LazyFrame {
     let hash = |c: &str| {
-        let salt = salt.to_string();
+        let salt = salt.as_bytes().to_vec();
         col(c).map(
             move |c| {
-                use sha2::{Digest, Sha256};
                 let out: StringChunked = c
                     .str()?
                     .iter()
                     .map(|v| {
                         v.map(|v| {
-                            let d = Sha256::digest(format!("{salt}{v}").as_bytes());
-                            d.iter()
-                                .take(8)
+                            hmac_sha256(&salt, v.as_bytes())
+                                .iter()
+                                .take(16)
                                 .map(|b| format!("{b:02x}"))
                                 .collect::<String>()
                         })
@@ -141,13 +168,29 @@ fn counts(df: &DataFrame, profile_cols: &[profile::Col]) -> Result<Vec<(String, 
         .collect())
 }
 
+/// Rows of `tb_risk_new` per grade (its [`tables::GRADE`] column).
+fn grade_counts(new: &DataFrame) -> Result<BTreeMap<String, u64>> {
+    let g = new
+        .clone()
+        .lazy()
+        .group_by([col(tables::GRADE)])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    Ok(g.column(tables::GRADE)?
+        .str()?
+        .iter()
+        .zip(g.column("n")?.u64()?.iter())
+        .map(|(k, n)| (k.unwrap_or("").to_string(), n.unwrap_or(0)))
+        .collect())
+}
+
 /// Reconciles `tb_risk_new` with the run's summary (customers per grade, those out of scope
 /// counted apart) and `tb_risk_his` with the grade history (gradings within the period, one per
 /// customer and day). Any difference is an error.
 fn reconcile(
     req: &Request<'_>,
     customers: LazyFrame,
-    new: &[(String, String, u64)],
+    new_by_grade: &BTreeMap<String, u64>,
     his_rows: u64,
 ) -> Result<Value> {
     let run = req.run;
@@ -171,7 +214,7 @@ fn reconcile(
     let mut grades = Vec::new();
     for (i, g) in run.grades.iter().enumerate() {
         let code = (10 + i).to_string();
-        let in_table: u64 = new.iter().filter(|(r, _, _)| *r == code).map(|x| x.2).sum();
+        let in_table: u64 = new_by_grade.get(&g.name).copied().unwrap_or(0);
         let outside = out_of_scope.get(&g.name).copied().unwrap_or(0);
         let want = summary["grades"][&g.name].as_u64().unwrap_or(0);
         if in_table + outside != want {
@@ -213,7 +256,9 @@ pub fn extract(req: &Request<'_>, dir: &Path) -> Result<Extract> {
         customers = masked(customers, salt);
     }
     let graded = tables::graded_with_norm(run, customers.clone())?;
-    let new = tables::new_table(run, &graded, req.period, &req.profile.new)?;
+    let mut new = tables::new_table(run, &graded, req.period, &req.profile.new)?;
+    let new_by_grade = grade_counts(&new)?;
+    new.drop_in_place(tables::GRADE)?;
     let his = tables::his_table(
         run,
         customers.clone(),
@@ -244,7 +289,7 @@ pub fn extract(req: &Request<'_>, dir: &Path) -> Result<Extract> {
     }
     let new_counts = counts(&new, &req.profile.new)?;
     let his_counts = counts(&his, &req.profile.his)?;
-    let reconciliation = reconcile(req, customers.clone(), &new_counts, his.height() as u64)?;
+    let reconciliation = reconcile(req, customers.clone(), &new_by_grade, his.height() as u64)?;
     files::private(dir, true)?;
     let enc = match req.encoding {
         Encoding::Utf8 => "utf-8",

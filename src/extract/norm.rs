@@ -84,7 +84,7 @@ fn scored(run: &Run) -> Expr {
         .iter()
         .map(|(id, label)| {
             let texts: Vec<String> = levels.iter().map(|k| format!("{label} {k}分")).collect();
-            crate::reference::lookup(
+            crate::frame::lookup(
                 col(id.as_str()).cast(DataType::UInt8),
                 levels.clone(),
                 texts,

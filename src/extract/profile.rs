@@ -108,6 +108,19 @@ impl Profile {
             }
         };
         for (table, list) in [("new", &p.new), ("his", &p.his)] {
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(c) = list.iter().find(|c| !seen.insert(c.header.as_str())) {
+                return Err(Error::Usage(format!(
+                    "profile {}: the {table} table has the header '{}' twice; give each column its own header",
+                    p.name, c.header
+                )));
+            }
+            if let Some(c) = list.iter().find(|c| c.header.trim().is_empty()) {
+                return Err(Error::Usage(format!(
+                    "profile {}: the {table} table has an empty header ('{}'); name every column",
+                    p.name, c.header
+                )));
+            }
             if !list.iter().any(|c| c.value == Source::Customer) {
                 return Err(Error::Usage(format!(
                     "profile {}: the {table} table needs a customer column (value = \"customer\")",

@@ -7,7 +7,6 @@ use polars::prelude::*;
 use super::run::Run;
 use super::tables::{history_rows, in_scope, Period};
 use crate::error::Result;
-use crate::inputs::scan_path;
 
 /// Every column as text, for the writers.
 fn texts(df: DataFrame) -> Result<DataFrame> {
@@ -30,7 +29,7 @@ fn kind_name() -> Expr {
 fn rank(run: &Run, c: &str) -> Expr {
     let names: Vec<String> = run.grades.iter().map(|g| g.name.clone()).collect();
     let ranks: Vec<u32> = (1..=names.len() as u32).collect();
-    crate::reference::lookup(
+    crate::frame::lookup(
         col(c),
         names,
         ranks,
@@ -95,7 +94,9 @@ pub fn tables(
             lit(top.controls.join("; ")).alias("controls"),
         ])
         .collect()?;
-    let overdue = scan_path(&run.file("reclassify.parquet"))?
+    let overdue = run
+        .folder
+        .scan(crate::run_folder::RECLASSIFY)?
         .group_by([col("branch_id")])
         .agg([
             col("overdue")

@@ -47,7 +47,7 @@ fn acc_type() -> Expr {
 fn risk_code(run: &Run, grade: Expr) -> Expr {
     let names: Vec<String> = run.grades.iter().map(|g| g.name.clone()).collect();
     let codes: Vec<String> = (0..names.len()).map(|i| (10 + i).to_string()).collect();
-    crate::reference::lookup(
+    crate::frame::lookup(
         grade,
         names,
         codes,
@@ -127,7 +127,8 @@ pub fn graded_with_norm(run: &Run, customers: LazyFrame) -> Result<DataFrame> {
         .collect()?)
 }
 
-/// `tb_risk_new`: the run's final grade of every customer in scope, by customer number.
+/// `tb_risk_new`: the run's final grade of every customer in scope, by customer number, with
+/// the grade itself in a last column [`GRADE`].
 /// `Time` is the run's as-of date, or the day a person set the grade (PR4).
 pub fn new_table(run: &Run, graded: &DataFrame, p: Period, cols: &[Col]) -> Result<DataFrame> {
     let lf = graded
@@ -142,8 +143,17 @@ pub fn new_table(run: &Run, graded: &DataFrame, p: Period, cols: &[Col]) -> Resu
             col("adjusted_score").alias("_score"),
         ])
         .sort(["customer_id"], SortMultipleOptions::default());
-    Ok(select(run, lf, cols).collect()?)
+    let mut exprs: Vec<Expr> = cols
+        .iter()
+        .map(|c| value(run, c.value).alias(c.header.as_str()))
+        .collect();
+    exprs.push(col("grade").alias(GRADE));
+    Ok(lf.select(exprs).collect()?)
 }
+
+/// The column of `tb_risk_new` as [`new_table`] returns it that holds each row's grade, for
+/// the reconciliation whatever columns the profile has; dropped before the table is written.
+pub const GRADE: &str = "_grade";
 
 /// The grade history's rows within the period (one per customer and day: the last written),
 /// joined with the customers; rows of this run carry the run's full basis.
@@ -202,7 +212,7 @@ pub fn his_table(
     if n > 0 {
         return Err(Error::Input(format!(
             "{}: {n} gradings of customers that customers.parquet does not have",
-            run.file("grade_history.parquet").display()
+            run.dir.join(crate::run_folder::HISTORY).display()
         )));
     }
     let current = graded

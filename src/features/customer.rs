@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use super::Ctx;
-use crate::reference::lookup_u8;
+use crate::frame::lookup_u8;
 
 /// The customer columns, as (feature, expression).
 pub fn columns(ctx: Ctx<'_>) -> Vec<(&'static str, Expr)> {

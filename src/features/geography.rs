@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::{cny_sum, count, fen, u32c, Ctx, Part};
 use crate::contract;
-use crate::reference::{lookup, lookup_u8};
+use crate::frame::{lookup, lookup_u8};
 
 /// S2.3, S2.4: a null province is read from the same place's city code, whose first two digits
 /// are its province (GB/T 2260); validation has refused a province that contradicts its city.

@@ -23,6 +23,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Deserialize;
 
+use crate::bucket::CustomerSet;
 use crate::catalog::{enum_features, CATALOG};
 use crate::contract;
 use crate::error::{Error, Result};
@@ -35,7 +36,7 @@ pub use customer::age_years;
 pub use window::window;
 
 /// Parameters of the feature derivation (the `[features]` table of the model file).
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Params {
     /// Length of the transaction look-back window ending at the as-of date, in months.
@@ -348,9 +349,112 @@ fn flag_sorted_ids(df: &mut DataFrame) -> Result<()> {
     Ok(())
 }
 
+/// The link name of the links table's row that says what the table was computed from.
+pub const COMPUTED_FROM: &str = "computed_from";
+
+/// What a links table was computed from: the as-of date, the look-back window and the book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinksSource {
+    /// The as-of date.
+    pub as_of: NaiveDate,
+    /// The look-back window, months.
+    pub lookback_months: u32,
+    /// The book's customers.
+    pub book: CustomerSet,
+}
+
+impl LinksSource {
+    /// The key of the [`COMPUTED_FROM`] row:
+    /// `as_of=YYYY-MM-DD;lookback_months=N;customers=N;id_xor=16 hex digits`.
+    pub fn key(&self) -> String {
+        format!(
+            "as_of={};lookback_months={};customers={};id_xor={:016x}",
+            self.as_of, self.lookback_months, self.book.customers, self.book.id_xor
+        )
+    }
+
+    fn parse(key: &str) -> Option<LinksSource> {
+        let mut as_of = None;
+        let mut months = None;
+        let mut customers = None;
+        let mut id_xor = None;
+        for part in key.split(';') {
+            let (k, v) = part.split_once('=')?;
+            match k {
+                "as_of" => as_of = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok(),
+                "lookback_months" => months = v.parse().ok(),
+                "customers" => customers = v.parse().ok(),
+                "id_xor" => id_xor = u64::from_str_radix(v, 16).ok(),
+                _ => return None,
+            }
+        }
+        Some(LinksSource {
+            as_of: as_of?,
+            lookback_months: months?,
+            book: CustomerSet {
+                customers: customers?,
+                id_xor: id_xor?,
+            },
+        })
+    }
+}
+
+/// What a kept feature file (`assess --keep-features`) was computed with, carried in its
+/// Parquet key-value metadata: `compare --features` refuses a baseline or an as-of date that
+/// differs, since its grades would not be the grades of those features.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeaturesSource {
+    /// The as-of date.
+    pub as_of: NaiveDate,
+    /// The `[features]` parameters.
+    pub params: Params,
+    /// SHA-256 of the resolved model of the run (its manifest's `model_sha256`).
+    pub model_sha256: String,
+    /// The FATF lists in force (E2).
+    pub fatf_lists: String,
+}
+
+impl FeaturesSource {
+    /// Key of the metadata that marks a features file.
+    pub const KIND: (&'static str, &'static str) = ("riskgrade", "features");
+
+    /// The key-value metadata of the file.
+    pub fn metadata(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (Self::KIND.0, Self::KIND.1.to_string()),
+            ("as_of", self.as_of.to_string()),
+            (
+                "features_params",
+                serde_json::to_string(&self.params).unwrap_or_default(),
+            ),
+            ("model_sha256", self.model_sha256.clone()),
+            ("fatf_lists", self.fatf_lists.clone()),
+        ]
+    }
+
+    /// Reads it back from a file's metadata (`None`: not a features file of this riskgrade).
+    pub fn read(path: &std::path::Path) -> Result<Option<FeaturesSource>> {
+        let kv = crate::inputs::parquet_metadata(path)?;
+        let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        if get(Self::KIND.0).as_deref() != Some(Self::KIND.1) {
+            return Ok(None);
+        }
+        let parsed = (|| {
+            Some(FeaturesSource {
+                as_of: NaiveDate::parse_from_str(&get("as_of")?, "%Y-%m-%d").ok()?,
+                params: serde_json::from_str(&get("features_params")?).ok()?,
+                model_sha256: get("model_sha256")?,
+                fatf_lists: get("fatf_lists")?,
+            })
+        })();
+        Ok(parsed)
+    }
+}
+
 /// The links table of the whole book (`riskgrade links`): every shared key (IP address and
 /// device of online transactions in the window, proxy, accounts opened by a proxy, phone,
-/// emergency contact) counted more than once, with its count; see [`cross::links_table`].
+/// emergency contact) counted more than once, with its count; see [`cross::links_table`]. Its
+/// first row (link [`COMPUTED_FROM`]) says what it was computed from (count: the customers).
 pub fn links(inputs: &Inputs, ctx: Ctx<'_>) -> Result<DataFrame> {
     // One range of the whole book: its key leaves out the transactions of unknown customers
     // (W01), as the ranges of `assess` do.
@@ -363,18 +467,31 @@ pub fn links(inputs: &Inputs, ctx: Ctx<'_>) -> Result<DataFrame> {
         ),
         &book.key()?,
     );
-    Ok(cross::links_table(
+    let source = LinksSource {
+        as_of: ctx.as_of,
+        lookback_months: ctx.params.lookback_months,
+        book: CustomerSet::of_inputs(inputs)?,
+    };
+    let first = df!(
+        "link" => [COMPUTED_FROM],
+        "key" => [source.key()],
+        "count" => [u32::try_from(source.book.customers).unwrap_or(u32::MAX)],
+    )?;
+    let table = cross::links_table(
         inputs.required(&contract::CUSTOMERS),
         inputs.required(&contract::ACCOUNTS),
         cross::Pairs::of(&txn),
-    )?
-    .collect_with_engine(Engine::Streaming)?
-    .unwrap_single())
+    )?;
+    Ok(concat([first.lazy(), table], UnionArgs::default())?
+        .sort(["link", "key"], SortMultipleOptions::default())
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
 }
 
 /// Reads and checks a links table file (`assess --links`): columns `link` (one of
-/// [`cross::LINKS`]), `key`, `count` (at least 2), one row per (link, key).
-pub fn read_links(path: &std::path::Path) -> Result<DataFrame> {
+/// [`cross::LINKS`]), `key`, `count` (at least 2), one row per (link, key), and one row of link
+/// [`COMPUTED_FROM`] saying what it was computed from; returns the keys and that source.
+pub fn read_links(path: &std::path::Path) -> Result<(DataFrame, LinksSource)> {
     let name = path.display();
     let bad = |m: String| {
         Error::Input(format!("--links {name}: {m}; give the table written by riskgrade links or the cluster driver's stage 1"))
@@ -405,6 +522,33 @@ pub fn read_links(path: &std::path::Path) -> Result<DataFrame> {
         ])
         .collect()
         .map_err(|e| bad(format!("column 'count': {e}")))?;
+    let links = df.column("link")?.str()?;
+    let sources: Vec<usize> = links
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| *l == Some(COMPUTED_FROM))
+        .map(|(i, _)| i)
+        .collect();
+    let source = match sources.as_slice() {
+        [row] => {
+            let key = df.column("key")?.str()?.get(*row).unwrap_or_default();
+            LinksSource::parse(key).ok_or_else(|| {
+                bad(format!(
+                    "row {row}: '{key}' does not say what the table was computed from                      (as_of=YYYY-MM-DD;lookback_months=N;customers=N;id_xor=HEX)"
+                ))
+            })?
+        }
+        [] => {
+            return Err(bad(format!(
+                "no row of link '{COMPUTED_FROM}' saying which book, as-of date and look-back                  window it was computed from"
+            )))
+        }
+        _ => return Err(bad(format!("{} rows of link '{COMPUTED_FROM}'", sources.len()))),
+    };
+    let df = df
+        .lazy()
+        .filter(col("link").neq(lit(COMPUTED_FROM)))
+        .collect()?;
     let links = df.column("link")?.str()?;
     if let Some((row, l)) = links
         .iter()
@@ -439,7 +583,7 @@ pub fn read_links(path: &std::path::Path) -> Result<DataFrame> {
             df.height() - distinct
         )));
     }
-    Ok(df)
+    Ok((df, source))
 }
 
 /// The query of the first range of at most `rows` customers (for profiling).
@@ -484,7 +628,7 @@ fn complete_cross(
         },
         ctx.links.map(|t| t.clone().lazy()),
     )?;
-    let args = crate::reference::left_in_order();
+    let args = crate::frame::left_in_order();
     let cols = out
         .select(std::iter::once("customer_id").chain(cross::CROSS.map(|(_, name)| name)))?
         .lazy()
@@ -541,7 +685,7 @@ fn range_plan(
     }
     // The aggregates are joined onto the customer ids alone, in the customers' order, and set
     // beside the customer columns: the joins gather the narrow frame, not the wide one.
-    let args = crate::reference::left_in_order();
+    let args = crate::frame::left_in_order();
     let narrow = aggregates.into_iter().fold(
         keyed(cust.clone().select([col("customer_id")])),
         |acc, other| {

@@ -210,7 +210,7 @@ fn enum_len(key: &DataType) -> IdxSize {
 /// The city of the customer's branch (S2.4, S3.2(2)).
 pub fn branch_city(ctx: Ctx<'_>) -> Expr {
     let r = ctx.reference;
-    crate::reference::lookup(
+    crate::frame::lookup(
         col("branch_id"),
         r.branches.iter().map(|b| b.0.clone()).collect(),
         r.branches.iter().map(|b| b.2.clone()).collect::<Vec<_>>(),

@@ -11,7 +11,6 @@ pub mod distributions;
 mod records;
 mod transactions;
 
-use std::fs::File;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -19,7 +18,9 @@ use rayon::prelude::*;
 
 use crate::contract::{self, FileSpec};
 use crate::error::{Context, Result};
+use crate::guard::Guard;
 use crate::rng::Rng;
+use crate::run_folder::{FolderKind, Generated, Manifest, Record};
 use crate::{io, progress::Progress};
 
 pub use distributions::BRANCHES;
@@ -101,11 +102,13 @@ pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<Ge
         contract::EVENTS,
         contract::OVERRIDES,
     ];
-    let staging = io::Staging::new(out)?;
+    let dest = Guard::new().folder("--out", out, FolderKind::Book)?;
+    let started = crate::dates::now_rfc3339();
+    let staging = dest.stage()?;
     let mut writers = specs
         .iter()
         .map(|s| {
-            let file = File::create(staging.path(s.file)).internal_ctx(s.file)?;
+            let file = io::create_private(&staging.path(s.file))?;
             ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .batched(&s.schema())
@@ -143,6 +146,15 @@ pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<Ge
         w.finish().internal_ctx(s.file)?;
     }
     task.done();
-    staging.commit()?;
+    let mut manifest = Manifest::new(
+        started,
+        Record::Generate(Generated {
+            customers: opts.customers,
+            seed: opts.seed,
+            as_of: (crate::dates::epoch() + chrono::TimeDelta::days(i64::from(opts.as_of)))
+                .to_string(),
+        }),
+    );
+    staging.commit(&mut manifest)?;
     Ok(stats)
 }

@@ -9,9 +9,9 @@ use polars::prelude::*;
 use crate::contract;
 use crate::dates::date_lit;
 use crate::error::{Error, Result};
+use crate::frame::{left_in_order, lookup};
 use crate::inputs::Inputs;
 use crate::model::Model;
-use crate::reference::{left_in_order, lookup};
 
 fn null_date() -> Expr {
     lit(NULL).cast(DataType::Date)

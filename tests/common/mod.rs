@@ -236,3 +236,41 @@ pub fn assert_same_outputs(a: &std::path::Path, b: &std::path::Path) {
         );
     }
 }
+
+/// A run folder whose kept features are `df`, a frame made by hand: the sample assessed as of
+/// 2026-10-31 with `--keep-features` into `dir/run`, its features.parquet replaced by `df` with
+/// the run's own metadata (as-of date, `[features]`, model) and the manifest's hash of it
+/// updated, as if the run had computed these features. Returns the features file.
+pub fn run_with_features(df: &mut DataFrame, dir: &std::path::Path) -> std::path::PathBuf {
+    let run = dir.join("run");
+    if !run.exists() {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+            .args(["assess", "-q", "--as-of", "2026-10-31", "--keep-features"])
+            .args([
+                "--model",
+                "data/models/default.toml",
+                "--reference",
+                "data/reference",
+            ])
+            .arg("--out")
+            .arg(&run)
+            .current_dir(repo(""))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let f = run.join("features.parquet");
+    let kv = riskgrade::inputs::parquet_metadata(&f).unwrap();
+    let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    riskgrade::io::write_parquet_with(df, &f, &kv).unwrap();
+    let m = run.join("manifest.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    for o in v["outputs"].as_array_mut().unwrap() {
+        if o["file"] == "features.parquet" {
+            o["sha256"] = riskgrade::io::sha256_file(&f).unwrap().into();
+        }
+    }
+    std::fs::write(&m, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    f
+}

@@ -1,0 +1,248 @@
+//! Where a command may write. Every output of every command is checked here before anything
+//! is written, and again at the instant a folder is swapped into place:
+//!
+//! - it is never one of the command's inputs, inside one, or a folder holding one (writing it
+//!   would destroy what the command reads);
+//! - if it exists, it is an output riskgrade wrote for this kind of output: a folder with the
+//!   marker of its kind holding only the files its manifest lists, or a file riskgrade
+//!   recognises as its own (a links table, a rating sheet page).
+//!
+//! Anything else is refused with exit 2 and nothing is written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::io::{self, Staging};
+use crate::run_folder::{self, FolderKind, Manifest};
+
+/// A single-file output and how riskgrade recognises one it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A links table (`riskgrade links`): a Parquet file carrying riskgrade's key.
+    Links,
+    /// A rating sheet page (`explain --html`): an HTML page naming riskgrade as its generator.
+    SheetPage,
+}
+
+/// The line by which a rating sheet page names its generator.
+pub const SHEET_PAGE_GENERATOR: &str = "<meta name=\"generator\" content=\"riskgrade explain\">";
+
+impl FileKind {
+    fn what(self) -> &'static str {
+        match self {
+            FileKind::Links => "a links table written by riskgrade links",
+            FileKind::SheetPage => "a rating sheet page written by riskgrade explain --html",
+        }
+    }
+
+    fn is_ours(self, path: &Path) -> bool {
+        match self {
+            FileKind::Links => crate::inputs::parquet_metadata(path)
+                .is_ok_and(|kv| kv.iter().any(|(k, v)| k == LINKS_KEY && v == LINKS_VALUE)),
+            FileKind::SheetPage => {
+                use std::io::Read;
+                let mut head = vec![0u8; 512];
+                let n = fs::File::open(path)
+                    .and_then(|mut f| f.read(&mut head))
+                    .unwrap_or(0);
+                String::from_utf8_lossy(&head[..n]).contains(SHEET_PAGE_GENERATOR)
+            }
+        }
+    }
+}
+
+/// The Parquet key-value pair that marks a links table riskgrade wrote.
+pub const LINKS_KEY: &str = "riskgrade";
+/// Its value.
+pub const LINKS_VALUE: &str = "links";
+
+/// A path as far as it exists made canonical (links followed), the rest appended: two names of
+/// one place compare equal even when the place does not exist yet.
+fn canonical(p: &Path) -> PathBuf {
+    let abs = io::resolve_out(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut head = abs.clone();
+    let mut tail = Vec::new();
+    loop {
+        if let Ok(c) = head.canonicalize() {
+            let mut out = c;
+            for t in tail.iter().rev() {
+                out.push(t);
+            }
+            return out;
+        }
+        match (head.file_name().map(|n| n.to_os_string()), head.parent()) {
+            (Some(name), Some(parent)) => {
+                tail.push(name);
+                head = parent.to_path_buf();
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// The same file under two names (a hard link, a bind mount).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// The inputs of one command, against which its outputs are checked.
+#[derive(Debug, Default)]
+pub struct Guard {
+    inputs: Vec<(String, PathBuf)>,
+}
+
+impl Guard {
+    /// A guard with no inputs yet.
+    pub fn new() -> Guard {
+        Guard::default()
+    }
+
+    /// Records an input of the command (a file or a folder), named by its flag for messages.
+    pub fn input(&mut self, flag: &str, path: &Path) -> &mut Guard {
+        self.inputs.push((flag.to_string(), canonical(path)));
+        self
+    }
+
+    /// Refuses `out` when it is an input, lies inside one, or holds one.
+    fn apart_from_inputs(&self, flag: &str, given: &Path, out: &Path) -> Result<()> {
+        for (in_flag, input) in &self.inputs {
+            let why = if out == input || same_file(out, input) {
+                "is"
+            } else if out.starts_with(input) {
+                "lies inside"
+            } else if input.starts_with(out) {
+                "holds"
+            } else {
+                continue;
+            };
+            return Err(Error::Usage(format!(
+                "{flag} {} {why} {in_flag} {}, which this command reads; writing there would \
+                 destroy it: choose a separate output",
+                given.display(),
+                input.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks an output folder of `kind`: apart from the inputs, and absent, empty, or a folder
+    /// riskgrade wrote for this kind holding only what its manifest lists.
+    pub fn folder(&self, flag: &str, given: &Path, kind: FolderKind) -> Result<OutFolder> {
+        let out = io::resolve_out(given)?;
+        self.apart_from_inputs(flag, given, &canonical(&out))?;
+        may_replace(flag, &out, kind)?;
+        Ok(OutFolder {
+            flag: flag.to_string(),
+            path: out,
+            kind,
+        })
+    }
+
+    /// Checks an output file of `kind`: apart from the inputs, not a folder, and absent or a
+    /// file riskgrade wrote for this kind.
+    pub fn file(&self, flag: &str, given: &Path, kind: FileKind) -> Result<PathBuf> {
+        let out = io::resolve_out(given)?;
+        self.apart_from_inputs(flag, given, &canonical(&out))?;
+        match fs::symlink_metadata(&out) {
+            Err(_) => Ok(out),
+            Ok(m) if m.is_dir() => Err(Error::Usage(format!(
+                "{flag} {} is a folder; give a file name",
+                given.display()
+            ))),
+            Ok(_) if kind.is_ours(&out) => Ok(out),
+            Ok(_) => Err(Error::Usage(format!(
+                "{flag} {} exists and is not {}; riskgrade replaces only a file it wrote: give a new file name",
+                given.display(),
+                kind.what()
+            ))),
+        }
+    }
+}
+
+/// Checks that the existing `out` may be replaced by a folder of `kind`.
+fn may_replace(flag: &str, out: &Path, kind: FolderKind) -> Result<()> {
+    match fs::symlink_metadata(out) {
+        Err(_) => return Ok(()),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::Usage(format!(
+                "{flag} {} exists and is not a folder; give a new or empty folder",
+                out.display()
+            )))
+        }
+        Ok(_) => {}
+    }
+    let empty = fs::read_dir(out)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false);
+    if empty {
+        return Ok(());
+    }
+    if let Some(why) = run_folder::not_replaceable(out, kind) {
+        return Err(Error::Usage(format!(
+            "{flag} {} exists and is not an earlier riskgrade output folder of this kind ({why}); \
+             riskgrade replaces only a folder it wrote as {}: give a new or empty folder",
+            out.display(),
+            kind.what()
+        )));
+    }
+    Ok(())
+}
+
+/// An output folder that passed the guard.
+#[derive(Debug, Clone)]
+pub struct OutFolder {
+    flag: String,
+    path: PathBuf,
+    kind: FolderKind,
+}
+
+impl OutFolder {
+    /// Where the folder is (absolute).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A staging folder beside it, to write the new outputs into.
+    pub fn stage(&self) -> Result<Staged> {
+        Ok(Staged {
+            staging: Staging::new(&self.path)?,
+            out: self.clone(),
+        })
+    }
+}
+
+/// A staged output folder: written into, then swapped into place with its manifest.
+pub struct Staged {
+    staging: Staging,
+    out: OutFolder,
+}
+
+impl Staged {
+    /// Path of `file` inside the staging folder.
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.staging.path(file)
+    }
+
+    /// The staging folder.
+    pub fn dir(&self) -> PathBuf {
+        self.staging.path("")
+    }
+
+    /// Lists every staged file in `manifest` with its hash, writes the manifest and the marker
+    /// of the folder's kind, and swaps the folder into place (the existing one checked again).
+    pub fn commit(self, manifest: &mut Manifest) -> Result<()> {
+        debug_assert_eq!(manifest.record.kind(), self.out.kind);
+        manifest.finished = crate::dates::now_rfc3339();
+        let dir = self.dir();
+        manifest.list_outputs(&dir)?;
+        manifest.write(&dir)?;
+        let (flag, kind) = (self.out.flag.clone(), self.out.kind);
+        self.staging
+            .commit_replace(|dest| may_replace(&flag, dest, kind))
+    }
+}
