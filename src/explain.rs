@@ -252,8 +252,8 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         });
     }
     let identity = if with_pii {
-        let cust = run.input("customers.parquet")?;
-        one_row(scan_path(&cust)?, "customers.parquet", customer)?.map(|c| {
+        let file = crate::contract::CUSTOMERS.file;
+        one_row(scan_path(&run.input(file)?)?, file, customer)?.map(|c| {
             (
                 text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
                 text(&c, "id_number").unwrap_or_else(|| "@N".into()),

@@ -693,6 +693,20 @@ impl RunFolder {
         &self.manifest
     }
 
+    /// The manifest file as it was read (checked against its hash again).
+    pub fn manifest_bytes(&self) -> Result<Vec<u8>> {
+        let path = self.dir.join(MANIFEST);
+        let bytes =
+            fs::read(&path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        if io::sha256_bytes(&bytes) != self.manifest_sha256 {
+            return Err(Error::Input(format!(
+                "{}: changed while it was read",
+                path.display()
+            )));
+        }
+        Ok(bytes)
+    }
+
     /// SHA-256 of the manifest file.
     pub fn manifest_sha256(&self) -> &str {
         &self.manifest_sha256

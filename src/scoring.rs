@@ -13,7 +13,7 @@ use polars::lazy::dsl;
 use polars::prelude::*;
 
 use crate::catalog::RESULT_COLUMNS;
-use crate::model::{Model, RuleKind, Tenure, E2, E4, MAX_SUBITEMS};
+use crate::model::{Model, RuleKind, Tenure, Xh, E2, E4, MAX_SUBITEMS};
 
 /// Output column: the segment each customer is scored in.
 pub const SEGMENT: &str = "segment";
@@ -352,18 +352,18 @@ pub fn xh_conditions(model: &Model) -> Vec<(String, Expr)> {
     };
     let dh = &model.direct_highest;
     let mut out = Vec::new();
-    for id in &dh.enabled {
-        let e = match id.as_str() {
-            "xh1" => col("watchlist_hit").fill_null(lit(false)),
-            "xh2" => pep("pep_relation"),
-            "xh3" => pep("controller_pep_relation")
+    for x in &dh.enabled {
+        let e = match x {
+            Xh::Xh1 => col("watchlist_hit").fill_null(lit(false)),
+            Xh::Xh2 => pep("pep_relation"),
+            Xh::Xh3 => pep("controller_pep_relation")
                 .or(col("controller_watchlist_hit").fill_null(lit(false))),
-            "xh4" => col("str_count")
+            Xh::Xh4 => col("str_count")
                 .gt_eq(lit(dh.str_threshold))
                 .fill_null(lit(false)),
-            _ => col("refuses_cdd").fill_null(lit(false)),
+            Xh::Xh5 => col("refuses_cdd").fill_null(lit(false)),
         };
-        out.push((id.clone(), e));
+        out.push((x.id().to_string(), e));
     }
     for c in &dh.custom {
         out.push((c.id.clone(), c.ast.to_predicate()));

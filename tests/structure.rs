@@ -142,3 +142,61 @@ fn imports_flow_one_way() {
         }
     }
 }
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `src/run_folder.rs` is the only code that knows the names of the files of an output folder
+/// and reads or writes a manifest: every other module asks it (names, `RunFolder`,
+/// `Manifest`), so a reader cannot reach a file without its check against the manifest.
+#[test]
+fn only_run_folder_knows_output_files_and_manifests() {
+    let owned = [
+        "\"scores.parquet\"",
+        "\"distribution.csv\"",
+        "\"summary.json\"",
+        "\"reclassify.parquet\"",
+        "\"reclassify.csv\"",
+        "\"grades_next.parquet\"",
+        "\"grade_history.parquet\"",
+        "\"report.html\"",
+        "\"features.parquet\"",
+        "\"manifest.json\"",
+        "\".riskgrade\"",
+        "\"control.json\"",
+        "\"control.csv\"",
+        "\"compare.json\"",
+        "\"compare.csv\"",
+        "\"outputs\"",
+        "Manifest::read(",
+        "MARKER",
+    ];
+    for f in sources(&repo("src")) {
+        if f.ends_with("src/run_folder.rs") {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&f).unwrap();
+        if f.ends_with("src/contract.rs") {
+            // The data contract's input history has the name of the run's history output.
+            text = text.replace("\"grade_history.parquet\"", "");
+        }
+        for name in owned {
+            assert!(
+                !text.contains(name),
+                "{} names {name}: ask run_folder",
+                f.display()
+            );
+        }
+    }
+}

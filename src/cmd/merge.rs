@@ -297,15 +297,7 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
             Some(b) => format!("{BUCKETS}/bucket-{:05}-of-{:05}.json", b.index, b.count),
             None => format!("{BUCKETS}/run.json"),
         };
-        let text = std::fs::read(r.dir().join(crate::run_folder::MANIFEST))
-            .map_err(|e| Error::Input(format!("{}: {e}", r.dir().display())))?;
-        if io::sha256_bytes(&text) != r.manifest_sha256() {
-            return Err(Error::Input(format!(
-                "{}: its manifest changed while it was merged",
-                r.dir().display()
-            )));
-        }
-        io::write_private(&staged.path(&name), &text)?;
+        io::write_private(&staged.path(&name), &r.manifest_bytes()?)?;
         merged.push(MergedRun {
             run: std::fs::canonicalize(r.dir())
                 .unwrap_or_else(|_| r.dir().to_path_buf())

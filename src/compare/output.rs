@@ -17,7 +17,7 @@ use crate::scoring::{contributions, segment_expr, SEGMENT};
 /// `compare.json` and `compare.csv` into `dir`.
 pub fn write(c: &Comparison, dir: &Path) -> Result<()> {
     let json = serde_json::to_value(c).map_err(|e| Error::Internal(e.to_string()))?;
-    io::write_json(&json, &dir.join("compare.json"))?;
+    io::write_json(&json, &dir.join(crate::run_folder::COMPARE_JSON))?;
     let mut rows: [Vec<String>; 4] = Default::default();
     let mut nums: [Vec<u64>; 2] = Default::default();
     let mut change = Vec::new();
@@ -47,7 +47,7 @@ pub fn write(c: &Comparison, dir: &Path) -> Result<()> {
             Column::new("change".into(), change),
         ],
     )?;
-    io::write_csv(&mut df, &dir.join("compare.csv"))
+    io::write_csv(&mut df, &dir.join(crate::run_folder::COMPARE_CSV))
 }
 
 /// The score and contribution columns of `model` over profile rows `rows` of the table.

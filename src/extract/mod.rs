@@ -28,6 +28,7 @@ pub use tables::{Period, ABSENT};
 
 use crate::error::{Error, Result};
 use crate::io;
+use crate::run_folder::{CONTROL_CSV, CONTROL_JSON};
 
 /// What to extract.
 pub struct Request<'a> {
@@ -377,9 +378,8 @@ pub fn extract(req: &Request<'_>, dir: &Path) -> Result<Extract> {
             Column::new("rows".into(), k),
         ],
     )?;
-    files::write_csv(&ctl, &dir.join("control.csv"), Encoding::Utf8)?;
-    io::write_json(&control, &dir.join("control.json"))?;
-    files::private(&dir.join("control.json"), false)?;
+    files::write_csv(&ctl, &dir.join(CONTROL_CSV), Encoding::Utf8)?;
+    io::write_json(&control, &dir.join(CONTROL_JSON))?;
     Ok(Extract { control })
 }
 

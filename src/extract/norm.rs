@@ -7,7 +7,7 @@
 use polars::prelude::*;
 
 use super::run::Run;
-use crate::model::XH_LABELS_ZH;
+use crate::model::Xh;
 
 /// Most characters of a `Norm` value.
 pub const MAX_CHARS: usize = 500;
@@ -101,9 +101,9 @@ fn scored(run: &Run) -> Expr {
 
 /// The direct-highest conditions met (`xh1+xh4`) in the guideline's or the model's words.
 fn direct_highest(run: &Run) -> Expr {
-    let labels: Vec<(String, String)> = XH_LABELS_ZH
+    let labels: Vec<(String, String)> = Xh::ALL
         .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .map(|x| (x.id().to_string(), x.label_zh().to_string()))
         .chain(run.custom_xh.iter().cloned())
         .collect();
     map_str(col("direct_highest"), move |ids| {

@@ -89,7 +89,7 @@ impl Run {
             .map(|c| (s(&c["id"]), s(&c["label"])))
             .collect();
         let levels = model["meta"]["m"].as_u64().unwrap_or(5) as u8;
-        let customers_file = folder.input("customers.parquet")?;
+        let customers_file = folder.input(crate::contract::CUSTOMERS.file)?;
         for f in [
             SCORES,
             crate::run_folder::SUMMARY,

@@ -25,17 +25,10 @@ fn kind_name() -> Expr {
         .alias("kind")
 }
 
-/// The grade's rank (1 the highest) of a grade-name column.
+/// The grade's rank (0 the highest) of a grade-name column.
 fn rank(run: &Run, c: &str) -> Expr {
     let names: Vec<String> = run.grades.iter().map(|g| g.name.clone()).collect();
-    let ranks: Vec<u32> = (1..=names.len() as u32).collect();
-    crate::frame::lookup(
-        col(c),
-        names,
-        ranks,
-        lit(NULL).cast(DataType::UInt32),
-        DataType::UInt32,
-    )
+    crate::model::grade_rank(&names, col(c))
 }
 
 /// The four statistics tables: (name, table).

@@ -7,39 +7,65 @@ use super::{err, to_fixed, E4};
 use crate::error::Result;
 use crate::expr::{self, Ast};
 
-/// Built-in direct-highest conditions (XH1–XH5).
-pub const XH_BUILTIN: &[(&str, &str)] = &[
-    (
-        "xh1",
-        "on a list China publishes or recognises for AML monitoring",
-    ),
-    (
-        "xh2",
-        "foreign PEP, or a relative or close associate of one",
-    ),
-    ("xh3", "controller or beneficial owner is under xh1 or xh2"),
-    (
-        "xh4",
-        "involved in suspicious transaction reports several times",
-    ),
-    ("xh5", "refuses the due diligence required by law"),
-];
+/// A built-in direct-highest condition (XH1–XH5); the institution's own criteria are XH6
+/// ([`Custom`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Xh {
+    /// On a list China publishes or recognises for AML monitoring.
+    Xh1,
+    /// A foreign PEP, or a relative or close associate of one.
+    Xh2,
+    /// The controller or beneficial owner is under XH1 or XH2.
+    Xh3,
+    /// Involved in suspicious transaction reports several times.
+    Xh4,
+    /// Refuses the due diligence required by law.
+    Xh5,
+}
 
-/// The built-in direct-highest conditions as the guideline words them (for regulator
-/// extracts, `Norm`).
-pub const XH_LABELS_ZH: &[(&str, &str)] = &[
-    (
-        "xh1",
-        "客户被列入我国发布或承认的应实施反洗钱监控措施的名单",
-    ),
-    ("xh2", "客户为外国政要或其亲属、关系密切人"),
-    (
-        "xh3",
-        "客户实际控制人或实际受益人属外国政要或监控名单所列人员",
-    ),
-    ("xh4", "客户多次涉及可疑交易报告"),
-    ("xh5", "客户拒绝金融机构依法开展的客户尽职调查工作"),
-];
+impl Xh {
+    /// Every built-in condition, in rule order.
+    pub const ALL: [Xh; 5] = [Xh::Xh1, Xh::Xh2, Xh::Xh3, Xh::Xh4, Xh::Xh5];
+
+    /// Its id in model files and outputs (`xh1` …).
+    pub fn id(self) -> &'static str {
+        match self {
+            Xh::Xh1 => "xh1",
+            Xh::Xh2 => "xh2",
+            Xh::Xh3 => "xh3",
+            Xh::Xh4 => "xh4",
+            Xh::Xh5 => "xh5",
+        }
+    }
+
+    /// The condition of an id.
+    pub fn parse(id: &str) -> Option<Xh> {
+        Xh::ALL.into_iter().find(|x| x.id() == id)
+    }
+
+    /// What it means, in English.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Xh::Xh1 => "on a list China publishes or recognises for AML monitoring",
+            Xh::Xh2 => "foreign PEP, or a relative or close associate of one",
+            Xh::Xh3 => "controller or beneficial owner is under xh1 or xh2",
+            Xh::Xh4 => "involved in suspicious transaction reports several times",
+            Xh::Xh5 => "refuses the due diligence required by law",
+        }
+    }
+
+    /// The condition as the guideline words it (for regulator extracts, `Norm`).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Xh::Xh1 => "客户被列入我国发布或承认的应实施反洗钱监控措施的名单",
+            Xh::Xh2 => "客户为外国政要或其亲属、关系密切人",
+            Xh::Xh3 => "客户实际控制人或实际受益人属外国政要或监控名单所列人员",
+            Xh::Xh4 => "客户多次涉及可疑交易报告",
+            Xh::Xh5 => "客户拒绝金融机构依法开展的客户尽职调查工作",
+        }
+    }
+}
 
 /// An institution's own direct-highest criterion (XH6).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -62,7 +88,7 @@ pub struct Custom {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DirectHighest {
     /// Built-in conditions in force.
-    pub enabled: Vec<String>,
+    pub enabled: Vec<Xh>,
     /// STR count from which XH4 applies ("several times").
     pub str_threshold: u32,
     /// The institution's own criteria (XH6).
@@ -138,12 +164,16 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
         str_threshold: 2,
         custom: vec![],
     });
+    let mut enabled = Vec::new();
     for (i, e) in dh.enabled.iter().enumerate() {
-        if !XH_BUILTIN.iter().any(|(id, _)| id == e) {
-            return Err(err(
-                &format!("exceptions.direct_highest.enabled[{i}]"),
-                format!("'{e}'; use xh1 to xh5 (xh6 is `custom`)"),
-            ));
+        match Xh::parse(e) {
+            Some(x) => enabled.push(x),
+            None => {
+                return Err(err(
+                    &format!("exceptions.direct_highest.enabled[{i}]"),
+                    format!("'{e}'; use xh1 to xh5 (xh6 is `custom`)"),
+                ))
+            }
         }
     }
     if dh.str_threshold < 1 {
@@ -155,7 +185,7 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
     let mut custom = Vec::new();
     for (i, c) in dh.custom.iter().enumerate() {
         let key = format!("exceptions.direct_highest.custom[{i}]");
-        if !c.id.starts_with("xh6") || XH_BUILTIN.iter().any(|(id, _)| *id == c.id) {
+        if !c.id.starts_with("xh6") || Xh::parse(&c.id).is_some() {
             return Err(err(
                 &format!("{key}.id"),
                 format!(
@@ -188,7 +218,7 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
         });
     }
     let direct_highest = DirectHighest {
-        enabled: dh.enabled,
+        enabled,
         str_threshold: dh.str_threshold,
         custom,
     };

@@ -15,7 +15,7 @@ use std::path::Path;
 
 pub use crate::features::Params;
 pub use bands::{parse_e4, Bound, Grade};
-pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, XH_BUILTIN, XH_LABELS_ZH};
+pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, Xh};
 pub use raw::{Meta, RawLow, Scope};
 pub use rules::{parse_interval, Interval, Rule, RuleKind, Subitem};
 pub use segments::{Segment, Tenure};
@@ -222,10 +222,8 @@ impl Model {
     /// The label of a direct-highest condition for regulator extracts: the guideline's words
     /// for XH1–XH5, the model's label for its own criteria.
     pub fn xh_label(&self, id: &str) -> String {
-        exceptions::XH_LABELS_ZH
-            .iter()
-            .find(|(x, _)| *x == id)
-            .map(|(_, l)| l.to_string())
+        Xh::parse(id)
+            .map(|x| x.label_zh().to_string())
             .or_else(|| {
                 self.direct_highest
                     .custom
@@ -296,7 +294,12 @@ impl Model {
         }
         s += &format!(
             "direct highest: {}{}\n",
-            self.direct_highest.enabled.join(", "),
+            self.direct_highest
+                .enabled
+                .iter()
+                .map(|x| x.id())
+                .collect::<Vec<_>>()
+                .join(", "),
             self.direct_highest
                 .custom
                 .iter()
@@ -336,4 +339,20 @@ pub fn fmt_e2(v: i64) -> String {
     } else {
         format!("{:.2}", v as f64 / E2 as f64)
     }
+}
+
+/// The rank of a grade-name expression among the grade `names` of a model, highest first: 0
+/// for the highest grade, 1 for the next, and so on; null for a name that is not one of them.
+/// The one grade order of riskgrade: distribution rows, grade steps (up is positive), moves up
+/// or down in the statistics.
+pub fn grade_rank(names: &[String], grade: polars::prelude::Expr) -> polars::prelude::Expr {
+    use polars::prelude::*;
+    let ranks: Vec<i32> = (0..names.len() as i32).collect();
+    crate::frame::lookup(
+        grade,
+        names.to_vec(),
+        ranks,
+        lit(NULL).cast(DataType::Int32),
+        DataType::Int32,
+    )
 }

@@ -17,17 +17,6 @@ use crate::review::{Counts, ReviewSummary};
 use crate::scoring;
 use crate::validate::Warning;
 
-fn grade_rank(model: &Model) -> Expr {
-    let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
-    let ranks: Vec<u32> = (0..names.len() as u32).collect();
-    col("grade").replace_strict(
-        lit(Series::new("k".into(), names)),
-        lit(Series::new("v".into(), ranks)),
-        Some(lit(u32::MAX)),
-        Some(DataType::UInt32),
-    )
-}
-
 /// Customers per grade: overall, per segment and per branch, in model grade order.
 pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
     let lf = scores.clone().lazy();
@@ -46,7 +35,7 @@ pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
         UnionArgs::default(),
     )?;
     let df = all
-        .with_column(grade_rank(model).alias("_rank"))
+        .with_column(crate::model::grade_rank(&model.grade_names(), col("grade")).alias("_rank"))
         .with_column(
             when(col("dimension").eq(lit("all")))
                 .then(lit(0u8))
@@ -57,7 +46,7 @@ pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
         )
         .sort_by_exprs(
             [col("_dim"), col("key"), col("_rank")],
-            SortMultipleOptions::default(),
+            SortMultipleOptions::default().with_nulls_last(true),
         )
         .select([col("dimension"), col("key"), col("grade"), col("customers")])
         .collect()?;

@@ -189,16 +189,7 @@ pub fn final_grades(
     as_of: NaiveDate,
 ) -> Result<DataFrame> {
     let names: Vec<String> = model.grades.iter().map(|g| g.name.clone()).collect();
-    let rank = |c: &str| {
-        let ranks: Vec<i32> = (0..names.len() as i32).collect();
-        lookup(
-            col(c),
-            names.clone(),
-            ranks,
-            lit(NULL).cast(DataType::Int32),
-            DataType::Int32,
-        )
-    };
+    let rank = |c: &str| crate::model::grade_rank(&names, col(c));
     let period = |c: &str| {
         let months: Vec<u32> = model.grades.iter().map(|g| g.review_months).collect();
         lookup(
