@@ -80,7 +80,7 @@ fn split(data: &Path, n: u32, into: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
+fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let data = t.join("book");

@@ -81,7 +81,7 @@ fn extract_args<'a>(run: &'a Path, out: &'a Path) -> Vec<&'a str> {
 /// a run's file, `merge --out` a bucket run, `assess --out` the folder holding the data: each
 /// refused with exit 2, and the run or book is byte for byte as it was.
 #[test]
-fn class1_no_command_writes_over_its_inputs() {
+fn e78_class1_no_command_writes_over_its_inputs() {
     let e = assessed(&[]);
     let run = e.out.clone();
     let before = snapshot(&run);
@@ -245,7 +245,7 @@ fn class1_no_command_writes_over_its_inputs() {
 
 /// Class 1, kinds: an output folder of one kind is never replaced by another command's output.
 #[test]
-fn class1_a_folder_of_another_kind_is_not_replaced() {
+fn e79_class1_a_folder_of_another_kind_is_not_replaced() {
     let e = assessed(&[]);
     let ext = e.out.parent().unwrap().join("tables");
     let (code, _, err) = rg(&extract_args(&e.out, &ext));
@@ -268,7 +268,7 @@ fn class1_a_folder_of_another_kind_is_not_replaced() {
 /// scores.parquet is refused by `explain`, `extract`, `merge` and `compare --features` (exit 3),
 /// and `verify` names the file (exit 4).
 #[test]
-fn class2_an_edited_run_is_refused_by_every_reader() {
+fn e80_class2_an_edited_run_is_refused_by_every_reader() {
     let e = assessed(&[]);
     let run = &e.out;
     let scores = run.join("scores.parquet");
@@ -322,7 +322,7 @@ fn class2_an_edited_run_is_refused_by_every_reader() {
 /// file computed under other `[features]` settings than the baseline's, and an `--as-of` other
 /// than the file's own; a file outside a run folder cannot be checked and is refused.
 #[test]
-fn class2_compare_features_are_checked_against_run_and_baseline() {
+fn e81_class2_compare_features_are_checked_against_run_and_baseline() {
     let e = assessed(&[]);
     let features = e.out.join("features.parquet");
     let model = s(&e.model).to_string();
@@ -387,7 +387,7 @@ fn class2_compare_features_are_checked_against_run_and_baseline() {
 /// Class 2, verify: a file added to a run, or the manifest's list of outputs emptied, is a
 /// difference (exit 4), not a pass.
 #[test]
-fn class2_verify_finds_added_files_and_emptied_lists() {
+fn e80_class2_verify_finds_added_files_and_emptied_lists() {
     let e = assessed(&[]);
     assert_eq!(verify(&e.out).0, 0);
     std::fs::write(e.out.join("notes.txt"), "mine").unwrap();
@@ -524,7 +524,7 @@ fn class5_closed_pipes_change_nothing() {
 /// Class 6: a profile with a header given twice is a usage error naming it (not an engine
 /// dump); a profile without `acc_type` or `risk_code` columns reconciles like any other.
 #[test]
-fn class6_profiles_twice_a_header_and_without_codes() {
+fn e85_class6_profiles_twice_a_header_and_without_codes() {
     let e = assessed(&[]);
     let dir = e.out.parent().unwrap();
     let twice = dir.join("twice.toml");
@@ -572,7 +572,7 @@ fn class6_profiles_twice_a_header_and_without_codes() {
 /// Class 6: `--mask` is keyed: a salt under 16 bytes is refused; masks are HMAC-SHA256
 /// (RFC 4231 test case 2: key "Jefe").
 #[test]
-fn class6_masks_are_keyed_hmacs() {
+fn e84_class6_masks_are_keyed_hmacs() {
     let mac = riskgrade::extract::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
     let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(
@@ -689,7 +689,7 @@ fn class6_outputs_are_owner_only_whatever_the_umask() {
 /// Class 6: a links table says what it was computed from: one of another as-of date or of
 /// another book is refused by `assess --links` (exit 3).
 #[test]
-fn class6_links_of_another_date_or_book_are_refused() {
+fn e83_class6_links_of_another_date_or_book_are_refused() {
     let e = env();
     let dir = e.out.parent().unwrap().to_path_buf();
     let links = |as_of: &str, data: &Path, out: &Path| {
