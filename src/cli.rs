@@ -121,6 +121,14 @@ pub struct ExtractArgs {
     /// Also write the statistics for the periodic AML report.
     #[arg(long)]
     pub stats: bool,
+    /// Also write both tables as XLSX workbooks (sheets of at most 1,048,575 rows).
+    #[arg(long)]
+    pub xlsx: bool,
+    /// Customers per range: the tables are built and written a range of customer ids at a time,
+    /// so memory holds one range's rows.
+    #[arg(long, default_value_t = crate::extract::RANGE_ROWS as u64, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(MIN_PARTITION_ROWS..))]
+    pub partition_rows: u64,
     /// Output folder; replaced as a whole when the extract succeeds.
     #[arg(long, default_value = "extract_out", value_name = "DIR")]
     pub out: PathBuf,

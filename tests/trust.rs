@@ -429,7 +429,9 @@ fn class4_formula_cells_are_neutralised() {
     let (code, err) = e.run_with(&a);
     assert_eq!(code, 0, "{err}");
     let tables = e.out.parent().unwrap().join("tables");
-    let (code, _, err) = rg(&extract_args(&e.out, &tables));
+    let mut a = extract_args(&e.out, &tables);
+    a.push("--xlsx");
+    let (code, _, err) = rg(&a);
     assert_eq!(code, 0, "{err}");
     let csv = std::fs::read_to_string(tables.join("tb_risk_new.csv")).unwrap();
     assert!(csv.contains("\"'=cmd|' /C calc'!A0\""), "{csv}");

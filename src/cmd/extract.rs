@@ -66,8 +66,10 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
         encoding,
         mask,
         stats: args.stats,
+        xlsx: args.xlsx,
+        range_rows: args.partition_rows as usize,
     };
-    let done = extract::extract(&req, &staged.dir())?;
+    let done = extract::extract(&req, &staged.dir(), progress)?;
     let run_dir = std::fs::canonicalize(&run.dir).unwrap_or_else(|_| run.dir.clone());
     let mut manifest = Manifest::new(
         started,

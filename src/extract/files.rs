@@ -60,69 +60,209 @@ fn field(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Writes the text columns of `df` as CSV to `path` in `enc`, a block of rows at a time.
-pub fn write_csv(df: &DataFrame, path: &Path, enc: Encoding) -> Result<()> {
-    let file = crate::io::create_private(path)?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
-    let cols: Vec<&StringChunked> = df
-        .columns()
-        .iter()
-        .map(|c| c.str())
-        .collect::<PolarsResult<_>>()?;
-    let mut block = String::with_capacity(1 << 20);
-    let header: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| field(n.as_str()).to_string())
-        .collect();
-    block.push_str(&header.join(","));
-    block.push('\n');
-    let mut encoder = encoding_rs::GB18030.new_encoder();
-    let mut flush = |block: &mut String, last: bool| -> Result<()> {
-        match enc {
-            Encoding::Utf8 => w.write_all(block.as_bytes()).map_err(|e| env(path, e))?,
+/// A CSV file written a frame at a time (RFC 4180, in UTF-8 or GB18030), readable by its owner
+/// only.
+pub struct CsvTable {
+    path: std::path::PathBuf,
+    w: BufWriter<std::fs::File>,
+    enc: Encoding,
+    encoder: encoding_rs::Encoder,
+    block: String,
+    out: Vec<u8>,
+}
+
+impl CsvTable {
+    /// Creates the file and writes the header.
+    pub fn create(path: &Path, enc: Encoding, header: &[String]) -> Result<CsvTable> {
+        let file = crate::io::create_private(path)?;
+        let mut t = CsvTable {
+            path: path.to_path_buf(),
+            w: BufWriter::with_capacity(1 << 20, file),
+            enc,
+            encoder: encoding_rs::GB18030.new_encoder(),
+            block: String::with_capacity(1 << 20),
+            out: Vec::new(),
+        };
+        let header: Vec<String> = header.iter().map(|n| field(n).to_string()).collect();
+        t.block.push_str(&header.join(","));
+        t.block.push('\n');
+        Ok(t)
+    }
+
+    /// Appends the rows of `df` (text columns, in header order).
+    pub fn append(&mut self, df: &DataFrame) -> Result<()> {
+        let cols: Vec<&StringChunked> = df
+            .columns()
+            .iter()
+            .map(|c| c.str())
+            .collect::<PolarsResult<_>>()?;
+        let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
+        for _ in 0..df.height() {
+            for (i, it) in iters.iter_mut().enumerate() {
+                if i > 0 {
+                    self.block.push(',');
+                }
+                self.block
+                    .push_str(&field(it.next().flatten().unwrap_or("")));
+            }
+            self.block.push('\n');
+            if self.block.len() > (1 << 20) - 4096 {
+                self.flush(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, last: bool) -> Result<()> {
+        match self.enc {
+            Encoding::Utf8 => self
+                .w
+                .write_all(self.block.as_bytes())
+                .map_err(|e| env(&self.path, e))?,
             Encoding::Gb18030 => {
-                let mut out = vec![
-                    0u8;
-                    encoder
-                        .max_buffer_length_from_utf8_without_replacement(block.len())
-                        .unwrap_or(block.len() * 4 + 16)
-                ];
-                let (res, _read, written) =
-                    encoder.encode_from_utf8_without_replacement(block, &mut out, last);
+                let need = self
+                    .encoder
+                    .max_buffer_length_from_utf8_without_replacement(self.block.len())
+                    .unwrap_or(self.block.len() * 4 + 16);
+                self.out.resize(need, 0);
+                let (res, _read, written) = self.encoder.encode_from_utf8_without_replacement(
+                    &self.block,
+                    &mut self.out,
+                    last,
+                );
                 if let encoding_rs::EncoderResult::Unmappable(c) = res {
                     return Err(Error::Input(format!(
                         "{}: character U+{:04X} has no GB18030 form",
-                        path.display(),
+                        self.path.display(),
                         c as u32
                     )));
                 }
-                w.write_all(&out[..written]).map_err(|e| env(path, e))?;
+                self.w
+                    .write_all(&self.out[..written])
+                    .map_err(|e| env(&self.path, e))?;
             }
         }
-        block.clear();
+        self.block.clear();
         Ok(())
-    };
-    for row in 0..df.height() {
-        for (i, c) in cols.iter().enumerate() {
-            if i > 0 {
-                block.push(',');
-            }
-            block.push_str(&field(c.get(row).unwrap_or("")));
-        }
-        block.push('\n');
-        if block.len() > (1 << 20) - 4096 {
-            flush(&mut block, false)?;
-        }
     }
-    flush(&mut block, true)?;
-    w.flush().map_err(|e| env(path, e))?;
-    Ok(())
+
+    /// Writes what is left and closes the file.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush(true)?;
+        self.w.flush().map_err(|e| env(&self.path, e))
+    }
 }
 
-/// Writes the text columns of `df` as an XLSX workbook, `sheet`, `sheet_2`, … of at most
-/// `per_sheet` rows each under the header; temporary files stay in `tmp` (an owner-only
-/// folder). Returns the sheet names.
+/// The column names of a frame.
+pub fn header(df: &DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect()
+}
+
+/// Writes the text columns of `df` as CSV to `path` in `enc`.
+pub fn write_csv(df: &DataFrame, path: &Path, enc: Encoding) -> Result<()> {
+    let mut t = CsvTable::create(path, enc, &header(df))?;
+    t.append(df)?;
+    t.finish()
+}
+
+/// An XLSX workbook of one table written a frame at a time: sheet `name`, then `name_2`, … of
+/// at most `per_sheet` rows each under the header; every cell a text cell (never a formula).
+/// Temporary files stay in `tmp` (an owner-only folder).
+pub struct XlsxTable {
+    path: std::path::PathBuf,
+    wb: rust_xlsxwriter::Workbook,
+    name: String,
+    header: Vec<String>,
+    per_sheet: usize,
+    sheets: Vec<String>,
+    /// Rows written on the current sheet.
+    row: usize,
+}
+
+impl XlsxTable {
+    /// A workbook to be written at `path`.
+    pub fn create(
+        path: &Path,
+        name: &str,
+        header: &[String],
+        tmp: &Path,
+        per_sheet: usize,
+    ) -> Result<XlsxTable> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.set_tempdir(tmp).map_err(|e| env(path, e))?;
+        let mut t = XlsxTable {
+            path: path.to_path_buf(),
+            wb,
+            name: name.to_string(),
+            header: header.to_vec(),
+            per_sheet,
+            sheets: Vec::new(),
+            row: 0,
+        };
+        t.new_sheet()?;
+        Ok(t)
+    }
+
+    fn new_sheet(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let x = |e: rust_xlsxwriter::XlsxError| env(&path, e);
+        let name = if self.sheets.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}_{}", self.name, self.sheets.len() + 1)
+        };
+        // Constant-memory mode: rows go to a temporary file as they are written (the fastest
+        // mode measured here, before low-memory and in-memory).
+        let ws = self.wb.add_worksheet_with_constant_memory();
+        ws.set_name(&name).map_err(x)?;
+        for (c, n) in self.header.iter().enumerate() {
+            ws.write_string(0, c as u16, n).map_err(x)?;
+        }
+        self.sheets.push(name);
+        self.row = 0;
+        Ok(())
+    }
+
+    /// Appends the rows of `df` (text columns, in header order).
+    pub fn append(&mut self, df: &DataFrame) -> Result<()> {
+        let path = self.path.clone();
+        let x = |e: rust_xlsxwriter::XlsxError| env(&path, e);
+        let cols: Vec<&StringChunked> = df
+            .columns()
+            .iter()
+            .map(|c| c.str())
+            .collect::<PolarsResult<_>>()?;
+        let mut iters: Vec<_> = cols.iter().map(|c| c.iter()).collect();
+        for _ in 0..df.height() {
+            if self.row == self.per_sheet {
+                self.new_sheet()?;
+            }
+            self.row += 1;
+            let r = self.row as u32;
+            let index = self.sheets.len() - 1;
+            let ws = self.wb.worksheet_from_index(index).map_err(x)?;
+            for (c, it) in iters.iter_mut().enumerate() {
+                ws.write_string(r, c as u16, it.next().flatten().unwrap_or(""))
+                    .map_err(x)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the workbook; returns its sheet names.
+    pub fn finish(mut self) -> Result<Vec<String>> {
+        self.wb.save(&self.path).map_err(|e| env(&self.path, e))?;
+        private(&self.path, false)?;
+        Ok(self.sheets)
+    }
+}
+
+/// Writes the text columns of `df` as an XLSX workbook (see [`XlsxTable`]); returns the sheet
+/// names.
+#[cfg(test)]
 pub fn write_xlsx(
     df: &DataFrame,
     path: &Path,
@@ -130,52 +270,9 @@ pub fn write_xlsx(
     tmp: &Path,
     per_sheet: usize,
 ) -> Result<Vec<String>> {
-    use rust_xlsxwriter::Workbook;
-    let x = |e: rust_xlsxwriter::XlsxError| env(path, e);
-    let mut wb = Workbook::new();
-    wb.set_tempdir(tmp).map_err(x)?;
-    let cols: Vec<&StringChunked> = df
-        .columns()
-        .iter()
-        .map(|c| c.str())
-        .collect::<PolarsResult<_>>()?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let mut sheets = Vec::new();
-    let mut start = 0;
-    loop {
-        let name = if sheets.is_empty() {
-            sheet.to_string()
-        } else {
-            format!("{sheet}_{}", sheets.len() + 1)
-        };
-        // Constant-memory mode: rows go to a temporary file as they are written (the fastest
-        // mode measured here, before low-memory and in-memory).
-        let ws = wb.add_worksheet_with_constant_memory();
-        ws.set_name(&name).map_err(x)?;
-        for (c, n) in names.iter().enumerate() {
-            ws.write_string(0, c as u16, n).map_err(x)?;
-        }
-        let end = (start + per_sheet).min(df.height());
-        for row in start..end {
-            let r = (row - start + 1) as u32;
-            for (c, col) in cols.iter().enumerate() {
-                ws.write_string(r, c as u16, col.get(row).unwrap_or(""))
-                    .map_err(x)?;
-            }
-        }
-        sheets.push(name);
-        start = end;
-        if start >= df.height() {
-            break;
-        }
-    }
-    wb.save(path).map_err(x)?;
-    private(path, false)?;
-    Ok(sheets)
+    let mut t = XlsxTable::create(path, sheet, &header(df), tmp, per_sheet)?;
+    t.append(df)?;
+    t.finish()
 }
 
 #[cfg(test)]

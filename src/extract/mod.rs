@@ -44,6 +44,10 @@ pub struct Request<'a> {
     pub mask: Option<String>,
     /// Also write the statistics.
     pub stats: bool,
+    /// Also write the tables as XLSX workbooks.
+    pub xlsx: bool,
+    /// Customers per range (see [`RANGE_ROWS`]).
+    pub range_rows: usize,
 }
 
 /// What an extract wrote: its control record.
@@ -130,8 +134,13 @@ fn masked(customers: LazyFrame, salt: &str) -> LazyFrame {
     customers.with_columns([hash("customer_name"), hash("id_number")])
 }
 
-/// Rows per `Risk_code` × `Acc_type` of a table (by the columns the profile fills).
-fn counts(df: &DataFrame, profile_cols: &[profile::Col]) -> Result<Vec<(String, String, u64)>> {
+/// Rows per `Risk_code` × `Acc_type` of a table (by the columns the profile fills), added
+/// into `into`.
+fn count_into(
+    df: &DataFrame,
+    profile_cols: &[profile::Col],
+    into: &mut BTreeMap<(String, String), u64>,
+) -> Result<()> {
     let find = |s: profile::Source| {
         profile_cols
             .iter()
@@ -142,81 +151,110 @@ fn counts(df: &DataFrame, profile_cols: &[profile::Col]) -> Result<Vec<(String, 
         find(profile::Source::RiskCode),
         find(profile::Source::AccType),
     ) else {
-        return Ok(vec![("all".into(), "all".into(), df.height() as u64)]);
+        *into.entry(("all".into(), "all".into())).or_default() += df.height() as u64;
+        return Ok(());
     };
     let g = df
         .clone()
         .lazy()
         .group_by([col(rc.as_str()), col(at.as_str())])
         .agg([len().cast(DataType::UInt64).alias("n")])
-        .sort([rc.as_str(), at.as_str()], SortMultipleOptions::default())
         .collect()?;
     let (r, a, n) = (
         g.column(&rc)?.str()?.clone(),
         g.column(&at)?.str()?.clone(),
         g.column("n")?.u64()?.clone(),
     );
-    Ok(r.iter()
-        .zip(a.iter())
-        .zip(n.iter())
-        .map(|((r, a), n)| {
-            (
-                r.unwrap_or("").to_string(),
-                a.unwrap_or("").to_string(),
-                n.unwrap_or(0),
-            )
-        })
-        .collect())
+    for ((r, a), n) in r.iter().zip(a.iter()).zip(n.iter()) {
+        *into
+            .entry((r.unwrap_or("").to_string(), a.unwrap_or("").to_string()))
+            .or_default() += n.unwrap_or(0);
+    }
+    Ok(())
 }
 
-/// Rows of `tb_risk_new` per grade (its [`tables::GRADE`] column).
-fn grade_counts(new: &DataFrame) -> Result<BTreeMap<String, u64>> {
-    let g = new
+/// Rows per value of a text column, added into `into`.
+fn tally(df: &DataFrame, column: &str, into: &mut BTreeMap<String, u64>) -> Result<()> {
+    let g = df
         .clone()
         .lazy()
-        .group_by([col(tables::GRADE)])
+        .group_by([col(column)])
         .agg([len().cast(DataType::UInt64).alias("n")])
         .collect()?;
-    Ok(g.column(tables::GRADE)?
+    for (k, n) in g
+        .column(column)?
         .str()?
         .iter()
         .zip(g.column("n")?.u64()?.iter())
-        .map(|(k, n)| (k.unwrap_or("").to_string(), n.unwrap_or(0)))
-        .collect())
+    {
+        *into.entry(k.unwrap_or("").to_string()).or_default() += n.unwrap_or(0);
+    }
+    Ok(())
+}
+
+/// The customer-id ranges the extract is built in: `ids` are the run's graded customers in
+/// order; each range but the first starts at every `rows`-th of them, the first has no lower
+/// end and the last no upper end, so together they hold every customer id there is (the
+/// history's too).
+fn id_ranges(ids: &StringChunked, rows: usize) -> Vec<Expr> {
+    let starts: Vec<String> = ids
+        .iter()
+        .step_by(rows.max(1))
+        .skip(1)
+        .flatten()
+        .map(String::from)
+        .collect();
+    let id = || col("customer_id");
+    let mut out = Vec::new();
+    let mut lower: Option<&String> = None;
+    for s in &starts {
+        let upper = id().lt(lit(s.clone()));
+        out.push(match lower {
+            None => upper,
+            Some(l) => id().gt_eq(lit(l.clone())).and(upper),
+        });
+        lower = Some(s);
+    }
+    out.push(match lower {
+        None => lit(true),
+        Some(l) => id().gt_eq(lit(l.clone())),
+    });
+    out
+}
+
+/// What the tables hold, counted as they are written.
+#[derive(Default)]
+struct Tally {
+    new_rows: u64,
+    his_rows: u64,
+    /// `tb_risk_new` rows per grade.
+    new_by_grade: BTreeMap<String, u64>,
+    /// Graded customers out of the period's scope, per grade.
+    out_of_scope: BTreeMap<String, u64>,
+    /// Distinct (customer, day) gradings of the history within the period.
+    his_gradings: u64,
+    new_counts: BTreeMap<(String, String), u64>,
+    his_counts: BTreeMap<(String, String), u64>,
+}
+
+/// The two tables' files, written a range at a time.
+struct Writers {
+    new_csv: files::CsvTable,
+    his_csv: files::CsvTable,
+    xlsx: Option<(files::XlsxTable, files::XlsxTable)>,
 }
 
 /// Reconciles `tb_risk_new` with the run's summary (customers per grade, those out of scope
 /// counted apart) and `tb_risk_his` with the grade history (gradings within the period, one per
 /// customer and day). Any difference is an error.
-fn reconcile(
-    req: &Request<'_>,
-    customers: LazyFrame,
-    new_by_grade: &BTreeMap<String, u64>,
-    his_rows: u64,
-) -> Result<Value> {
+fn reconcile(req: &Request<'_>, t: &Tally) -> Result<Value> {
     let run = req.run;
     let summary = run.summary()?;
-    let graded = run.graded(customers.clone())?;
-    let out = graded
-        .clone()
-        .filter(tables::in_scope(req.period).not())
-        .group_by([col("grade")])
-        .agg([len().cast(DataType::UInt64).alias("n")])
-        .collect()?;
-    let mut out_of_scope: BTreeMap<String, u64> = BTreeMap::new();
-    for (g, n) in out
-        .column("grade")?
-        .str()?
-        .iter()
-        .zip(out.column("n")?.u64()?.iter())
-    {
-        out_of_scope.insert(g.unwrap_or("").to_string(), n.unwrap_or(0));
-    }
     let mut grades = Vec::new();
     for (i, g) in run.grades.iter().enumerate() {
         let code = (10 + i).to_string();
-        let in_table: u64 = new_by_grade.get(&g.name).copied().unwrap_or(0);
-        let outside = out_of_scope.get(&g.name).copied().unwrap_or(0);
+        let in_table: u64 = t.new_by_grade.get(&g.name).copied().unwrap_or(0);
+        let outside = t.out_of_scope.get(&g.name).copied().unwrap_or(0);
         let want = summary["grades"][&g.name].as_u64().unwrap_or(0);
         if in_table + outside != want {
             return Err(Error::Input(format!(
@@ -226,9 +264,47 @@ fn reconcile(
         }
         grades.push(json!({"grade": g.name, "risk_code": code, "tb_risk_new": in_table, "out_of_scope": outside, "summary": want}));
     }
+    if t.his_gradings != t.his_rows {
+        return Err(Error::Input(format!(
+            "reconciliation: tb_risk_his has {} rows but grade_history.parquet holds {} gradings within the period; nothing was written",
+            t.his_rows, t.his_gradings
+        )));
+    }
+    Ok(
+        json!({"tb_risk_new_by_grade": grades, "tb_risk_his": {"rows": t.his_rows, "grade_history_gradings_in_period": t.his_gradings}}),
+    )
+}
+
+/// Customers per range: the tables are built, counted and written a range of customer ids at a
+/// time, so memory holds one range's rows, never every `Norm` text of the book.
+pub const RANGE_ROWS: usize = 250_000;
+
+/// Builds one range's tables, checks them, counts them and appends them to the files.
+fn extract_range(
+    req: &Request<'_>,
+    customers: &LazyFrame,
+    within: Expr,
+    t: &mut Tally,
+    w: &mut Writers,
+) -> Result<()> {
+    let run = req.run;
     let p = req.period;
-    let h = run
-        .history()?
+    let cust = customers.clone().filter(within.clone()).collect()?.lazy();
+    let graded = tables::graded_with_norm(run, cust.clone(), within.clone())?;
+    let mut new = tables::new_table(run, &graded, p, &req.profile.new)?;
+    tally(&new, tables::GRADE, &mut t.new_by_grade)?;
+    new.drop_in_place(tables::GRADE)?;
+    let outside = graded
+        .clone()
+        .lazy()
+        .filter(tables::in_scope(p).not())
+        .select([col("grade")])
+        .collect()?;
+    tally(&outside, "grade", &mut t.out_of_scope)?;
+    let his = tables::his_table(run, cust, &graded, p, &req.profile.his, within.clone())?;
+    drop(graded);
+    let gradings = run
+        .history(within)?
         .filter(
             col("graded_on")
                 .gt_eq(crate::dates::date_lit(p.start))
@@ -238,36 +314,7 @@ fn reconcile(
         .unique(None, UniqueKeepStrategy::Any)
         .select([len().cast(DataType::UInt64).alias("n")])
         .collect()?;
-    let want_his = h.column("n")?.u64()?.get(0).unwrap_or(0);
-    if want_his != his_rows {
-        return Err(Error::Input(format!(
-            "reconciliation: tb_risk_his has {his_rows} rows but grade_history.parquet holds {want_his} gradings within the period; nothing was written"
-        )));
-    }
-    Ok(
-        json!({"tb_risk_new_by_grade": grades, "tb_risk_his": {"rows": his_rows, "grade_history_gradings_in_period": want_his}}),
-    )
-}
-
-/// Builds, reconciles and writes the extract into `dir` (a staging folder).
-pub fn extract(req: &Request<'_>, dir: &Path) -> Result<Extract> {
-    let run = req.run;
-    let mut customers = run.customers()?;
-    if let Some(salt) = &req.mask {
-        customers = masked(customers, salt);
-    }
-    let graded = tables::graded_with_norm(run, customers.clone())?;
-    let mut new = tables::new_table(run, &graded, req.period, &req.profile.new)?;
-    let new_by_grade = grade_counts(&new)?;
-    new.drop_in_place(tables::GRADE)?;
-    let his = tables::his_table(
-        run,
-        customers.clone(),
-        &graded,
-        req.period,
-        &req.profile.his,
-    )?;
-    drop(graded);
+    t.his_gradings += gradings.column("n")?.u64()?.get(0).unwrap_or(0);
     if let Some(branch) = req
         .profile
         .new
@@ -288,60 +335,114 @@ pub fn extract(req: &Request<'_>, dir: &Path) -> Result<Extract> {
             )));
         }
     }
-    let new_counts = counts(&new, &req.profile.new)?;
-    let his_counts = counts(&his, &req.profile.his)?;
-    let reconciliation = reconcile(req, customers.clone(), &new_by_grade, his.height() as u64)?;
+    count_into(&new, &req.profile.new, &mut t.new_counts)?;
+    count_into(&his, &req.profile.his, &mut t.his_counts)?;
+    t.new_rows += new.height() as u64;
+    t.his_rows += his.height() as u64;
+    w.new_csv.append(&new)?;
+    w.his_csv.append(&his)?;
+    if let Some((xn, xh)) = &mut w.xlsx {
+        xn.append(&new)?;
+        xh.append(&his)?;
+    }
+    Ok(())
+}
+
+/// Builds, reconciles and writes the extract into `dir` (a staging folder): the run's scores
+/// are read once, a range of customer ids at a time, and each range's rows are appended to the
+/// files as they are made.
+pub fn extract(
+    req: &Request<'_>,
+    dir: &Path,
+    progress: &crate::progress::Progress,
+) -> Result<Extract> {
+    let run = req.run;
+    let mut customers = run.customers()?;
+    if let Some(salt) = &req.mask {
+        customers = masked(customers, salt);
+    }
     files::private(dir, true)?;
+    let ids = run
+        .folder
+        .scan(crate::run_folder::SCORES)?
+        .select([col("customer_id")])
+        .collect()?;
+    let ranges = id_ranges(ids.column("customer_id")?.str()?, req.range_rows);
+    drop(ids);
+    let headers = |cols: &[profile::Col]| cols.iter().map(|c| c.header.clone()).collect::<Vec<_>>();
+    let (new_header, his_header) = (headers(&req.profile.new), headers(&req.profile.his));
+    let mut w = Writers {
+        new_csv: files::CsvTable::create(&dir.join("tb_risk_new.csv"), req.encoding, &new_header)?,
+        his_csv: files::CsvTable::create(&dir.join("tb_risk_his.csv"), req.encoding, &his_header)?,
+        xlsx: if req.xlsx {
+            Some((
+                files::XlsxTable::create(
+                    &dir.join("tb_risk_new.xlsx"),
+                    "tb_risk_new",
+                    &new_header,
+                    dir,
+                    SHEET_ROWS,
+                )?,
+                files::XlsxTable::create(
+                    &dir.join("tb_risk_his.xlsx"),
+                    "tb_risk_his",
+                    &his_header,
+                    dir,
+                    SHEET_ROWS,
+                )?,
+            ))
+        } else {
+            None
+        },
+    };
+    let mut t = Tally::default();
+    let task = progress.task("customer ranges", ranges.len() as u64);
+    for within in ranges {
+        extract_range(req, &customers, within, &mut t, &mut w)?;
+        task.advance(1);
+    }
+    task.done();
+    let reconciliation = reconcile(req, &t)?;
+    let Writers {
+        new_csv,
+        his_csv,
+        xlsx,
+    } = w;
+    new_csv.finish()?;
+    his_csv.finish()?;
+    let mut written: Vec<String> = vec!["tb_risk_new.csv".into(), "tb_risk_his.csv".into()];
+    let mut sheets = BTreeMap::new();
+    if let Some((xn, xh)) = xlsx {
+        // The two workbooks are zipped together on two threads.
+        let (a, b) = std::thread::scope(|sc| {
+            let a = sc.spawn(|| xn.finish());
+            (a.join(), xh.finish())
+        });
+        sheets.insert(
+            "tb_risk_new",
+            a.map_err(|_| Error::Internal("the workbook writer panicked".into()))??,
+        );
+        sheets.insert("tb_risk_his", b?);
+        written.push("tb_risk_new.xlsx".into());
+        written.push("tb_risk_his.xlsx".into());
+    }
     let enc = match req.encoding {
         Encoding::Utf8 => "utf-8",
         Encoding::Gb18030 => "gb18030",
     };
-    let mut written: Vec<String> = Vec::new();
-    let mut sheets = BTreeMap::new();
-    // The large workbook is written on its own thread while the rest is written here.
-    let (new_sheets, rest) = std::thread::scope(|sc| {
-        let xlsx = sc.spawn(|| {
-            files::write_xlsx(
-                &new,
-                &dir.join("tb_risk_new.xlsx"),
-                "tb_risk_new",
-                dir,
-                SHEET_ROWS,
-            )
-        });
-        let rest = (|| -> Result<Vec<String>> {
-            files::write_csv(&new, &dir.join("tb_risk_new.csv"), req.encoding)?;
-            files::write_csv(&his, &dir.join("tb_risk_his.csv"), req.encoding)?;
-            files::write_xlsx(
-                &his,
-                &dir.join("tb_risk_his.xlsx"),
-                "tb_risk_his",
-                dir,
-                SHEET_ROWS,
-            )
-        })();
-        (xlsx.join(), rest)
-    });
-    let new_sheets =
-        new_sheets.map_err(|_| Error::Internal("the workbook writer panicked".into()))??;
-    sheets.insert("tb_risk_new", new_sheets);
-    sheets.insert("tb_risk_his", rest?);
-    for name in ["tb_risk_new", "tb_risk_his"] {
-        written.push(format!("{name}.csv"));
-        written.push(format!("{name}.xlsx"));
-    }
     if req.stats {
         stats_files(req, customers, dir, &mut written)?;
     }
-    let by = |c: &[(String, String, u64)]| -> Vec<Value> {
+    let by = |c: &BTreeMap<(String, String), u64>| -> Vec<Value> {
         c.iter()
-            .map(|(r, a, n)| json!({"Risk_code": r, "Acc_type": a, "rows": n}))
+            .map(|((r, a), n)| json!({"Risk_code": r, "Acc_type": a, "rows": n}))
             .collect()
     };
     let mut hashes = Vec::new();
     for f in &written {
         hashes.push(json!({"file": f, "sha256": io::sha256_file(&dir.join(f))?}));
     }
+    let sheet_list = |k: &str| sheets.get(k).cloned().unwrap_or_default();
     let control = json!({
         "run": run.dir.display().to_string(),
         "run_as_of": run.as_of.to_string(),
@@ -352,27 +453,30 @@ pub fn extract(req: &Request<'_>, dir: &Path) -> Result<Extract> {
         "encoding": enc,
         "masked": req.mask.is_some(),
         "tables": {
-            "tb_risk_new": {"rows": new.height(), "by_risk_code_and_acc_type": by(&new_counts), "sheets": sheets["tb_risk_new"]},
-            "tb_risk_his": {"rows": his.height(), "by_risk_code_and_acc_type": by(&his_counts), "sheets": sheets["tb_risk_his"]},
+            "tb_risk_new": {"rows": t.new_rows, "by_risk_code_and_acc_type": by(&t.new_counts), "sheets": sheet_list("tb_risk_new")},
+            "tb_risk_his": {"rows": t.his_rows, "by_risk_code_and_acc_type": by(&t.his_counts), "sheets": sheet_list("tb_risk_his")},
         },
         "reconciliation": reconciliation,
         "files": hashes,
     });
     let mut rows: [Vec<String>; 4] = Default::default();
-    for (t, c) in [("tb_risk_new", &new_counts), ("tb_risk_his", &his_counts)] {
-        for (r, a, n) in c.iter() {
-            rows[0].push(t.into());
+    for (table, c) in [
+        ("tb_risk_new", &t.new_counts),
+        ("tb_risk_his", &t.his_counts),
+    ] {
+        for ((r, a), n) in c.iter() {
+            rows[0].push(table.into());
             rows[1].push(r.clone());
             rows[2].push(a.clone());
             rows[3].push(n.to_string());
         }
     }
     let n = rows[0].len();
-    let [t, r, a, k] = rows;
+    let [tb, r, a, k] = rows;
     let ctl = DataFrame::new(
         n,
         vec![
-            Column::new("table".into(), t),
+            Column::new("table".into(), tb),
             Column::new("Risk_code".into(), r),
             Column::new("Acc_type".into(), a),
             Column::new("rows".into(), k),

@@ -135,13 +135,14 @@ impl Run {
         ]))
     }
 
-    /// The run's scores joined with the customers (names, dates) and the day a grade set by
-    /// hand was set (`_set_on`, from the next grade file).
-    pub fn graded(&self, customers: LazyFrame) -> Result<LazyFrame> {
-        let scores = self.folder.scan(SCORES)?;
+    /// The run's scores of the customers `within` selects, joined with the customers (names,
+    /// dates) and the day a grade set by hand was set (`_set_on`, from the next grade file).
+    pub fn graded(&self, customers: LazyFrame, within: Expr) -> Result<LazyFrame> {
+        let scores = self.folder.scan(SCORES)?.filter(within.clone());
         let next = self
             .folder
             .scan(GRADES_NEXT)?
+            .filter(within)
             .select([col("customer_id"), col("last_reviewed").alias("_set_on")]);
         Ok(scores
             .join(
@@ -155,19 +156,23 @@ impl Run {
                 ]),
                 [col("customer_id"), col("institution_id")],
                 [col("customer_id"), col("_ci")],
-                JoinArgs::new(JoinType::Inner),
+                {
+                    let mut a = JoinArgs::new(JoinType::Inner);
+                    a.maintain_order = MaintainOrderJoin::Left;
+                    a
+                },
             )
             .join(
                 next,
                 [col("customer_id")],
                 [col("customer_id")],
-                JoinArgs::new(JoinType::Left),
+                crate::frame::left_in_order(),
             ))
     }
 
-    /// The run's grade history.
-    pub fn history(&self) -> Result<LazyFrame> {
-        self.folder.scan(HISTORY)
+    /// The run's grade history of the customers `within` selects.
+    pub fn history(&self, within: Expr) -> Result<LazyFrame> {
+        Ok(self.folder.scan(HISTORY)?.filter(within))
     }
 
     /// The run's summary.

@@ -37,7 +37,9 @@ pub fn tables(
     customers: LazyFrame,
     p: Period,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
-    let scope = run.graded(customers.clone())?.filter(in_scope(p));
+    let scope = run
+        .graded(customers.clone(), lit(true))?
+        .filter(in_scope(p));
     let by_grade = scope
         .clone()
         .group_by([col("branch_id"), kind_name(), col("grade")])
@@ -47,7 +49,7 @@ pub fn tables(
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let rows = history_rows(run, customers, p)?;
+    let rows = history_rows(run, customers, p, lit(true))?;
     let changes = rows
         .with_columns([
             rank(run, "grade").alias("_r"),

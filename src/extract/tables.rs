@@ -104,10 +104,11 @@ fn select(run: &Run, lf: LazyFrame, cols: &[Col]) -> LazyFrame {
     )
 }
 
-/// The run's graded customers with their basis text (`_norm`), computed once for both tables.
-pub fn graded_with_norm(run: &Run, customers: LazyFrame) -> Result<DataFrame> {
+/// The run's graded customers that `within` selects, with their basis text (`_norm`),
+/// computed once for both tables.
+pub fn graded_with_norm(run: &Run, customers: LazyFrame, within: Expr) -> Result<DataFrame> {
     Ok(run
-        .graded(customers)?
+        .graded(customers, within)?
         .with_column(norm::current(run).alias("_norm"))
         .select([
             col("customer_id"),
@@ -155,11 +156,11 @@ pub fn new_table(run: &Run, graded: &DataFrame, p: Period, cols: &[Col]) -> Resu
 /// the reconciliation whatever columns the profile has; dropped before the table is written.
 pub const GRADE: &str = "_grade";
 
-/// The grade history's rows within the period (one per customer and day: the last written),
-/// joined with the customers; rows of this run carry the run's full basis.
-pub fn history_rows(run: &Run, customers: LazyFrame, p: Period) -> Result<LazyFrame> {
+/// The grade history's rows within the period of the customers `within` selects (one per
+/// customer and day: the last written), joined with the customers.
+pub fn history_rows(run: &Run, customers: LazyFrame, p: Period, within: Expr) -> Result<LazyFrame> {
     let h = run
-        .history()?
+        .history(within)?
         .filter(
             col("graded_on")
                 .gt_eq(date_lit(p.start))
@@ -185,19 +186,21 @@ pub fn history_rows(run: &Run, customers: LazyFrame, p: Period) -> Result<LazyFr
         ]),
         [col("customer_id"), col("institution_id")],
         [col("customer_id"), col("_ci")],
-        JoinArgs::new(JoinType::Left),
+        crate::frame::left_in_order(),
     ))
 }
 
-/// `tb_risk_his`: every grading within the period, by customer and date.
+/// `tb_risk_his`: every grading within the period of the customers `within` selects, by
+/// customer and date; rows of this run carry the run's full basis (from `graded`).
 pub fn his_table(
     run: &Run,
     customers: LazyFrame,
     graded: &DataFrame,
     p: Period,
     cols: &[Col],
+    within: Expr,
 ) -> Result<DataFrame> {
-    let rows = history_rows(run, customers, p)?;
+    let rows = history_rows(run, customers, p, within)?;
     let unknown = rows
         .clone()
         .filter(col("kind").is_null())
@@ -224,7 +227,7 @@ pub fn his_table(
             current,
             [col("customer_id")],
             [col("customer_id")],
-            JoinArgs::new(JoinType::Left),
+            crate::frame::left_in_order(),
         )
         .with_columns([
             col("graded_on").alias("_time"),
