@@ -164,7 +164,7 @@ def grade_partition(rows, ctx):
     try:
         buckets = {}
         for r in rows:
-            d = os.path.join(root, f"data-{r.bucket}")
+            d = os.path.join(ctx["work"], "data", f"bucket-{r.bucket:05d}")
             os.makedirs(d, exist_ok=True)
             with open(os.path.join(d, f"{r.table}.parquet"), "wb") as f:
                 f.write(r.content)
@@ -172,7 +172,7 @@ def grade_partition(rows, ctx):
         for k in sorted(buckets):
             if "customers" not in buckets[k]:
                 continue  # no customer in this bucket: nothing to grade
-            d = os.path.join(root, f"data-{k}")
+            d = os.path.join(ctx["work"], "data", f"bucket-{k:05d}")
             for table, content in ctx["empty"].value.items():
                 if table not in buckets[k]:
                     with open(os.path.join(d, f"{table}.parquet"), "wb") as f:
@@ -283,6 +283,7 @@ def main(argv):
         "as_of": a.as_of,
         "buckets": n,
         "horizon": a.horizon,
+        "work": work,
         "keep_features": a.keep_features,
         "links_name": os.path.basename(links_file),
         "binary_on_nodes": a.binary_on_nodes,
@@ -341,6 +342,8 @@ def main(argv):
     cmd += [os.path.join(runs, f"bucket-{k:05d}") for k in sorted(graded)]
     if a.model:
         cmd += ["--model", a.model]
+    if a.reference:
+        cmd += ["--reference", a.reference]
     if empty_buckets:
         cmd += ["--empty-buckets", ",".join(map(str, empty_buckets))]
     log("stage 4: merge")

@@ -268,6 +268,10 @@ pub struct MergeArgs {
     /// else the built-in default model.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// The reference tables the runs were made with (checked against each run's), recorded as
+    /// the merged run's. Default: data/reference where it exists, else the built-in tables.
+    #[arg(long, value_name = "DIR")]
+    pub reference: Option<PathBuf>,
     /// Buckets that hold no customer and so have no run (comma-separated indices).
     #[arg(long, value_name = "K,...", value_delimiter = ',')]
     pub empty_buckets: Vec<u32>,

@@ -253,7 +253,12 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
     }
     let identity = if with_pii {
         let file = crate::contract::CUSTOMERS.file;
-        one_row(scan_path(&run.input(file)?)?, file, customer)?.map(|c| {
+        let scans = run
+            .inputs(file)?
+            .iter()
+            .map(|p| scan_path(p))
+            .collect::<Result<Vec<_>>>()?;
+        one_row(concat(scans, UnionArgs::default())?, file, customer)?.map(|c| {
             (
                 text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
                 text(&c, "id_number").unwrap_or_else(|| "@N".into()),
@@ -417,11 +422,10 @@ impl Sheet {
                 rules.join("<br>")
             );
         }
-        format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{generator}<title>rating sheet {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>Rating sheet: customer {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
-            generator = crate::guard::SHEET_PAGE_GENERATOR,
+        crate::guard::signed_page(&format!(
+            "<title>rating sheet {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>Rating sheet: customer {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
             id = esc(&self.customer_id),
             text = esc(&self.text())
-        )
+        ))
     }
 }

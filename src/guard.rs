@@ -21,33 +21,62 @@ use crate::run_folder::{self, FolderKind, Manifest};
 pub enum FileKind {
     /// A links table (`riskgrade links`): a Parquet file carrying riskgrade's key.
     Links,
-    /// A rating sheet page (`explain --html`): an HTML page naming riskgrade as its generator.
+    /// A rating sheet page (`explain --html`): a page that begins with riskgrade's head and
+    /// the digest of the rest, unchanged since.
     SheetPage,
 }
 
-/// The line by which a rating sheet page names its generator.
-pub const SHEET_PAGE_GENERATOR: &str = "<meta name=\"generator\" content=\"riskgrade explain\">";
+/// How a rating sheet page begins.
+pub const SHEET_PAGE_HEAD: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"generator\" content=\"riskgrade explain\">";
+
+/// The meta line of a rating sheet page that carries the SHA-256 of the rest of the page.
+const DIGEST_OPEN: &str = "<meta name=\"riskgrade-digest\" content=\"";
+
+/// A rating sheet page of `rest` (everything after the head's first lines): riskgrade's head,
+/// then the digest of `rest`, then `rest`, so the page is recognised as riskgrade's and
+/// unchanged before `explain --html` replaces it.
+pub fn signed_page(rest: &str) -> String {
+    format!(
+        "{SHEET_PAGE_HEAD}{DIGEST_OPEN}{}\">{rest}",
+        io::sha256_bytes(rest.as_bytes())
+    )
+}
+
+/// Whether `bytes` are a page [`signed_page`] made, unchanged.
+fn page_is_signed(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let Some(after) = text
+        .strip_prefix(SHEET_PAGE_HEAD)
+        .and_then(|t| t.strip_prefix(DIGEST_OPEN))
+    else {
+        return false;
+    };
+    match after.split_once("\">") {
+        Some((digest, rest)) => io::sha256_bytes(rest.as_bytes()) == digest,
+        None => false,
+    }
+}
 
 impl FileKind {
     fn what(self) -> &'static str {
         match self {
             FileKind::Links => "a links table written by riskgrade links",
-            FileKind::SheetPage => "a rating sheet page written by riskgrade explain --html",
+            FileKind::SheetPage => {
+                "a rating sheet page written by riskgrade explain --html and unchanged since"
+            }
         }
     }
 
     fn is_ours(self, path: &Path) -> bool {
+        if !fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+            return false;
+        }
         match self {
             FileKind::Links => crate::inputs::parquet_metadata(path)
                 .is_ok_and(|kv| kv.iter().any(|(k, v)| k == LINKS_KEY && v == LINKS_VALUE)),
-            FileKind::SheetPage => {
-                use std::io::Read;
-                let mut head = vec![0u8; 512];
-                let n = fs::File::open(path)
-                    .and_then(|mut f| f.read(&mut head))
-                    .unwrap_or(0);
-                String::from_utf8_lossy(&head[..n]).contains(SHEET_PAGE_GENERATOR)
-            }
+            FileKind::SheetPage => fs::read(path).is_ok_and(|b| page_is_signed(&b)),
         }
     }
 }
@@ -90,6 +119,26 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// How `out` relates to `input`: it is it, lies inside it, or holds it (`None`: apart).
+fn relation(out: &Path, input: &Path) -> Option<&'static str> {
+    if out == input || same_file(out, input) {
+        Some("is")
+    } else if out.starts_with(input) {
+        Some("lies inside")
+    } else if input.starts_with(out) {
+        Some("holds")
+    } else {
+        None
+    }
+}
+
+/// The nearest folder above `out` that riskgrade wrote as an output (its marker says so).
+fn inside_an_output(out: &Path) -> Option<(PathBuf, FolderKind)> {
+    out.ancestors()
+        .skip(1)
+        .find_map(|a| run_folder::marker_kind(a).map(|k| (a.to_path_buf(), k)))
+}
+
 /// The inputs of one command, against which its outputs are checked.
 #[derive(Debug, Default)]
 pub struct Guard {
@@ -108,59 +157,101 @@ impl Guard {
         self
     }
 
-    /// Refuses `out` when it is an input, lies inside one, or holds one.
-    fn apart_from_inputs(&self, flag: &str, given: &Path, out: &Path) -> Result<()> {
+    /// Refuses `out` when it is an input, lies inside one, or holds one, or lies inside a
+    /// folder riskgrade wrote as an output (writing there would change that output).
+    fn apart(&self, flag: &str, given: &Path, out: &Path) -> Result<()> {
         for (in_flag, input) in &self.inputs {
-            let why = if out == input || same_file(out, input) {
-                "is"
-            } else if out.starts_with(input) {
-                "lies inside"
-            } else if input.starts_with(out) {
-                "holds"
-            } else {
-                continue;
-            };
+            if let Some(why) = relation(out, input) {
+                return Err(Error::Usage(format!(
+                    "{flag} {} {why} {in_flag} {}, which this command reads; writing there \
+                     would destroy it: choose a separate output",
+                    given.display(),
+                    input.display()
+                )));
+            }
+        }
+        if let Some((folder, kind)) = inside_an_output(out) {
             return Err(Error::Usage(format!(
-                "{flag} {} {why} {in_flag} {}, which this command reads; writing there would \
-                 destroy it: choose a separate output",
+                "{flag} {} lies inside {}, which holds {}; writing there would change that \
+                 output: choose a path outside it",
                 given.display(),
-                input.display()
+                folder.display(),
+                kind.what()
             )));
         }
         Ok(())
     }
 
-    /// Checks an output folder of `kind`: apart from the inputs, and absent, empty, or a folder
-    /// riskgrade wrote for this kind holding only what its manifest lists.
+    /// Checks an output folder of `kind`: apart from the inputs and from other outputs, and
+    /// absent, empty, or a folder riskgrade wrote for this kind, unchanged since.
     pub fn folder(&self, flag: &str, given: &Path, kind: FolderKind) -> Result<OutFolder> {
         let out = io::resolve_out(given)?;
-        self.apart_from_inputs(flag, given, &canonical(&out))?;
+        self.apart(flag, given, &canonical(&out))?;
         may_replace(flag, &out, kind)?;
         Ok(OutFolder {
             flag: flag.to_string(),
             path: out,
             kind,
+            inputs: self.inputs.iter().map(|(_, p)| p.clone()).collect(),
         })
     }
 
-    /// Checks an output file of `kind`: apart from the inputs, not a folder, and absent or a
-    /// file riskgrade wrote for this kind.
+    /// Checks a new folder a command fills once (`init`): apart from the inputs and other
+    /// outputs, and absent or empty. Returns it, created, its owner's only.
+    pub fn new_folder(&self, flag: &str, given: &Path) -> Result<PathBuf> {
+        let out = io::resolve_out(given)?;
+        self.apart(flag, given, &canonical(&out))?;
+        let empty = fs::read_dir(&out).map(|mut d| d.next().is_none());
+        match (fs::symlink_metadata(&out), empty) {
+            (Err(_), _) => {
+                if let Some(parent) = out.parent() {
+                    fs::create_dir_all(parent)
+                        .map_err(|e| Error::Env(format!("{flag} {}: {e}", parent.display())))?;
+                }
+                io::create_private_dir(&out)?;
+            }
+            (Ok(m), Ok(true)) if m.is_dir() => {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&out, fs::Permissions::from_mode(0o700))
+                    .map_err(|e| Error::Env(format!("{flag} {}: {e}", out.display())))?;
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{flag} {} exists and is not empty; give a new folder",
+                    given.display()
+                )))
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks an output file of `kind`: apart from the inputs and other outputs, not a folder,
+    /// and absent or a file riskgrade wrote for this kind. Its folder is created if needed.
     pub fn file(&self, flag: &str, given: &Path, kind: FileKind) -> Result<PathBuf> {
         let out = io::resolve_out(given)?;
-        self.apart_from_inputs(flag, given, &canonical(&out))?;
+        self.apart(flag, given, &canonical(&out))?;
         match fs::symlink_metadata(&out) {
-            Err(_) => Ok(out),
-            Ok(m) if m.is_dir() => Err(Error::Usage(format!(
-                "{flag} {} is a folder; give a file name",
-                given.display()
-            ))),
-            Ok(_) if kind.is_ours(&out) => Ok(out),
-            Ok(_) => Err(Error::Usage(format!(
-                "{flag} {} exists and is not {}; riskgrade replaces only a file it wrote: give a new file name",
-                given.display(),
-                kind.what()
-            ))),
+            Err(_) => {}
+            Ok(m) if m.is_dir() => {
+                return Err(Error::Usage(format!(
+                    "{flag} {} is a folder; give a file name",
+                    given.display()
+                )))
+            }
+            Ok(_) if kind.is_ours(&out) => {}
+            Ok(_) => {
+                return Err(Error::Usage(format!(
+                    "{flag} {} exists and is not {}; riskgrade replaces only a file it wrote: give a new file name",
+                    given.display(),
+                    kind.what()
+                )))
+            }
         }
+        if let Some(parent) = out.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::Env(format!("{flag} {}: {e}", parent.display())))?;
+        }
+        Ok(out)
     }
 }
 
@@ -199,6 +290,8 @@ pub struct OutFolder {
     flag: String,
     path: PathBuf,
     kind: FolderKind,
+    /// The command's inputs, which a leftover of an interrupted run never is.
+    inputs: Vec<PathBuf>,
 }
 
 impl OutFolder {
@@ -209,8 +302,18 @@ impl OutFolder {
 
     /// A staging folder beside it, to write the new outputs into.
     pub fn stage(&self) -> Result<Staged> {
+        let may_touch = |p: &Path, what: io::Leftover| {
+            let p = canonical(p);
+            let apart = self.inputs.iter().all(|i| relation(&p, i).is_none());
+            // A staging folder and a previous output moved aside both carry the marker of
+            // this kind (a staging folder from its creation).
+            let _ = what;
+            apart && run_folder::marker_kind(&p) == Some(self.kind)
+        };
+        let staging = Staging::new(&self.path, &may_touch)?;
+        run_folder::write_marker(&staging.path(""), self.kind)?;
         Ok(Staged {
-            staging: Staging::new(&self.path)?,
+            staging,
             out: self.clone(),
         })
     }

@@ -73,11 +73,27 @@ fn other_alive(pid: &str) -> bool {
     pid != std::process::id().to_string() && Path::new("/proc").join(pid).exists()
 }
 
+/// Whether `s` is a process id: decimal digits only.
+fn is_pid(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What an interrupted run may have left beside an output folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftover {
+    /// A staging folder (`.<name>.partial-<pid>`) of a process no longer alive.
+    Partial,
+    /// A previous output moved aside by a swap that did not finish (`.<name>.old-<pid>`).
+    Aside,
+}
+
 impl Staging {
     /// Creates `.<name>.partial-<pid>` beside `dest` (and `dest`'s parent if needed). First
-    /// clears what interrupted runs left: staging folders of processes no longer alive, and a
-    /// previous run moved aside by a swap that did not finish (put back if `dest` is missing).
-    pub fn new(dest: &Path) -> Result<Self> {
+    /// clears what interrupted runs left, but only folders named with a process id no longer
+    /// alive that `may_touch` recognises as riskgrade's (by their marker; never a command's
+    /// input): staging folders, and a previous output moved aside by a swap that did not
+    /// finish (put back if `dest` is missing). The caller marks the new staging folder.
+    pub fn new(dest: &Path, may_touch: &dyn Fn(&Path, Leftover) -> bool) -> Result<Self> {
         let name = dest
             .file_name()
             .ok_or_else(|| Error::Usage(format!("output folder {} has no name", dest.display())))?
@@ -96,12 +112,21 @@ impl Staging {
             for n in entries {
                 let n = n.to_string_lossy().to_string();
                 let path = parent.join(&n);
+                let real_dir = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
                 if let Some(pid) = n.strip_prefix(&partial) {
-                    if !other_alive(pid) {
+                    if is_pid(pid)
+                        && !other_alive(pid)
+                        && real_dir
+                        && may_touch(&path, Leftover::Partial)
+                    {
                         let _ = fs::remove_dir_all(&path);
                     }
                 } else if let Some(pid) = n.strip_prefix(&aside) {
-                    if !other_alive(pid) {
+                    if is_pid(pid)
+                        && !other_alive(pid)
+                        && real_dir
+                        && may_touch(&path, Leftover::Aside)
+                    {
                         if dest.exists() {
                             let _ = fs::remove_dir_all(&path);
                         } else {
@@ -116,7 +141,15 @@ impl Staging {
             }
         }
         let tmp = parent.join(format!("{partial}{}", std::process::id()));
-        let _ = fs::remove_dir_all(&tmp);
+        if fs::symlink_metadata(&tmp).is_ok() {
+            if !may_touch(&tmp, Leftover::Partial) {
+                return Err(Error::Env(format!(
+                    "{} exists and is not a staging folder of riskgrade's; move it away",
+                    tmp.display()
+                )));
+            }
+            fs::remove_dir_all(&tmp).env_ctx(&format!("removing {}", tmp.display()))?;
+        }
         create_private_dir(&tmp)?;
         Ok(Staging {
             dest: dest.to_path_buf(),

@@ -66,6 +66,12 @@ fn main() {
             other => other.map(|_| ()),
         },
     };
+    // Results that could not be written (a full disk behind `> file`) fail the command; a
+    // closed pipe does not.
+    let result = match (result, riskgrade::console::failure()) {
+        (Ok(()), Some(f)) => Err(Error::Env(f)),
+        (r, _) => r,
+    };
     match result {
         Ok(()) => std::process::exit(EXIT_OK),
         Err(e) => {

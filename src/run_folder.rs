@@ -476,25 +476,58 @@ pub fn not_replaceable(dir: &Path, kind: FolderKind) -> Option<String> {
         Some(v) => v,
         None => return Some(format!("no readable {MANIFEST}")),
     };
-    let listed: BTreeSet<&str> = manifest["outputs"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|o| o["file"].as_str()).collect())
-        .unwrap_or_default();
+    let Some(outputs) = manifest["outputs"].as_array() else {
+        return Some(format!("its {MANIFEST} lists no outputs"));
+    };
+    let mut listed: Vec<(&str, &str)> = Vec::new();
+    for o in outputs {
+        match (o["file"].as_str(), o["sha256"].as_str()) {
+            (Some(f), Some(h)) if safe_relative(f) => listed.push((f, h)),
+            _ => {
+                return Some(format!(
+                    "its {MANIFEST} lists {o}, which is not a file of it"
+                ))
+            }
+        }
+    }
     let files = match files_under(dir) {
         Ok(f) => f,
         Err(e) => return Some(e.to_string()),
     };
-    files
-        .into_iter()
-        .find(|f| f != MARKER && f != MANIFEST && !listed.contains(f.as_str()))
-        .map(|f| format!("it holds '{f}', which riskgrade did not write"))
+    if let Some(f) = files
+        .iter()
+        .find(|f| *f != MARKER && *f != MANIFEST && !listed.iter().any(|(l, _)| l == f))
+    {
+        return Some(format!("it holds '{f}', which riskgrade did not write"));
+    }
+    // Every file as riskgrade wrote it: a file edited since is someone's work, kept.
+    for (f, want) in listed {
+        let p = dir.join(f);
+        let regular = fs::symlink_metadata(&p).is_ok_and(|m| m.is_file());
+        if !regular || io::sha256_file(&p).ok().as_deref() != Some(want) {
+            return Some(format!("'{f}' changed since riskgrade wrote it"));
+        }
+    }
+    None
 }
 
 /// Every difference between an output folder of any kind (with the inputs it read) and its
 /// manifest: inputs and outputs changed or missing, files added, outputs of its kind the
 /// manifest fails to list (`riskgrade verify`).
 pub fn verify(dir: &Path) -> Result<Verification> {
-    let (manifest, _, problems) = inspect(dir, None)?;
+    let inspected = inspect(dir, None);
+    let (manifest, _, problems) = match inspected {
+        Ok(x) => x,
+        // A folder whose manifest is there but unreadable, of another format, or whose marker
+        // is gone or contradicts it: changed since, not a usage error.
+        Err(Error::Usage(m) | Error::Input(m)) if dir.join(MANIFEST).exists() => {
+            return Ok(Verification {
+                unchanged: 0,
+                changed: vec![m],
+            })
+        }
+        Err(e) => return Err(e),
+    };
     let mut v = Verification {
         unchanged: 0,
         changed: problems,
@@ -563,6 +596,34 @@ fn required_outputs(record: &Record) -> Vec<String> {
     }
 }
 
+/// The inputs every folder of a kind read, by file name: an assessment run the data contract's
+/// required files and the reference tables (the FATF lists and calendars by their own names);
+/// an extract the run's manifest and customers file.
+fn required_inputs(record: &Record) -> Vec<String> {
+    match record {
+        Record::Assess(a) | Record::Merge(a) => {
+            let mut r: Vec<String> = crate::contract::FILES
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.file.to_string())
+                .collect();
+            r.extend(
+                [
+                    "countries.csv",
+                    "regions.csv",
+                    "industries.csv",
+                    "branches.csv",
+                ]
+                .map(String::from),
+            );
+            r.extend(a.input_rows.iter().map(|i| i.file.clone()));
+            r
+        }
+        Record::Extract(_) => vec![MANIFEST.into(), crate::contract::CUSTOMERS.file.into()],
+        Record::Compare(_) | Record::Generate(_) => Vec::new(),
+    }
+}
+
 /// Reads the folder's marker and manifest (of kind `want`, or any) and lists what is wrong
 /// with its shape: paths that are not the folder's, files listed twice, outputs of the kind the
 /// manifest fails to list, files the manifest does not list.
@@ -620,6 +681,31 @@ fn inspect(dir: &Path, want: Option<FolderKind>) -> Result<(Manifest, String, Ve
             problems.push(format!("added: {f} (the manifest does not list it)"));
         }
     }
+    for f in &seen {
+        if !fs::symlink_metadata(dir.join(f)).is_ok_and(|m| m.is_file()) {
+            problems.push(format!("missing: {f} (the manifest lists it)"));
+        }
+    }
+    let mut inputs = BTreeSet::new();
+    for i in &manifest.inputs {
+        if !inputs.insert(i.file.as_str()) {
+            problems.push(format!("{MANIFEST} lists the input {} twice", i.file));
+        }
+    }
+    let named = |n: &str| {
+        manifest.inputs.iter().any(|i| {
+            Path::new(i.file.trim_start_matches("built-in:"))
+                .file_name()
+                .is_some_and(|f| f == n)
+        })
+    };
+    for r in required_inputs(&manifest.record) {
+        if !named(&r) {
+            problems.push(format!(
+                "{MANIFEST} does not list the input {r}, which every such folder read"
+            ));
+        }
+    }
     Ok((manifest, sha, problems))
 }
 
@@ -664,6 +750,20 @@ impl RunFolder {
                 "{}: {p}; the run folder is not as riskgrade wrote it (riskgrade verify --run {} lists every difference)",
                 dir.display(),
                 dir.display()
+            )));
+        }
+        // The manifest's dates and lists against the summary it hashes: a manifest edited to
+        // move the run's date is refused.
+        let summary = run.summary()?;
+        let a = run.assessment();
+        if summary.as_of != a.as_of || summary.fatf_lists != a.fatf_lists {
+            return Err(Error::Input(format!(
+                "{}: the manifest says as of {} with FATF lists {}, its summary.json as of {} with {}; the run folder is not as riskgrade wrote it",
+                dir.display(),
+                a.as_of,
+                a.fatf_lists,
+                summary.as_of,
+                summary.fatf_lists
             )));
         }
         Ok(run)
@@ -756,27 +856,26 @@ impl RunFolder {
         crate::inputs::scan_path(&self.file(name)?)
     }
 
-    /// The input file of the run named `file_name` (e.g. `customers.parquet`), once its hash
-    /// equals the manifest's.
-    pub fn input(&self, file_name: &str) -> Result<PathBuf> {
-        let entry = self
-            .manifest
-            .inputs
-            .iter()
-            .find(|i| {
-                Path::new(&i.file)
-                    .file_name()
-                    .is_some_and(|n| n == file_name)
-            })
-            .ok_or_else(|| {
-                Error::Input(format!(
-                    "{}: the run's manifest names no {file_name} among its inputs",
-                    self.dir.display()
-                ))
-            })?;
-        let path = PathBuf::from(&entry.file);
-        self.check_once(&path, &entry.sha256, &entry.file)?;
-        Ok(path)
+    /// The input files of the run named `file_name` (e.g. `customers.parquet`: one for a run
+    /// of a book, one per bucket for a merged run), once each one's hash equals the manifest's.
+    pub fn inputs(&self, file_name: &str) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for entry in self.manifest.inputs.iter().filter(|i| {
+            Path::new(&i.file)
+                .file_name()
+                .is_some_and(|n| n == file_name)
+        }) {
+            let path = PathBuf::from(&entry.file);
+            self.check_once(&path, &entry.sha256, &entry.file)?;
+            out.push(path);
+        }
+        if out.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: the run's manifest names no {file_name} among its inputs",
+                self.dir.display()
+            )));
+        }
+        Ok(out)
     }
 
     fn check_once(&self, path: &Path, want: &str, name: &str) -> Result<()> {

@@ -138,6 +138,34 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     assert_same_outputs(&single, &merged);
     let (code, err) = riskgrade(&["verify", "--run", s(&merged)]);
     assert_eq!(code, 0, "{err}");
+    // The merged run's inspection tables are the single run's (names and ID numbers read from
+    // each bucket's own customers file).
+    let tables = |run: &Path, out: &Path| {
+        riskgrade(&[
+            "extract",
+            "-q",
+            "--run",
+            s(run),
+            "--period-start",
+            "2026-01-01",
+            "--period-end",
+            "2026-10-31",
+            "--extracted-on",
+            "2026-11-01",
+            "--out",
+            s(out),
+        ])
+    };
+    assert_eq!(tables(&single, &t.join("x-single")).0, 0);
+    let (code, err) = tables(&merged, &t.join("x-merged"));
+    assert_eq!(code, 0, "{err}");
+    for f in ["tb_risk_new.csv", "tb_risk_his.csv", "control.csv"] {
+        assert_eq!(
+            std::fs::read(t.join("x-single").join(f)).unwrap(),
+            std::fs::read(t.join("x-merged").join(f)).unwrap(),
+            "{f}"
+        );
+    }
 
     // S3.2(1), S3.2(3), S3.4: without the links table a bucket sees only its own customers'
     // use of shared keys, and some grades of this book change.

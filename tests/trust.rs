@@ -158,7 +158,7 @@ fn e78_class1_no_command_writes_over_its_inputs() {
                 "--out",
                 s(&scores),
             ],
-            "not a links table",
+            "lies inside",
         ),
         (
             "merge --runs RUN --out RUN",
@@ -738,4 +738,238 @@ fn e83_class6_links_of_another_date_or_book_are_refused() {
     a.extend(["--links".into(), s(&right).into()]);
     let (code, err) = e.run_with(&a);
     assert_eq!(code, 0, "{err}");
+}
+
+/// E78, leftovers: what an interrupted run left beside `--out` is cleared only when riskgrade
+/// made it (a numeric process id, its staging mark or its marker) and it is not an input: a
+/// data folder named like a leftover is read, not removed or moved; a user's folder named
+/// like one stays.
+#[test]
+fn e78_leftovers_of_interrupted_runs_are_never_inputs_or_users_folders() {
+    let e = env();
+    let dir = e.out.parent().unwrap().to_path_buf();
+    for name in [
+        ".out.partial-mydata",
+        ".out.old-mydata",
+        ".out.partial-99999999",
+    ] {
+        let data = dir.join(name);
+        common::run::copy_dir(&e.data, &data);
+        let mut a = e.args();
+        let at = a.iter().position(|x| x == "--data").unwrap();
+        a[at + 1] = s(&data).to_string();
+        let (code, err) = e.run_with(&a);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(
+            data.join("customers.parquet").exists(),
+            "{name} was removed"
+        );
+    }
+    // A user's folder named like a staging folder of a dead process, without the mark.
+    let mine = dir.join(".out.partial-88888888");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("mine.txt"), "mine").unwrap();
+    assert_eq!(e.run().0, 0);
+    assert!(mine.join("mine.txt").exists());
+}
+
+/// E79, nesting: an output is never written inside a folder riskgrade wrote as another output
+/// (that output would no longer be as riskgrade wrote it); `init` refuses it too and makes an
+/// empty folder its owner's only.
+#[test]
+fn e79_no_output_inside_another_output() {
+    let e = assessed(&[]);
+    let run = &e.out;
+    let mut a = e.args();
+    let at = a.iter().position(|x| x == "--out").unwrap();
+    a[at + 1] = s(&run.join("sub")).to_string();
+    let (code, err) = e.run_with(&a);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("lies inside"), "{err}");
+    let (code, _, err) = rg(&["init", s(&run.join("x"))]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = rg(&[
+        "explain",
+        "--run",
+        s(run),
+        "--customer",
+        "C0000000001",
+        "--html",
+        s(&run.join("x.html")),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(verify(run).0, 0, "the run is as it was");
+    let open = run.parent().unwrap().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, _, err) = rg(&["init", s(&open)]);
+    assert_eq!(code, 0, "{err}");
+    let mode = std::fs::metadata(&open).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
+
+/// E79, replacing: an existing folder is replaced only if every file in it is as riskgrade
+/// wrote it: a fake marker and manifest naming a user's file, or a run with a file edited since,
+/// are kept and the command refused.
+#[test]
+fn e79_only_an_unchanged_output_is_replaced() {
+    let e = env();
+    std::fs::create_dir_all(&e.out).unwrap();
+    std::fs::write(e.out.join("important.txt"), "mine").unwrap();
+    std::fs::write(
+        e.out.join(".riskgrade"),
+        "riskgrade output folder: replaced as a whole by the next run\nkind: run\n",
+    )
+    .unwrap();
+    std::fs::write(
+        e.out.join("manifest.json"),
+        r#"{"outputs": [{"file": "important.txt", "sha256": "00"}]}"#,
+    )
+    .unwrap();
+    let (code, err) = e.run();
+    assert_eq!(code, 2, "{err}");
+    assert!(e.out.join("important.txt").exists());
+    let e = assessed(&[]);
+    std::fs::write(e.out.join("reclassify.csv"), "my notes").unwrap();
+    let (code, err) = e.run();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("changed since riskgrade wrote it"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(e.out.join("reclassify.csv")).unwrap(),
+        "my notes"
+    );
+}
+
+/// E79, rating sheet pages: `explain --html` replaces only a page it wrote, unchanged since (the
+/// page carries the digest of its content): not a file that merely quotes its generator line,
+/// not its own page with notes added.
+#[test]
+fn e79_a_rating_sheet_page_is_replaced_only_unchanged() {
+    let e = assessed(&[]);
+    let page = e.out.parent().unwrap().join("sheet.html");
+    let explain = |customer: &str| {
+        rg(&[
+            "explain",
+            "--run",
+            s(&e.out),
+            "--customer",
+            customer,
+            "--html",
+            s(&page),
+        ])
+    };
+    assert_eq!(explain("C0000000001").0, 0);
+    assert_eq!(explain("C0000000002").0, 0, "its own page is replaced");
+    let mut text = std::fs::read_to_string(&page).unwrap();
+    text.push_str("<p>reviewer's notes</p>");
+    std::fs::write(&page, &text).unwrap();
+    let (code, _, err) = explain("C0000000003");
+    assert_eq!(code, 2, "{err}");
+    assert!(std::fs::read_to_string(&page)
+        .unwrap()
+        .contains("reviewer's notes"));
+    let notes = e.out.parent().unwrap().join("notes.html");
+    std::fs::write(
+        &notes,
+        "<code><meta name=\"generator\" content=\"riskgrade explain\"></code>",
+    )
+    .unwrap();
+    let (code, _, err) = rg(&[
+        "explain",
+        "--run",
+        s(&e.out),
+        "--customer",
+        "C0000000001",
+        "--html",
+        s(&notes),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// E80, the manifest itself: its as-of date must agree with the summary it hashes, its lists of
+/// inputs must name the book and reference tables, each once, and every file it lists must be
+/// there: otherwise every reader refuses the run and `verify` exits 4.
+#[test]
+fn e80_an_edited_manifest_or_a_missing_file_is_refused() {
+    let edit = |e: &Env, f: &dyn Fn(&mut serde_json::Value)| {
+        let m = e.out.join("manifest.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(&m, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    };
+    let explain = |e: &Env| rg(&["explain", "--run", s(&e.out), "--customer", "C0000000001"]);
+    // The as-of date moved.
+    let e = assessed(&[]);
+    edit(&e, &|v| v["as_of"] = "2026-10-01".into());
+    let out = e.out.parent().unwrap().join("tables");
+    let (code, _, err) = rg(&extract_args(&e.out, &out));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("as of 2026-10-01"), "{err}");
+    // The inputs emptied, or one listed twice.
+    let e = assessed(&[]);
+    edit(&e, &|v| v["inputs"] = serde_json::json!([]));
+    assert_eq!(explain(&e).0, 3);
+    assert_eq!(verify(&e.out).0, 4);
+    let e = assessed(&[]);
+    edit(&e, &|v| {
+        let first = v["inputs"][0].clone();
+        v["inputs"].as_array_mut().unwrap().push(first);
+    });
+    assert_eq!(explain(&e).0, 3);
+    // A file removed that the reader does not read.
+    let e = assessed(&[]);
+    std::fs::remove_file(e.out.join("report.html")).unwrap();
+    let (code, _, err) = explain(&e);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("missing: report.html"), "{err}");
+    // A manifest of another format: a difference for verify, not a usage error.
+    let e = assessed(&[]);
+    edit(&e, &|v| v["format"] = 1.into());
+    assert_eq!(verify(&e.out).0, 4);
+}
+
+/// Class 5, the other side: results that cannot be written for another reason than a closed
+/// pipe (a full disk) fail the command with exit 5.
+#[test]
+fn class5_a_full_standard_output_is_an_environment_error() {
+    let e = assessed(&[]);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args(["explain", "--run", s(&e.out), "--customer", "C0000000001"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// E85, more: headers that differ only in letter case, or with spaces around the name.
+#[test]
+fn e85_headers_differing_in_case_or_spaces_are_refused() {
+    let e = assessed(&[]);
+    let dir = e.out.parent().unwrap();
+    for (name, body) in [
+        ("case", "new = [{header = \"Cst_no\", value = \"customer\"}, {header = \"cst_no\", value = \"branch\"}]"),
+        ("space", "new = [{header = \"Cst_no \", value = \"customer\"}]"),
+    ] {
+        let f = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &f,
+            format!("name = \"{name}\"\n{body}\nhis = [{{header = \"Cst_no\", value = \"customer\"}}]\n"),
+        )
+        .unwrap();
+        let out = dir.join(format!("x-{name}"));
+        let mut a = extract_args(&e.out, &out);
+        a.extend(["--profile", s(&f)]);
+        let (code, _, err) = rg(&a);
+        assert_eq!(code, 2, "{name}: {err}");
+    }
 }

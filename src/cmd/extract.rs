@@ -37,9 +37,10 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
     };
     let run = Run::open(&args.run)?;
     let mut guard = Guard::new();
-    guard
-        .input("--run", &args.run)
-        .input("the run's customers file", &run.customers_file);
+    guard.input("--run", &args.run);
+    for d in &run.data_folders {
+        guard.input("the folder of the run's customers file", d);
+    }
     if !matches!(args.profile.as_str(), "bank" | "insurance" | "futures") {
         guard.input("--profile", std::path::Path::new(&args.profile));
     }
@@ -80,16 +81,15 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
     );
     // What the extract read: the run (its manifest names every file it holds) and the
     // customers file, whose names and ID numbers it copies.
-    manifest.inputs = vec![
-        FileHash {
-            file: run_dir.join(MANIFEST).display().to_string(),
-            sha256: run.folder.manifest_sha256().to_string(),
-        },
-        FileHash::of(
-            &run.customers_file,
-            &run.customers_file.display().to_string(),
-        )?,
-    ];
+    manifest.inputs = vec![FileHash {
+        file: run_dir.join(MANIFEST).display().to_string(),
+        sha256: run.folder.manifest_sha256().to_string(),
+    }];
+    for f in &run.customers_files {
+        manifest
+            .inputs
+            .push(FileHash::of(f, &f.display().to_string())?);
+    }
     staged.commit(&mut manifest)?;
     let t = &done.control["tables"];
     Ok(format!(

@@ -1,25 +1,14 @@
 //! `riskgrade init DIR`: a starter model and the reference tables for an institution to edit.
 
 use crate::cli::InitArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::guard::Guard;
 
-/// Runs the command.
+/// Runs the command: the folder must be new or empty, apart from any folder riskgrade wrote.
 pub fn run(args: &InitArgs) -> Result<()> {
-    let dir = &args.dir;
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(Error::Usage(format!(
-            "{} exists and is not empty; give a new folder",
-            dir.display()
-        )));
-    }
-    std::fs::create_dir_all(dir).map_err(|e| Error::Env(format!("{}: {e}", dir.display())))?;
+    let dir = Guard::new().new_folder("DIR", &args.dir)?;
     let model = dir.join("model.toml");
-    std::fs::write(&model, crate::model::DEFAULT_TOML)
-        .map_err(|e| Error::Env(format!("{}: {e}", model.display())))?;
+    crate::io::write_private(&model, crate::model::DEFAULT_TOML.as_bytes())?;
     crate::reference::write_builtin(&dir.join("reference"))?;
     crate::outln!(
         "wrote {} and {}/ (countries, FATF lists, regions, industries, branches, working days)",

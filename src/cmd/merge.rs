@@ -23,9 +23,9 @@ use crate::model::Model;
 use crate::progress::Progress;
 use crate::report::{self, Summary};
 use crate::run_folder::{
-    Assessment, FolderKind, LinksUsed, Manifest, MergedFrom, MergedRun, Record, RunFolder, BUCKETS,
-    DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV, REPORT, SCORES,
-    SUMMARY,
+    Assessment, FileHash, FolderKind, LinksUsed, Manifest, MergedFrom, MergedRun, Record,
+    RunFolder, BUCKETS, DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV,
+    REPORT, SCORES, SUMMARY,
 };
 
 fn refuse(run: &Path, what: String) -> Error {
@@ -51,6 +51,40 @@ fn reference_hashes(run: &RunFolder) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// The reference tables of the runs (the same in every run, checked), as `--reference` holds
+/// them: each file of the first run's tables found there with the same SHA-256, listed by its
+/// path there (or as `built-in:NAME`).
+fn reference_files(first: &RunFolder, given: Option<&Path>) -> Result<Vec<FileHash>> {
+    let (src, _builtin) = super::reference_from(given)?;
+    let builtin = src.name.starts_with("built-in");
+    let mut out = Vec::new();
+    for (name, sha256) in reference_hashes(first) {
+        let path = src.value.join(&name);
+        let file = if builtin {
+            format!("built-in:{name}")
+        } else {
+            path.canonicalize()
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string()
+        };
+        let here = io::sha256_file(&path).ok();
+        if here.as_deref() != Some(sha256.as_str()) {
+            return Err(Error::Usage(format!(
+                "--reference {}: {name} {}; give the reference tables the runs were made with",
+                src.name,
+                if here.is_some() {
+                    "differs from the one the runs read"
+                } else {
+                    "is not there"
+                }
+            )));
+        }
+        out.push(FileHash { file, sha256 });
+    }
+    Ok(out)
 }
 
 /// Checks that the runs are the buckets of one book, graded alike, each bucket once and every
@@ -250,6 +284,9 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     if let Some(m) = &args.model {
         guard.input("--model", m);
     }
+    if let Some(r) = &args.reference {
+        guard.input("--reference", r);
+    }
     let out = guard.folder("--out", &args.out, FolderKind::Run)?;
     let runs = args
         .runs
@@ -257,6 +294,7 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
         .map(|d| RunFolder::open(d))
         .collect::<Result<Vec<_>>>()?;
     check_runs(&runs, &model, &src.name, &args.empty_buckets)?;
+    let reference = reference_files(&runs[0], args.reference.as_deref())?;
     progress.line(&format!("merging {} runs", runs.len()));
     let parts: Vec<Summary> = runs.iter().map(|r| r.summary()).collect::<Result<_>>()?;
     let staged = out.stage()?;
@@ -327,6 +365,18 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
             ..a0
         }),
     );
+    // What the buckets read: each bucket's files of the book, and the reference tables as
+    // --reference holds them (the same, checked above).
+    manifest.inputs = reference;
+    for r in &runs {
+        let data = r.assessment().data_folder.clone().unwrap_or_default();
+        for i in &r.manifest().inputs {
+            let of_book = !data.is_empty() && Path::new(&i.file).starts_with(&data);
+            if of_book && !manifest.inputs.contains(i) {
+                manifest.inputs.push(i.clone());
+            }
+        }
+    }
     staged.commit(&mut manifest)?;
     Ok(report::screen(&summary, &model))
 }

@@ -108,16 +108,20 @@ impl Profile {
             }
         };
         for (table, list) in [("new", &p.new), ("his", &p.his)] {
-            let mut seen = std::collections::BTreeSet::new();
-            if let Some(c) = list.iter().find(|c| !seen.insert(c.header.as_str())) {
+            if let Some(c) = list
+                .iter()
+                .find(|c| c.header.trim().is_empty() || c.header.trim() != c.header)
+            {
                 return Err(Error::Usage(format!(
-                    "profile {}: the {table} table has the header '{}' twice; give each column its own header",
+                    "profile {}: the {table} table has the header '{}'; name every column, without spaces around the name",
                     p.name, c.header
                 )));
             }
-            if let Some(c) = list.iter().find(|c| c.header.trim().is_empty()) {
+            // Headers that differ only in case are one column to most inspection tools.
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(c) = list.iter().find(|c| !seen.insert(c.header.to_lowercase())) {
                 return Err(Error::Usage(format!(
-                    "profile {}: the {table} table has an empty header ('{}'); name every column",
+                    "profile {}: the {table} table has the header '{}' twice (letter case aside); give each column its own header",
                     p.name, c.header
                 )));
             }

@@ -40,8 +40,11 @@ pub struct Run {
     pub subitems: Vec<(String, String)>,
     /// Custom direct-highest criteria (id, label).
     pub custom_xh: Vec<(String, String)>,
-    /// The customers file the run read, checked against the manifest.
-    pub customers_file: PathBuf,
+    /// The customers files the run read (one per bucket for a merged run), checked against
+    /// the manifest.
+    pub customers_files: Vec<PathBuf>,
+    /// The folders of the books the run read (for the guard of `--out`).
+    pub data_folders: Vec<PathBuf>,
 }
 
 fn s(v: &Value) -> String {
@@ -89,7 +92,11 @@ impl Run {
             .map(|c| (s(&c["id"]), s(&c["label"])))
             .collect();
         let levels = model["meta"]["m"].as_u64().unwrap_or(5) as u8;
-        let customers_file = folder.input(crate::contract::CUSTOMERS.file)?;
+        let customers_files = folder.inputs(crate::contract::CUSTOMERS.file)?;
+        let data_folders = customers_files
+            .iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
         for f in [
             SCORES,
             crate::run_folder::SUMMARY,
@@ -106,7 +113,8 @@ impl Run {
             levels,
             subitems,
             custom_xh,
-            customers_file,
+            customers_files,
+            data_folders,
             folder,
         })
     }
@@ -118,11 +126,16 @@ impl Run {
 
     /// The customers: ids, branch, kind, name, ID number, relationship dates.
     pub fn customers(&self) -> Result<LazyFrame> {
-        let mut lf = scan_path(&self.customers_file)?;
-        let schema = lf.collect_schema()?;
-        if schema.get("relationship_end").is_none() {
-            lf = lf.with_column(lit(NULL).cast(DataType::Date).alias("relationship_end"));
+        let mut scans = Vec::new();
+        for f in &self.customers_files {
+            let mut lf = scan_path(f)?;
+            let schema = lf.collect_schema()?;
+            if schema.get("relationship_end").is_none() {
+                lf = lf.with_column(lit(NULL).cast(DataType::Date).alias("relationship_end"));
+            }
+            scans.push(lf);
         }
+        let lf = concat(scans, UnionArgs::default())?;
         Ok(lf.select([
             col("customer_id"),
             col("institution_id"),
