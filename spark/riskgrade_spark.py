@@ -1,29 +1,43 @@
 #!/usr/bin/env python3
 """riskgrade on Apache Spark: grade a whole book in buckets, with the results of one
-single-machine `riskgrade assess` (docs/scale-out.md).
+single-machine `riskgrade assess` (docs/scale-out.md). No per-customer row passes through the
+driver: the tasks read their bucket's files from --work and write their runs there, and the
+run folder is made of links to those runs' files.
 
   stage 1  links    Spark SQL: every IP address, device, phone, emergency contact and proxy
                     shared by two or more customers, with its count, and the row saying what
                     it was computed from (the table `riskgrade links` writes), one small
-                    Parquet file.
+                    Parquet file under --work.
   stage 2  buckets  every input file partitioned by bucket = pmod(xxhash64(customer_id), N),
-                    rows kept in their order.
-  stage 3  grade    one Spark task per bucket runs `riskgrade assess --bucket K/N --links`
-                    on its files; a failed task is retried by Spark.
-  stage 4  merge    when every bucket succeeded, `riskgrade merge` on the driver writes one
-                    run folder to --out.
+                    rows kept in their order, under --work (one file per table and bucket).
+  stage 3  grade    one Spark task per bucket links its bucket's files into a data folder and
+                    runs `riskgrade assess --bucket K/N --links` into --work/runs/bucket-K; a
+                    failed task is retried by Spark. It returns its exit status only.
+  stage 4  merge    `riskgrade merge` on the driver: --out holds the summaries added up, the
+                    report, the manifest, and every per-customer output as a dataset of one
+                    part per bucket, hard-linked from the bucket runs (never read).
+  stage 5  extract  (with --extract-period START END) one task per bucket runs `riskgrade
+                    extract --bucket K/N`, reading only its bucket's part and customers file;
+                    the driver's `riskgrade extract --parts` concatenates the CSV files and
+                    reconciles them with the run into --extract-out.
 
-Run with spark-submit on YARN or locally:
+--data may be on any file system Spark reads (HDFS, object storage, local). --work and --out
+must be one file system mounted at the same path on the driver and every executor (NFS, a
+parallel file system, HDFS through its NFS gateway or FUSE; the local disk in local mode or on
+a one-host standalone cluster): the tasks and the riskgrade binary read and write them as
+files. Keep --work to `riskgrade verify` the run later: its manifest names the bucket files
+there as the run's inputs.
+
+Run with spark-submit on YARN, a standalone cluster or locally:
 
   spark-submit --master yarn --deploy-mode client spark/riskgrade_spark.py \\
-      --data hdfs:///aml/book/2026-10 --work hdfs:///tmp/riskgrade-work \\
+      --data hdfs:///aml/book/2026-10 --work /shared/riskgrade-work \\
       --buckets 1000 --as-of 2026-10-31 --binary /opt/riskgrade/bin/riskgrade \\
-      --model model.toml --reference reference --out /data/aml/run-2026-10
+      --model model.toml --reference reference --out /shared/aml/run-2026-10
 
---data and --work may be on any file system Spark reads (HDFS, object storage, local);
---out, --binary, --model and --reference are on the driver. The binary is shipped to the
-executors with SparkContext.addFile (or give --binary-on-nodes when it is installed there).
-Needs only pyspark; no Python package is used on the executors.
+The binary, model and reference tables reach the executors through --work (or give
+--binary-on-nodes when the binary is installed there). Needs only pyspark; no Python package is
+used on the executors.
 """
 
 import argparse
@@ -31,7 +45,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 try:
@@ -52,22 +65,36 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="folder with the input Parquet files")
     p.add_argument("--buckets", type=int, required=True, help="number of buckets N")
-    p.add_argument("--out", required=True, help="run folder to write (on the driver)")
+    p.add_argument("--out", required=True, help="run folder to write (on the shared file system)")
     p.add_argument("--as-of", required=True, help="assessment date YYYY-MM-DD")
-    p.add_argument("--work", help="working folder (default: OUT.work on the driver)")
+    p.add_argument("--work", help="working folder on the shared file system (default: OUT.work)")
     p.add_argument("--binary", help="riskgrade binary on the driver, shipped to executors")
     p.add_argument("--binary-on-nodes", help="riskgrade binary installed at this path on every node")
     p.add_argument("--model", help="model file (default: the model built into riskgrade)")
     p.add_argument("--reference", help="reference tables folder (default: built in)")
     p.add_argument("--horizon", type=int, default=0, help="assess --horizon DAYS")
     p.add_argument("--keep-features", action="store_true", help="assess --keep-features")
+    p.add_argument(
+        "--single-file",
+        action="store_true",
+        help="merge --single-file: the per-customer outputs concatenated into single files on "
+        "the driver (for books that fit on it); by default they are datasets of parts",
+    )
+    p.add_argument(
+        "--extract-period",
+        nargs=2,
+        metavar=("START", "END"),
+        help="also extract the inspection tables for this period, bucket by bucket (stage 5)",
+    )
+    p.add_argument("--extract-out", help="extract folder (default: OUT.extract)")
+    p.add_argument("--extracted-on", help="extract --extracted-on DATE (default: today)")
     p.add_argument("--master", help="Spark master when not given by spark-submit")
     p.add_argument(
         "--driver-memory",
-        default="4g",
+        default="1g",
         help="driver JVM heap when the script starts Spark itself (python riskgrade_spark.py; "
-        "with spark-submit, give spark-submit --driver-memory); in local mode the tasks run "
-        "in it and hold one bucket file each",
+        "with spark-submit, give spark-submit --driver-memory): the driver holds no "
+        "per-customer row",
     )
     a = p.parse_args(argv)
     if a.buckets < 1:
@@ -136,79 +163,84 @@ def links_sql(as_of, months):
     )
 
 
-def single_file(spark, folder):
-    """The one Parquet part file Spark wrote into `folder`."""
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(folder)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    parts = [
-        s.getPath().toString()
-        for s in fs.listStatus(hpath)
-        if s.getPath().getName().endswith(".parquet")
-    ]
-    if len(parts) != 1:
-        raise SystemExit(f"{folder}: expected one Parquet file, found {len(parts)}")
-    return parts[0]
-
-
-def grade_partition(rows, ctx):
-    """Stage 3 task: write each bucket's files, run riskgrade assess, yield its run's files."""
-    from pyspark import SparkFiles
-
-    if ctx["binary_on_nodes"]:
-        binary = ctx["binary_on_nodes"]
-    else:
-        binary = SparkFiles.get(ctx["binary_name"])
-        os.chmod(binary, 0o755)
-    root = tempfile.mkdtemp(prefix="riskgrade-bucket-")
+def link_or_copy(src, dst):
+    """dst holds src's bytes: a hard link on one file system, else a copy."""
     try:
-        buckets = {}
-        for r in rows:
-            d = os.path.join(ctx["work"], "data", f"bucket-{r.bucket:05d}")
-            os.makedirs(d, exist_ok=True)
-            with open(os.path.join(d, f"{r.table}.parquet"), "wb") as f:
-                f.write(r.content)
-            buckets.setdefault(r.bucket, set()).add(r.table)
-        for k in sorted(buckets):
-            if "customers" not in buckets[k]:
-                continue  # no customer in this bucket: nothing to grade
-            d = os.path.join(ctx["work"], "data", f"bucket-{k:05d}")
-            for table, content in ctx["empty"].value.items():
-                if table not in buckets[k]:
-                    with open(os.path.join(d, f"{table}.parquet"), "wb") as f:
-                        f.write(content)
-            run = os.path.join(root, f"run-{k}")
-            cmd = [
-                binary, "--quiet", "assess", "--data", d, "--out", run,
-                "--as-of", ctx["as_of"], "--horizon", str(ctx["horizon"]),
-                "--links", SparkFiles.get(ctx["links_name"]),
-                "--bucket", f"{k}/{ctx['buckets']}",
-            ]
-            if ctx["model_name"]:
-                cmd += ["--model", SparkFiles.get(ctx["model_name"])]
-            if ctx["reference_name"]:
-                cmd += ["--reference", SparkFiles.get(ctx["reference_name"])]
-            if ctx["keep_features"]:
-                cmd.append("--keep-features")
-            p = subprocess.run(cmd, capture_output=True, text=True)
-            if p.returncode != 0:
-                # A failed bucket fails its task: Spark retries it, and the merge never runs.
-                raise RuntimeError(
-                    f"riskgrade assess of bucket {k}/{ctx['buckets']} exited {p.returncode}: "
-                    f"{p.stderr.strip()[-2000:]}"
-                )
-            for base, _, files in os.walk(run):
-                for name in files:
-                    path = os.path.join(base, name)
-                    with open(path, "rb") as f:
-                        yield (k, os.path.relpath(path, run), bytearray(f.read()))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def one_file(folder):
+    """The one Parquet part file Spark wrote into a local folder."""
+    parts = sorted(f for f in os.listdir(folder) if f.endswith(".parquet"))
+    if len(parts) != 1:
+        raise RuntimeError(f"{folder}: expected one Parquet file, found {len(parts)}")
+    return os.path.join(folder, parts[0])
+
+
+def run_checked(cmd, what):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        # A failed bucket fails its task: Spark retries it, and nothing is merged.
+        raise RuntimeError(f"{what} exited {p.returncode}: {p.stderr.strip()[-2000:]}")
+
+
+def grade_bucket(k, ctx):
+    """Stage 3 task: bucket k's data folder (links to its files under --work), then
+    riskgrade assess into --work/runs/bucket-k. Returns (k, 0): nothing else."""
+    binary = ctx["binary"]
+    work = ctx["work"]
+    d = os.path.join(work, "data", f"bucket-{k:05d}")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for t in ctx["tables"]:
+        part = os.path.join(work, "buckets", t, f"bucket={k}")
+        src = one_file(part) if os.path.isdir(part) else one_file(os.path.join(work, "empty", t))
+        link_or_copy(src, os.path.join(d, f"{t}.parquet"))
+    run = os.path.join(work, "runs", f"bucket-{k:05d}")
+    cmd = [
+        binary, "--quiet", "assess", "--data", d, "--out", run,
+        "--as-of", ctx["as_of"], "--horizon", str(ctx["horizon"]),
+        "--links", ctx["links"], "--bucket", f"{k}/{ctx['buckets']}",
+    ]
+    if ctx["model"]:
+        cmd += ["--model", ctx["model"]]
+    if ctx["reference"]:
+        cmd += ["--reference", ctx["reference"]]
+    if ctx["keep_features"]:
+        cmd.append("--keep-features")
+    run_checked(cmd, f"riskgrade assess of bucket {k}/{ctx['buckets']}")
+    return (k, 0)
+
+
+def extract_bucket(k, ctx):
+    """Stage 5 task: riskgrade extract --bucket k/N of the run, into --work/extract/bucket-k;
+    it reads only bucket k's part of the run and its own customers file. Returns (k, 0)."""
+    binary = ctx["binary"]
+    out = os.path.join(ctx["work"], "extract", f"bucket-{k:05d}")
+    cmd = [binary, "--quiet", "extract", "--run", ctx["out"], "--bucket", f"{k}/{ctx['buckets']}",
+           "--out", out] + ctx["extract_args"]
+    run_checked(cmd, f"riskgrade extract of bucket {k}/{ctx['buckets']}")
+    return (k, 0)
+
+
+class Received:
+    """What the driver is handed by the tasks, counted in bytes (it must never grow with the
+    number of customers)."""
+
+    def __init__(self):
+        self.bytes = 0
+
+    def take(self, rows):
+        import pickle
+
+        self.bytes += len(pickle.dumps(rows))
+        return rows
 
 
 def main(argv):
     a = parse_args(argv)
-    from pyspark import StorageLevel
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
@@ -227,8 +259,9 @@ def main(argv):
     sc = spark.sparkContext
     n = a.buckets
     out = os.path.abspath(a.out)
-    work = a.work or (out.rstrip("/") + ".work")
+    work = os.path.abspath(a.work or (out.rstrip("/") + ".work"))
     data = a.data.rstrip("/")
+    received = Received()
     t0 = time.time()
 
     tables = [t for t in REQUIRED + OPTIONAL if exists(spark, f"{data}/{t}.parquet")]
@@ -242,15 +275,18 @@ def main(argv):
     # Stage 1: the links table.
     sc.setJobDescription("riskgrade stage 1: links")
     log(f"stage 1: links (look-back {lookback_months(a.model)} months)")
+    # Spark writes under --work as local files (file://): the shared file system, not the
+    # cluster's default one.
+    shared = f"file://{work}"
     links_dir = f"{work}/links"
     spark.sql(links_sql(a.as_of, lookback_months(a.model))).coalesce(1).write.mode(
         "overwrite"
-    ).parquet(links_dir)
-    links_file = single_file(spark, links_dir)
+    ).parquet(f"{shared}/links")
+    links_file = one_file(links_dir)
     log(f"stage 1 done in {time.time() - t0:.1f}s: {links_file}")
 
-    # Stage 2: every file partitioned by bucket, rows in their order; a schema-only file of
-    # each table for buckets without its rows.
+    # Stage 2: every file partitioned by bucket, rows in their order, one file per bucket; a
+    # schema-only file of each table for buckets without its rows.
     sc.setJobDescription(f"riskgrade stage 2: {n} buckets")
     bucket = F.expr(f"pmod(xxhash64(customer_id), {n})")
     for t, df in frames.items():
@@ -262,93 +298,96 @@ def main(argv):
             .drop("_row")
             .write.mode("overwrite")
             .partitionBy("bucket")
-            .parquet(f"{work}/buckets/{t}")
+            .parquet(f"{shared}/buckets/{t}")
         )
-        df.limit(0).coalesce(1).write.mode("overwrite").parquet(f"{work}/empty/{t}")
+        df.limit(0).coalesce(1).write.mode("overwrite").parquet(f"{shared}/empty/{t}")
     per_bucket = {
         r["bucket"]: r["count"]
-        for r in frames["customers"].groupBy(bucket.alias("bucket")).count().collect()
+        for r in received.take(
+            frames["customers"].groupBy(bucket.alias("bucket")).count().collect()
+        )
     }
     empty_buckets = [k for k in range(n) if k not in per_bucket]
+    graded = sorted(per_bucket)
     customers = sum(per_bucket.values())
     log(
         f"stage 2 done in {time.time() - t0:.1f}s: {customers} customers, "
         f"{min(per_bucket.values())}-{max(per_bucket.values())} per bucket"
     )
 
-    # Stage 3: one task per bucket.
-    sc.setJobDescription(f"riskgrade stage 3: grade {n} buckets")
-    sc.addFile(links_file)
+    # Stage 3: one task per bucket with customers.
+    sc.setJobDescription(f"riskgrade stage 3: grade {len(graded)} buckets")
     ctx = {
         "as_of": a.as_of,
         "buckets": n,
         "horizon": a.horizon,
-        "work": work,
         "keep_features": a.keep_features,
-        "links_name": os.path.basename(links_file),
-        "binary_on_nodes": a.binary_on_nodes,
-        "binary_name": None,
-        "model_name": None,
-        "reference_name": None,
+        "work": work,
+        "out": out,
+        "tables": tables,
+        "links": links_file,
+        "binary": a.binary_on_nodes,
+        "model": None,
+        "reference": None,
     }
+    # What every task needs besides its bucket goes through the shared --work folder: the
+    # binary, the model file and the reference tables.
+    shipped = os.path.join(work, "shipped")
+    shutil.rmtree(shipped, ignore_errors=True)
+    os.makedirs(shipped)
     if a.binary:
-        sc.addFile(os.path.abspath(a.binary))
-        ctx["binary_name"] = os.path.basename(a.binary)
+        ctx["binary"] = os.path.join(shipped, "riskgrade")
+        shutil.copy2(os.path.abspath(a.binary), ctx["binary"])
     if a.model:
-        sc.addFile(os.path.abspath(a.model))
-        ctx["model_name"] = os.path.basename(a.model)
+        ctx["model"] = os.path.join(shipped, os.path.basename(a.model))
+        shutil.copy2(a.model, ctx["model"])
     if a.reference:
-        sc.addFile(os.path.abspath(a.reference), recursive=True)
-        ctx["reference_name"] = os.path.basename(os.path.abspath(a.reference))
-    empty = {}
-    for t in REQUIRED:
-        f = single_file(spark, f"{work}/empty/{t}")
-        empty[t] = bytes(
-            spark.read.format("binaryFile").load(f).select("content").first()["content"]
-        )
-    ctx["empty"] = sc.broadcast(empty)
-    files = None
-    for t in tables:
-        df = (
-            spark.read.format("binaryFile")
-            .option("pathGlobFilter", "*.parquet")
-            .load(f"{work}/buckets/{t}")
-            .select(F.col("bucket").cast("int").alias("bucket"), F.lit(t).alias("table"), "content")
-        )
-        files = df if files is None else files.unionByName(df)
-    results = (
-        files.repartition(n, "bucket")
-        .rdd.mapPartitions(lambda rows: grade_partition(rows, ctx))
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        ctx["reference"] = os.path.join(shipped, "reference")
+        shutil.copytree(a.reference, ctx["reference"])
+    shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
+    done = received.take(
+        sc.parallelize(graded, len(graded)).map(lambda k: grade_bucket(k, ctx)).collect()
     )
-    results.count()  # every bucket graded (in parallel) before anything is brought back
-    runs = out.rstrip("/") + ".runs"
-    shutil.rmtree(runs, ignore_errors=True)
-    graded = set()
-    for k, rel, content in results.toLocalIterator():
-        path = os.path.join(runs, f"bucket-{k:05d}", rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(content)
-        graded.add(k)
-    results.unpersist()
-    if graded | set(empty_buckets) != set(range(n)):
-        raise SystemExit(f"buckets without a run: {sorted(set(range(n)) - graded - set(empty_buckets))}")
-    log(f"stage 3 done in {time.time() - t0:.1f}s: {len(graded)} buckets graded")
+    if sorted(k for k, _ in done) != graded:
+        raise SystemExit(f"buckets without a run: {sorted(set(graded) - {k for k, _ in done})}")
+    log(f"stage 3 done in {time.time() - t0:.1f}s: {len(done)} buckets graded")
 
-    # Stage 4: merge on the driver.
+    # Stage 4: merge on the driver; the per-customer files are linked, not read.
     binary = os.path.abspath(a.binary) if a.binary else a.binary_on_nodes
     cmd = [binary, "merge", "--out", out, "--runs"]
-    cmd += [os.path.join(runs, f"bucket-{k:05d}") for k in sorted(graded)]
+    cmd += [os.path.join(work, "runs", f"bucket-{k:05d}") for k in graded]
     if a.model:
         cmd += ["--model", a.model]
     if a.reference:
         cmd += ["--reference", a.reference]
     if empty_buckets:
         cmd += ["--empty-buckets", ",".join(map(str, empty_buckets))]
+    if a.single_file:
+        cmd.append("--single-file")
     log("stage 4: merge")
     subprocess.run(cmd, check=True)
-    shutil.rmtree(runs, ignore_errors=True)
+
+    # Stage 5: the inspection tables, bucket by bucket, then combined on the driver.
+    if a.extract_period:
+        if a.single_file:
+            raise SystemExit("--extract-period: extract a --single-file run with riskgrade extract")
+        sc.setJobDescription(f"riskgrade stage 5: extract {len(graded)} buckets")
+        extract_out = os.path.abspath(a.extract_out or (out.rstrip("/") + ".extract"))
+        extract_args = ["--period-start", a.extract_period[0], "--period-end", a.extract_period[1]]
+        if a.extracted_on:
+            extract_args += ["--extracted-on", a.extracted_on]
+        ctx["extract_args"] = extract_args
+        shutil.rmtree(os.path.join(work, "extract"), ignore_errors=True)
+        done = received.take(
+            sc.parallelize(graded, len(graded)).map(lambda k: extract_bucket(k, ctx)).collect()
+        )
+        parts = [os.path.join(work, "extract", f"bucket-{k:05d}") for k, _ in sorted(done)]
+        log("stage 5: combining the extract")
+        subprocess.run(
+            [binary, "extract", "--run", out, "--out", extract_out, *extract_args, "--parts", *parts],
+            check=True,
+        )
+    log(f"the driver received {received.bytes} bytes from the tasks")
     log(f"done in {time.time() - t0:.1f}s: {out}")
     spark.stop()
 

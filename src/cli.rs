@@ -122,8 +122,16 @@ pub struct ExtractArgs {
     #[arg(long)]
     pub stats: bool,
     /// Also write both tables as XLSX workbooks (sheets of at most 1,048,575 rows).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "parts")]
     pub xlsx: bool,
+    /// Extract only bucket K of a run merged as datasets (the cluster's extract stage, one task
+    /// per bucket); its folder is a part for --parts.
+    #[arg(long, value_name = "K/N", conflicts_with = "parts")]
+    pub bucket: Option<crate::bucket::Bucket>,
+    /// Combine the extracts of every bucket of the run (made with --bucket) into one: the
+    /// tables' CSV files concatenated in bucket order, reconciled with the run.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub parts: Vec<PathBuf>,
     /// Customers per range: the tables are built and written a range of customer ids at a time,
     /// so memory holds one range's rows.
     #[arg(long, default_value_t = crate::extract::RANGE_ROWS as u64, value_name = "N",
@@ -272,6 +280,11 @@ pub struct MergeArgs {
     /// the merged run's. Default: data/reference where it exists, else the built-in tables.
     #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
+    /// Concatenate the buckets' per-customer files into single files sorted as one `assess`
+    /// sorts them (for books that fit on this machine); without it they become datasets, a
+    /// folder of one part per bucket (scores.parquet/part-00003.parquet), linked, not read.
+    #[arg(long)]
+    pub single_file: bool,
     /// Buckets that hold no customer and so have no run (comma-separated indices).
     #[arg(long, value_name = "K,...", value_delimiter = ',')]
     pub empty_buckets: Vec<u32>,

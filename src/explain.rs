@@ -175,18 +175,27 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         )));
     }
     let model = model_of(&run)?;
-    let f = one_row(run.scan(FEATURES)?, FEATURES, customer)?.ok_or_else(|| {
+    let scan = |name: &str| -> Result<LazyFrame> {
+        Ok(run.scan_for(name, customer)?.unwrap_or_else(|| {
+            DataFrame::empty_with_schema(&Schema::from_iter([Field::new(
+                "customer_id".into(),
+                DataType::String,
+            )]))
+            .lazy()
+        }))
+    };
+    let f = one_row(scan(FEATURES)?, FEATURES, customer)?.ok_or_else(|| {
         Error::Usage(format!(
             "--customer {customer}: no such customer in this run"
         ))
     })?;
-    let s = one_row(run.scan(SCORES)?, SCORES, customer)?.ok_or_else(|| {
+    let s = one_row(scan(SCORES)?, SCORES, customer)?.ok_or_else(|| {
         Error::Usage(format!(
             "--customer {customer}: not graded in this run (left out by the model's scope, SC2)"
         ))
     })?;
-    let next = one_row(run.scan(GRADES_NEXT)?, GRADES_NEXT, customer)?;
-    let work = one_row(run.scan(RECLASSIFY)?, RECLASSIFY, customer)?;
+    let next = one_row(scan(GRADES_NEXT)?, GRADES_NEXT, customer)?;
+    let work = one_row(scan(RECLASSIFY)?, RECLASSIFY, customer)?;
     let kind = text(&s, "kind").unwrap_or_default();
     let segment = text(&s, "segment").unwrap_or_default();
     let seg = model
@@ -253,8 +262,11 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
     }
     let identity = if with_pii {
         let file = crate::contract::CUSTOMERS.file;
-        let scans = run
-            .inputs(file)?
+        let files = match run.buckets() {
+            Some(n) => vec![run.input_of_bucket(file, crate::bucket::of(customer, n))?],
+            None => run.inputs(file)?,
+        };
+        let scans = files
             .iter()
             .map(|p| scan_path(p))
             .collect::<Result<Vec<_>>>()?;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::io::{self, Staging};
-use crate::run_folder::{self, FolderKind, Manifest};
+use crate::run_folder::{self, FileHash, FolderKind, Manifest};
 
 /// A single-file output and how riskgrade recognises one it wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,10 +339,15 @@ impl Staged {
     /// Lists every staged file in `manifest` with its hash, writes the manifest and the marker
     /// of the folder's kind, and swaps the folder into place (the existing one checked again).
     pub fn commit(self, manifest: &mut Manifest) -> Result<()> {
+        self.commit_with(manifest, &[])
+    }
+
+    /// [`Staged::commit`], listing the files of `known` with the hashes given there.
+    pub fn commit_with(self, manifest: &mut Manifest, known: &[FileHash]) -> Result<()> {
         debug_assert_eq!(manifest.record.kind(), self.out.kind);
         manifest.finished = crate::dates::now_rfc3339();
         let dir = self.dir();
-        manifest.list_outputs(&dir)?;
+        manifest.list_outputs(&dir, known)?;
         manifest.write(&dir)?;
         let (flag, kind) = (self.out.flag.clone(), self.out.kind);
         self.staging

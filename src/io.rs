@@ -276,6 +276,20 @@ pub fn create_private_dir(path: &Path) -> Result<()> {
         .env_ctx(&format!("creating {}", path.display()))
 }
 
+/// Makes `to` hold the bytes of `from`: a hard link when both lie on one file system (no byte
+/// is read), else a copy. Returns whether it copied.
+pub fn link_or_copy(from: &Path, to: &Path) -> Result<bool> {
+    match fs::hard_link(from, to) {
+        Ok(()) => Ok(false),
+        Err(_) => {
+            let mut src = File::open(from).env_ctx(&format!("reading {}", from.display()))?;
+            let mut dst = create_private(to)?;
+            std::io::copy(&mut src, &mut dst).env_ctx(&format!("copying {}", from.display()))?;
+            Ok(true)
+        }
+    }
+}
+
 /// Flushes a folder's entries (names, renames) to disk.
 fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)

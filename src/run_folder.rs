@@ -46,13 +46,15 @@ pub const GRADES_NEXT: &str = "grades_next.parquet";
 pub const HISTORY: &str = "grade_history.parquet";
 /// The report for people.
 pub const REPORT: &str = "report.html";
+/// The figures the report draws besides the summary, as data (added up by `merge`).
+pub const REPORT_DATA: &str = "report.json";
 /// Every feature of every customer (with `--keep-features`).
 pub const FEATURES: &str = "features.parquet";
 /// Where a merged run keeps the manifests of the bucket runs it was made from.
 pub const BUCKETS: &str = "buckets";
 
 /// Every output of an assessment run but the manifest, in manifest order.
-pub const OUTPUTS: [&str; 8] = [
+pub const OUTPUTS: [&str; 9] = [
     SCORES,
     DISTRIBUTION,
     SUMMARY,
@@ -61,7 +63,30 @@ pub const OUTPUTS: [&str; 8] = [
     GRADES_NEXT,
     HISTORY,
     REPORT,
+    REPORT_DATA,
 ];
+
+/// The outputs with a row per customer (or per customer and event): in a run merged from
+/// buckets they may be datasets, a folder of the same name holding one part per bucket
+/// (`scores.parquet/part-00003.parquet`).
+pub const PER_CUSTOMER: [&str; 6] = [
+    SCORES,
+    RECLASSIFY,
+    RECLASSIFY_CSV,
+    GRADES_NEXT,
+    HISTORY,
+    FEATURES,
+];
+
+/// The path of bucket `k`'s part of the dataset `name` (`scores.parquet` →
+/// `scores.parquet/part-00003.parquet`).
+pub fn part_name(name: &str, k: u32) -> String {
+    let ext = Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_string())
+        .unwrap_or_default();
+    format!("{name}/part-{k:05}.{ext}")
+}
 
 /// The extract's control record (JSON).
 pub const CONTROL_JSON: &str = "control.json";
@@ -198,6 +223,10 @@ pub struct MergedFrom {
     pub empty_buckets: Vec<u32>,
     /// The bucket runs.
     pub runs: Vec<MergedRun>,
+    /// Whether the per-customer outputs are datasets of one part per bucket ([`PER_CUSTOMER`],
+    /// [`part_name`]) rather than single files.
+    #[serde(default)]
+    pub parts: bool,
 }
 
 /// What an assessment run (`assess`, or `merge` of bucket runs) records.
@@ -339,14 +368,18 @@ impl Manifest {
     }
 
     /// Lists every file of a staged folder (marker and manifest aside) with its hash, in
-    /// name order, folders walked.
-    pub fn list_outputs(&mut self, dir: &Path) -> Result<()> {
+    /// name order, folders walked; a file in `known` is listed with the hash given there
+    /// (parts linked from bucket runs, whose hashes their manifests hold), not read.
+    pub fn list_outputs(&mut self, dir: &Path, known: &[FileHash]) -> Result<()> {
         let mut out = Vec::new();
         for rel in files_under(dir)? {
             if rel == MARKER || rel == MANIFEST {
                 continue;
             }
-            out.push(FileHash::of(&dir.join(&rel), &rel)?);
+            match known.iter().find(|k| k.file == rel) {
+                Some(k) => out.push(k.clone()),
+                None => out.push(FileHash::of(&dir.join(&rel), &rel)?),
+            }
         }
         self.outputs = out;
         Ok(())
@@ -580,6 +613,24 @@ fn required_outputs(record: &Record) -> Vec<String> {
             let mut r: Vec<String> = OUTPUTS.iter().map(|s| s.to_string()).collect();
             if a.keep_features {
                 r.push(FEATURES.into());
+            }
+            if let Some(m) = a.merged_from.as_ref().filter(|m| m.parts) {
+                // Datasets: a part per bucket that has a run.
+                let buckets: Vec<u32> = m
+                    .runs
+                    .iter()
+                    .filter_map(|x| x.bucket.map(|b| b.index))
+                    .collect();
+                r = r
+                    .into_iter()
+                    .flat_map(|name| {
+                        if PER_CUSTOMER.contains(&name.as_str()) {
+                            buckets.iter().map(|k| part_name(&name, *k)).collect()
+                        } else {
+                            vec![name]
+                        }
+                    })
+                    .collect();
             }
             if let Some(m) = &a.merged_from {
                 r.extend(m.runs.iter().map(|x| x.manifest.clone()));
@@ -831,9 +882,46 @@ impl RunFolder {
         })
     }
 
-    /// Whether the run lists `name` among its outputs.
+    /// Whether the run lists `name` among its outputs, as a file or as a dataset of parts.
     pub fn has(&self, name: &str) -> bool {
-        self.manifest.outputs.iter().any(|o| o.file == name)
+        self.manifest.outputs.iter().any(|o| o.file == name) || !self.parts_of(name).is_empty()
+    }
+
+    /// The parts of the dataset `name`, in bucket order (none: a single file, or absent).
+    fn parts_of(&self, name: &str) -> Vec<&str> {
+        let prefix = format!("{name}/part-");
+        let mut parts: Vec<&str> = self
+            .manifest
+            .outputs
+            .iter()
+            .map(|o| o.file.as_str())
+            .filter(|f| f.starts_with(&prefix))
+            .collect();
+        parts.sort_unstable();
+        parts
+    }
+
+    /// For a run whose per-customer outputs are datasets, the number of buckets they were cut
+    /// into (`pmod(xxhash64(customer_id), N)`).
+    pub fn buckets(&self) -> Option<u32> {
+        self.assessment()
+            .merged_from
+            .as_ref()
+            .filter(|m| m.parts)
+            .map(|m| m.buckets)
+    }
+
+    /// The bucket runs' parts that exist, by bucket index (a run of datasets), in order.
+    pub fn part_buckets(&self) -> Vec<u32> {
+        let mut out: Vec<u32> = self
+            .assessment()
+            .merged_from
+            .iter()
+            .filter(|m| m.parts)
+            .flat_map(|m| m.runs.iter().filter_map(|r| r.bucket.map(|b| b.index)))
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// The path of the output `name`, once its hash equals the manifest's.
@@ -851,9 +939,56 @@ impl RunFolder {
         Ok(path)
     }
 
-    /// A lazy scan of the Parquet output `name`, once its hash is checked.
+    /// A lazy scan of the Parquet output `name`: the file, or every part of the dataset in
+    /// bucket order, each once its hash is checked.
     pub fn scan(&self, name: &str) -> Result<LazyFrame> {
-        crate::inputs::scan_path(&self.file(name)?)
+        let parts = self.parts_of(name);
+        if parts.is_empty() {
+            return crate::inputs::scan_path(&self.file(name)?);
+        }
+        let scans = parts
+            .iter()
+            .map(|p| crate::inputs::scan_path(&self.file(p)?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(concat(scans, UnionArgs::default())?)
+    }
+
+    /// A lazy scan of what the output `name` holds of bucket `k`: its part (`None` when the
+    /// bucket has none), or, for a single file, the whole file (the caller selects the rows).
+    pub fn scan_bucket(&self, name: &str, k: u32) -> Result<Option<LazyFrame>> {
+        if self.buckets().is_none() {
+            return Ok(Some(self.scan(name)?));
+        }
+        let part = part_name(name, k);
+        if !self.manifest.outputs.iter().any(|o| o.file == part) {
+            return Ok(None);
+        }
+        Ok(Some(crate::inputs::scan_path(&self.file(&part)?)?))
+    }
+
+    /// A lazy scan of the rows of `name` that may hold `customer`: in a run of datasets only
+    /// the part of the customer's bucket is read (and checked).
+    pub fn scan_for(&self, name: &str, customer: &str) -> Result<Option<LazyFrame>> {
+        match self.buckets() {
+            Some(n) => self.scan_bucket(name, crate::bucket::of(customer, n)),
+            None => Ok(Some(self.scan(name)?)),
+        }
+    }
+
+    /// The manifest of bucket `k`'s run, copied into a merged run (checked).
+    pub fn bucket_manifest(&self, k: u32) -> Result<Option<Manifest>> {
+        let Some(m) = &self.assessment().merged_from else {
+            return Ok(None);
+        };
+        let Some(r) = m.runs.iter().find(|r| r.bucket.map(|b| b.index) == Some(k)) else {
+            return Ok(None);
+        };
+        let path = self.file(&r.manifest)?;
+        let text = fs::read_to_string(&path)
+            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))
     }
 
     /// The input files of the run named `file_name` (e.g. `customers.parquet`: one for a run
@@ -876,6 +1011,40 @@ impl RunFolder {
             )));
         }
         Ok(out)
+    }
+
+    /// The input file named `file_name` that bucket `k`'s run read (a run of datasets; its
+    /// copied manifest names it), once its hash equals the manifest's.
+    pub fn input_of_bucket(&self, file_name: &str, k: u32) -> Result<PathBuf> {
+        let theirs = self.bucket_manifest(k)?.ok_or_else(|| {
+            Error::Input(format!(
+                "{}: no run of bucket {k} was merged into it",
+                self.dir.display()
+            ))
+        })?;
+        let entry = theirs
+            .inputs
+            .iter()
+            .find(|i| {
+                Path::new(&i.file)
+                    .file_name()
+                    .is_some_and(|n| n == file_name)
+            })
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "{}: bucket {k}'s run names no {file_name} among its inputs",
+                    self.dir.display()
+                ))
+            })?;
+        if !self.manifest.inputs.contains(entry) {
+            return Err(Error::Input(format!(
+                "{}: bucket {k}'s {file_name} is not among the merged run's inputs",
+                self.dir.display()
+            )));
+        }
+        let path = PathBuf::from(&entry.file);
+        self.check_once(&path, &entry.sha256, &entry.file)?;
+        Ok(path)
     }
 
     fn check_once(&self, path: &Path, want: &str, name: &str) -> Result<()> {

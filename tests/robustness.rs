@@ -84,8 +84,8 @@ fn one_and_two_threads_give_byte_identical_outputs() {
         assert!(st.success());
         runs.push(hashes(&out));
     }
-    // eight outputs (report.html included), features.parquet and the marker
-    assert_eq!(runs[0].len(), 10);
+    // nine outputs (report.html and report.json included), features.parquet and the marker
+    assert_eq!(runs[0].len(), 11);
     assert_eq!(runs[0], runs[1]);
 }
 

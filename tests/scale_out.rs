@@ -93,7 +93,7 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     };
     generate(&opts, &data, &Progress::new(true)).unwrap();
     let single = t.join("single");
-    assert_eq!(assess(&data, &single, &[]).0, 0);
+    assert_eq!(assess(&data, &single, &["--keep-features"]).0, 0);
     let links = t.join("links.parquet");
     let mut a = vec![
         "links",
@@ -120,24 +120,55 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
         let (code, err) = assess(
             d,
             &run,
-            &["--links", s(&links), "--bucket", &format!("{k}/{n}")],
+            &[
+                "--links",
+                s(&links),
+                "--bucket",
+                &format!("{k}/{n}"),
+                "--keep-features",
+            ],
         );
         assert_eq!(code, 0, "{err}");
         runs.push(run);
     }
+    // --single-file: one assess's files, byte for byte.
     let merged = t.join("merged");
-    let mut m = vec!["merge", "-q", "--out", s(&merged), "--model"]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
-    m.push(repo("data/models/default.toml").display().to_string());
-    m.push("--runs".into());
-    m.extend(runs.iter().map(|r| r.display().to_string()));
-    let (code, err) = riskgrade(&m.iter().map(String::as_str).collect::<Vec<_>>());
+    let merge_into = |out: &Path, extra: &[&str]| {
+        let mut m = vec!["merge", "-q", "--out", s(out), "--model"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        m.push(repo("data/models/default.toml").display().to_string());
+        m.extend(extra.iter().map(|x| x.to_string()));
+        m.push("--runs".into());
+        m.extend(runs.iter().map(|r| r.display().to_string()));
+        riskgrade(&m.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, err) = merge_into(&merged, &["--single-file"]);
     assert_eq!(code, 0, "{err}");
     assert_same_outputs(&single, &merged);
     let (code, err) = riskgrade(&["verify", "--run", s(&merged)]);
     assert_eq!(code, 0, "{err}");
+    // Datasets (the default): each bucket's rows as one assess wrote them, a part per bucket,
+    // the small outputs from the buckets' own.
+    let parts = t.join("parts");
+    let (code, err) = merge_into(&parts, &[]);
+    assert_eq!(code, 0, "{err}");
+    common::assert_same_as_parts(&single, &parts, n);
+    let (code, err) = riskgrade(&["verify", "--run", s(&parts)]);
+    assert_eq!(code, 0, "{err}");
+    // A customer's rating sheet is the same read from its bucket's part alone.
+    for id in ["C0000000001", "C0000012345"] {
+        let sheet = |run: &Path| {
+            let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+                .args(["explain", "--json", "--run", s(run), "--customer", id])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            o.stdout
+        };
+        assert_eq!(sheet(&single), sheet(&parts), "{id}");
+    }
     // The merged run's inspection tables are the single run's (names and ID numbers read from
     // each bucket's own customers file).
     let tables = |run: &Path, out: &Path| {
@@ -166,6 +197,83 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
             "{f}"
         );
     }
+    // Of the datasets: the same rows (in bucket order) and control totals; and made bucket by
+    // bucket (--bucket, as the cluster's tasks do) then combined (--parts), the same bytes.
+    let (code, err) = tables(&parts, &t.join("x-parts"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read(t.join("x-single").join("control.csv")).unwrap(),
+        std::fs::read(t.join("x-parts").join("control.csv")).unwrap()
+    );
+    let sorted = |p: &Path| {
+        let mut l: Vec<String> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        l.sort();
+        l
+    };
+    for f in ["tb_risk_new.csv", "tb_risk_his.csv"] {
+        assert_eq!(
+            sorted(&t.join("x-single").join(f)),
+            sorted(&t.join("x-parts").join(f)),
+            "{f}"
+        );
+    }
+    let mut part_dirs = Vec::new();
+    for k in 0..n {
+        let d = t.join(format!("x-part-{k}"));
+        let (code, err) = riskgrade(&[
+            "extract",
+            "-q",
+            "--run",
+            s(&parts),
+            "--bucket",
+            &format!("{k}/{n}"),
+            "--period-start",
+            "2026-01-01",
+            "--period-end",
+            "2026-10-31",
+            "--extracted-on",
+            "2026-11-01",
+            "--out",
+            s(&d),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        part_dirs.push(d);
+    }
+    let mut a = vec![
+        "extract",
+        "-q",
+        "--run",
+        s(&parts),
+        "--period-start",
+        "2026-01-01",
+        "--period-end",
+        "2026-10-31",
+        "--extracted-on",
+        "2026-11-01",
+        "--out",
+    ];
+    let combined = t.join("x-combined");
+    a.push(s(&combined));
+    a.push("--parts");
+    a.extend(part_dirs.iter().map(|d| s(d)));
+    let (code, err) = riskgrade(&a);
+    assert_eq!(code, 0, "{err}");
+    for f in ["tb_risk_new.csv", "tb_risk_his.csv", "control.csv"] {
+        assert_eq!(
+            std::fs::read(t.join("x-parts").join(f)).unwrap(),
+            std::fs::read(combined.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A part missing is refused.
+    a.pop();
+    let (code, err) = riskgrade(&a);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("missing"), "{err}");
 
     // S3.2(1), S3.2(3), S3.4: without the links table a bucket sees only its own customers'
     // use of shared keys, and some grades of this book change.

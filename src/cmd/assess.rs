@@ -21,7 +21,8 @@ use crate::report::{self, RunFacts, Summary};
 use crate::review::{self, Review};
 use crate::run_folder::{
     self, Assessment, FileHash, InputRows, LinksUsed, Manifest, Record, StageTime, DISTRIBUTION,
-    FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV, REPORT, SCORES, SUMMARY,
+    FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV, REPORT, REPORT_DATA, SCORES,
+    SUMMARY,
 };
 use crate::scoring;
 use crate::validate::TransactionCounts;
@@ -397,6 +398,8 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
             let agg = report::html::Aggregates::of(&scored, &rev.reclassify, model)?;
             let page = report::html::render(&summary, model, &agg)?;
             io::write_private(&staging.path(REPORT), page.as_bytes())?;
+            let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
+            io::write_json(&data, &staging.path(REPORT_DATA))?;
             Ok(PageStats {
                 bytes: page.len(),
                 wall_s: t.elapsed().as_secs_f64(),

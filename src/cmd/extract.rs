@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 use crate::extract::{self, Encoding, Period, Profile, Request, Run, MIN_SALT_BYTES};
 use crate::guard::Guard;
 use crate::progress::Progress;
-use crate::run_folder::{Extraction, FileHash, FolderKind, Manifest, Record, MANIFEST};
+use crate::run_folder::{
+    Extraction, FileHash, FolderKind, Manifest, Record, CONTROL_JSON, MANIFEST,
+};
 
 /// A random salt for --mask, from the operating system: 32 bytes as 64 hex digits.
 fn random_salt() -> Result<String> {
@@ -36,8 +38,22 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
         (true, None) => Some(random_salt()?),
     };
     let run = Run::open(&args.run)?;
+    if let Some(b) = args.bucket {
+        if run.folder.buckets() != Some(b.count) {
+            return Err(Error::Usage(format!(
+                "--bucket {b}: the run is {}",
+                match run.folder.buckets() {
+                    Some(n) => format!("merged from {n} buckets"),
+                    None => "not merged as datasets; extract it whole".into(),
+                }
+            )));
+        }
+    }
     let mut guard = Guard::new();
     guard.input("--run", &args.run);
+    for p in &args.parts {
+        guard.input("--parts", p);
+    }
     for d in &run.data_folders {
         guard.input("the folder of the run's customers file", d);
     }
@@ -69,8 +85,18 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
         stats: args.stats,
         xlsx: args.xlsx,
         range_rows: args.partition_rows as usize,
+        bucket: args.bucket.map(|b| b.index),
     };
-    let done = extract::extract(&req, &staged.dir(), progress)?;
+    let done = if args.parts.is_empty() {
+        extract::extract(&req, &staged.dir(), progress)?
+    } else {
+        let parts = args
+            .parts
+            .iter()
+            .map(|d| read_part(d))
+            .collect::<Result<Vec<_>>>()?;
+        extract::combine(&req, &parts, &staged.dir())?
+    };
     let run_dir = std::fs::canonicalize(&run.dir).unwrap_or_else(|_| run.dir.clone());
     let mut manifest = Manifest::new(
         started,
@@ -96,4 +122,24 @@ pub fn run(args: &ExtractArgs, progress: &Progress) -> Result<String> {
         "tb_risk_new {} rows, tb_risk_his {} rows; reconciled with the run's summary and history",
         t["tb_risk_new"]["rows"], t["tb_risk_his"]["rows"]
     ))
+}
+
+/// A bucket's extract (`extract --bucket`), checked against its manifest before it is read.
+fn read_part(dir: &std::path::Path) -> Result<extract::Part> {
+    let v = crate::run_folder::verify(dir)?;
+    if let Some(c) = v.changed.first() {
+        return Err(Error::Input(format!(
+            "--parts {}: {c}; the part is not as riskgrade wrote it",
+            dir.display()
+        )));
+    }
+    let path = dir.join(CONTROL_JSON);
+    let control = std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    Ok(extract::Part {
+        dir: dir.to_path_buf(),
+        control,
+    })
 }

@@ -21,11 +21,12 @@ use crate::guard::Guard;
 use crate::io;
 use crate::model::Model;
 use crate::progress::Progress;
+use crate::report::html::Aggregates;
 use crate::report::{self, Summary};
 use crate::run_folder::{
-    Assessment, FileHash, FolderKind, LinksUsed, Manifest, MergedFrom, MergedRun, Record,
-    RunFolder, BUCKETS, DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV,
-    REPORT, SCORES, SUMMARY,
+    part_name, Assessment, FileHash, FolderKind, LinksUsed, Manifest, MergedFrom, MergedRun,
+    Record, RunFolder, BUCKETS, DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, PER_CUSTOMER,
+    RECLASSIFY, RECLASSIFY_CSV, REPORT, REPORT_DATA, SCORES, SUMMARY,
 };
 
 fn refuse(run: &Path, what: String) -> Error {
@@ -298,33 +299,89 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     progress.line(&format!("merging {} runs", runs.len()));
     let parts: Vec<Summary> = runs.iter().map(|r| r.summary()).collect::<Result<_>>()?;
     let staged = out.stage()?;
-    let scores = concat_sorted(&runs, SCORES, &["customer_id"])?;
-    unique_sorted_ids(&scores, SCORES)?;
-    let mut reclassify = concat_sorted(&runs, RECLASSIFY, &["due_date", "customer_id"])?;
-    let dist = report::distribution(&scores, &model)?;
-    let summary = report::merged_summary(&scores, &dist, &model, &parts)?;
-    io::write_parquet(&mut scores.clone(), &staged.path(SCORES))?;
-    io::write_csv(&mut dist.clone(), &staged.path(DISTRIBUTION))?;
+    // The small outputs, from the buckets' own: no per-customer row is read for them.
+    let summary = report::merged_summary(&model, &parts)?;
+    let mut dist = report::distribution_of(&summary)?;
+    io::write_csv(&mut dist, &staged.path(DISTRIBUTION))?;
     let summary_json =
         serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
     io::write_json(&summary_json, &staged.path(SUMMARY))?;
-    io::write_parquet(&mut reclassify, &staged.path(RECLASSIFY))?;
-    io::write_csv(&mut reclassify, &staged.path(RECLASSIFY_CSV))?;
-    let mut next = concat_sorted(&runs, GRADES_NEXT, &["customer_id"])?;
-    unique_sorted_ids(&next, GRADES_NEXT)?;
-    io::write_parquet(&mut next, &staged.path(GRADES_NEXT))?;
-    let mut history = concat_sorted(&runs, HISTORY, &["customer_id", "graded_on"])?;
-    io::write_parquet(&mut history, &staged.path(HISTORY))?;
-    let agg = report::html::Aggregates::of(&scores, &reclassify, &model)?;
+    let aggs = runs
+        .iter()
+        .map(|r| {
+            let p = r.file(REPORT_DATA)?;
+            std::fs::read_to_string(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                .map_err(|e| Error::Input(format!("{}: {e}", p.display())))
+        })
+        .collect::<Result<Vec<Aggregates>>>()?;
+    let agg = Aggregates::merge(&aggs);
     let page = report::html::render(&summary, &model, &agg)?;
     io::write_private(&staged.path(REPORT), page.as_bytes())?;
+    let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
+    io::write_json(&data, &staged.path(REPORT_DATA))?;
     let a0 = runs[0].assessment().clone();
-    if a0.keep_features {
-        let mut f = concat_sorted(&runs, FEATURES, &["customer_id"])?;
-        unique_sorted_ids(&f, FEATURES)?;
-        let kv = crate::inputs::parquet_metadata(&runs[0].file(FEATURES)?)?;
-        let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        io::write_parquet_with(&mut f, &staged.path(FEATURES), &kv)?;
+    let datasets: Vec<&str> = PER_CUSTOMER
+        .into_iter()
+        .filter(|f| *f != FEATURES || a0.keep_features)
+        .collect();
+    let parts = !args.single_file && a0.bucket.is_some();
+    let mut hashes = Vec::new();
+    if parts {
+        // Each bucket's per-customer files become its parts: linked, not read (the bucket
+        // manifests' hashes are listed; every reader and verify check them).
+        for name in &datasets {
+            io::create_private_dir(&staged.path(name))?;
+            for r in &runs {
+                let k = r.assessment().bucket.map_or(0, |b| b.index);
+                let part = part_name(name, k);
+                let src = r.dir().join(name);
+                let sha = r
+                    .manifest()
+                    .outputs
+                    .iter()
+                    .find(|o| o.file == *name)
+                    .map(|o| o.sha256.clone())
+                    .ok_or_else(|| {
+                        Error::Input(format!("{}: the run has no {name}", r.dir().display()))
+                    })?;
+                let copied = io::link_or_copy(&src, &staged.path(&part))?;
+                if copied {
+                    // A copy is read anyway: its hash is checked as it is.
+                    if io::sha256_file(&staged.path(&part))? != sha {
+                        return Err(Error::Input(format!(
+                            "{}: changed since the run (SHA-256 differs from the manifest's)",
+                            src.display()
+                        )));
+                    }
+                }
+                hashes.push(FileHash {
+                    file: part,
+                    sha256: sha,
+                });
+            }
+        }
+    } else {
+        let mut scores = concat_sorted(&runs, SCORES, &["customer_id"])?;
+        unique_sorted_ids(&scores, SCORES)?;
+        io::write_parquet(&mut scores, &staged.path(SCORES))?;
+        drop(scores);
+        let mut reclassify = concat_sorted(&runs, RECLASSIFY, &["due_date", "customer_id"])?;
+        io::write_parquet(&mut reclassify, &staged.path(RECLASSIFY))?;
+        io::write_csv(&mut reclassify, &staged.path(RECLASSIFY_CSV))?;
+        let mut next = concat_sorted(&runs, GRADES_NEXT, &["customer_id"])?;
+        unique_sorted_ids(&next, GRADES_NEXT)?;
+        io::write_parquet(&mut next, &staged.path(GRADES_NEXT))?;
+        let mut history = concat_sorted(&runs, HISTORY, &["customer_id", "graded_on"])?;
+        io::write_parquet(&mut history, &staged.path(HISTORY))?;
+        if a0.keep_features {
+            let mut f = concat_sorted(&runs, FEATURES, &["customer_id"])?;
+            unique_sorted_ids(&f, FEATURES)?;
+            let kv = crate::inputs::parquet_metadata(&runs[0].file(FEATURES)?)?;
+            let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            io::write_parquet_with(&mut f, &staged.path(FEATURES), &kv)?;
+        }
     }
     // Every bucket's manifest, copied, and the merged manifest naming them.
     io::create_private_dir(&staged.path(BUCKETS))?;
@@ -361,6 +418,7 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
                 buckets: a0.bucket.map_or(1, |b| b.count),
                 empty_buckets: args.empty_buckets.clone(),
                 runs: merged,
+                parts,
             }),
             ..a0
         }),
@@ -377,6 +435,6 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
             }
         }
     }
-    staged.commit(&mut manifest)?;
+    staged.commit_with(&mut manifest, &hashes)?;
     Ok(report::screen(&summary, &model))
 }

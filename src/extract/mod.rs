@@ -48,6 +48,8 @@ pub struct Request<'a> {
     pub xlsx: bool,
     /// Customers per range (see [`RANGE_ROWS`]).
     pub range_rows: usize,
+    /// Only this bucket of a run of datasets (the cluster's extract stage).
+    pub bucket: Option<u32>,
 }
 
 /// What an extract wrote: its control record.
@@ -222,9 +224,10 @@ fn id_ranges(ids: &StringChunked, rows: usize) -> Vec<Expr> {
     out
 }
 
-/// What the tables hold, counted as they are written.
-#[derive(Default)]
-struct Tally {
+/// What the tables hold, counted as they are written; a bucket's extract keeps it in its
+/// control file, and the parts' tallies add up to the whole run's.
+#[derive(Default, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tally {
     new_rows: u64,
     his_rows: u64,
     /// `tb_risk_new` rows per grade.
@@ -233,8 +236,49 @@ struct Tally {
     out_of_scope: BTreeMap<String, u64>,
     /// Distinct (customer, day) gradings of the history within the period.
     his_gradings: u64,
+    /// Rows per (Risk_code, Acc_type) of each table.
+    #[serde(with = "pairs")]
     new_counts: BTreeMap<(String, String), u64>,
+    #[serde(with = "pairs")]
     his_counts: BTreeMap<(String, String), u64>,
+}
+
+/// A map keyed by pairs, as a list of `[a, b, n]`.
+mod pairs {
+    use std::collections::BTreeMap;
+    type Map = BTreeMap<(String, String), u64>;
+    pub fn serialize<S: serde::Serializer>(m: &Map, s: S) -> Result<S::Ok, S::Error> {
+        use serde::Serialize;
+        m.iter()
+            .map(|((a, b), n)| (a, b, n))
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let v: Vec<(String, String, u64)> = serde::Deserialize::deserialize(d)?;
+        Ok(v.into_iter().map(|(a, b, n)| ((a, b), n)).collect())
+    }
+}
+
+impl Tally {
+    /// Adds another part's tally.
+    fn add(&mut self, o: &Tally) {
+        self.new_rows += o.new_rows;
+        self.his_rows += o.his_rows;
+        self.his_gradings += o.his_gradings;
+        for (k, n) in &o.new_by_grade {
+            *self.new_by_grade.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &o.out_of_scope {
+            *self.out_of_scope.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &o.new_counts {
+            *self.new_counts.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &o.his_counts {
+            *self.his_counts.entry(k.clone()).or_default() += n;
+        }
+    }
 }
 
 /// The two tables' files, written a range at a time.
@@ -283,14 +327,14 @@ pub const RANGE_ROWS: usize = 250_000;
 fn extract_range(
     req: &Request<'_>,
     customers: &LazyFrame,
-    within: Expr,
+    (within, piece): (Expr, Option<u32>),
     t: &mut Tally,
     w: &mut Writers,
 ) -> Result<()> {
     let run = req.run;
     let p = req.period;
     let cust = customers.clone().filter(within.clone()).collect()?.lazy();
-    let graded = tables::graded_with_norm(run, cust.clone(), within.clone())?;
+    let graded = tables::graded_with_norm(run, cust.clone(), within.clone(), piece)?;
     let mut new = tables::new_table(run, &graded, p, &req.profile.new)?;
     tally(&new, tables::GRADE, &mut t.new_by_grade)?;
     new.drop_in_place(tables::GRADE)?;
@@ -301,10 +345,18 @@ fn extract_range(
         .select([col("grade")])
         .collect()?;
     tally(&outside, "grade", &mut t.out_of_scope)?;
-    let his = tables::his_table(run, cust, &graded, p, &req.profile.his, within.clone())?;
+    let his = tables::his_table(
+        run,
+        cust,
+        &graded,
+        p,
+        &req.profile.his,
+        within.clone(),
+        piece,
+    )?;
     drop(graded);
     let gradings = run
-        .history(within)?
+        .history(within, piece)?
         .filter(
             col("graded_on")
                 .gt_eq(crate::dates::date_lit(p.start))
@@ -349,42 +401,44 @@ fn extract_range(
 }
 
 /// Builds, reconciles and writes the extract into `dir` (a staging folder): the run's scores
-/// are read once, a range of customer ids at a time, and each range's rows are appended to the
-/// files as they are made.
+/// are read once, a range of customer ids at a time (for a run of datasets, bucket by bucket,
+/// each bucket's customers from its own customers file), and each range's rows are appended to
+/// the files as they are made. With `req.bucket` only that bucket is extracted and its tally
+/// kept in the control file for [`combine`], which reconciles the parts with the run.
 pub fn extract(
     req: &Request<'_>,
     dir: &Path,
     progress: &crate::progress::Progress,
 ) -> Result<Extract> {
     let run = req.run;
-    let mut customers = run.customers()?;
-    if let Some(salt) = &req.mask {
-        customers = masked(customers, salt);
-    }
     files::private(dir, true)?;
-    let ids = run
-        .folder
-        .scan(crate::run_folder::SCORES)?
-        .select([col("customer_id")])
-        .collect()?;
-    let ranges = id_ranges(ids.column("customer_id")?.str()?, req.range_rows);
-    drop(ids);
+    let pieces = match req.bucket {
+        Some(k) => {
+            if !run.pieces().contains(&Some(k)) {
+                return Err(Error::Usage(format!(
+                    "--bucket {k}: the run has no part of bucket {k}; --bucket extracts one bucket of a run merged as datasets"
+                )));
+            }
+            vec![Some(k)]
+        }
+        None => run.pieces(),
+    };
     let headers = |cols: &[profile::Col]| cols.iter().map(|c| c.header.clone()).collect::<Vec<_>>();
     let (new_header, his_header) = (headers(&req.profile.new), headers(&req.profile.his));
     let mut w = Writers {
-        new_csv: files::CsvTable::create(&dir.join("tb_risk_new.csv"), req.encoding, &new_header)?,
-        his_csv: files::CsvTable::create(&dir.join("tb_risk_his.csv"), req.encoding, &his_header)?,
+        new_csv: files::CsvTable::create(&dir.join(TB_NEW_CSV), req.encoding, &new_header)?,
+        his_csv: files::CsvTable::create(&dir.join(TB_HIS_CSV), req.encoding, &his_header)?,
         xlsx: if req.xlsx {
             Some((
                 files::XlsxTable::create(
-                    &dir.join("tb_risk_new.xlsx"),
+                    &dir.join(TB_NEW_XLSX),
                     "tb_risk_new",
                     &new_header,
                     dir,
                     SHEET_ROWS,
                 )?,
                 files::XlsxTable::create(
-                    &dir.join("tb_risk_his.xlsx"),
+                    &dir.join(TB_HIS_XLSX),
                     "tb_risk_his",
                     &his_header,
                     dir,
@@ -396,13 +450,29 @@ pub fn extract(
         },
     };
     let mut t = Tally::default();
-    let task = progress.task("customer ranges", ranges.len() as u64);
-    for within in ranges {
-        extract_range(req, &customers, within, &mut t, &mut w)?;
-        task.advance(1);
+    for piece in pieces {
+        let mut customers = run.customers(piece)?;
+        if let Some(salt) = &req.mask {
+            customers = masked(customers, salt);
+        }
+        let ids = run.scores(piece)?.select([col("customer_id")]).collect()?;
+        let ranges = id_ranges(ids.column("customer_id")?.str()?, req.range_rows);
+        drop(ids);
+        let label = match piece {
+            Some(k) => format!("bucket {k}: customer ranges"),
+            None => "customer ranges".into(),
+        };
+        let task = progress.task(&label, ranges.len() as u64);
+        for within in ranges {
+            extract_range(req, &customers, (within, piece), &mut t, &mut w)?;
+            task.advance(1);
+        }
+        task.done();
     }
-    task.done();
-    let reconciliation = reconcile(req, &t)?;
+    let reconciliation = match req.bucket {
+        Some(_) => Value::Null,
+        None => reconcile(req, &t)?,
+    };
     let Writers {
         new_csv,
         his_csv,
@@ -410,7 +480,7 @@ pub fn extract(
     } = w;
     new_csv.finish()?;
     his_csv.finish()?;
-    let mut written: Vec<String> = vec!["tb_risk_new.csv".into(), "tb_risk_his.csv".into()];
+    let mut written: Vec<String> = vec![TB_NEW_CSV.into(), TB_HIS_CSV.into()];
     let mut sheets = BTreeMap::new();
     if let Some((xn, xh)) = xlsx {
         // The two workbooks are zipped together on two threads.
@@ -423,27 +493,52 @@ pub fn extract(
             a.map_err(|_| Error::Internal("the workbook writer panicked".into()))??,
         );
         sheets.insert("tb_risk_his", b?);
-        written.push("tb_risk_new.xlsx".into());
-        written.push("tb_risk_his.xlsx".into());
+        written.push(TB_NEW_XLSX.into());
+        written.push(TB_HIS_XLSX.into());
     }
+    if req.stats && req.bucket.is_none() {
+        let customers = run.customers(None)?;
+        let customers = match &req.mask {
+            Some(salt) => masked(customers, salt),
+            None => customers,
+        };
+        stats_files(req, customers, dir, &mut written)?;
+    }
+    control(req, dir, &t, reconciliation, &sheets, &written)
+}
+
+/// The tables' file names.
+const TB_NEW_CSV: &str = "tb_risk_new.csv";
+const TB_HIS_CSV: &str = "tb_risk_his.csv";
+const TB_NEW_XLSX: &str = "tb_risk_new.xlsx";
+const TB_HIS_XLSX: &str = "tb_risk_his.xlsx";
+
+/// Writes the control files (`control.json`, `control.csv`) of an extract whose tables are
+/// counted in `t`.
+fn control(
+    req: &Request<'_>,
+    dir: &Path,
+    t: &Tally,
+    reconciliation: Value,
+    sheets: &BTreeMap<&str, Vec<String>>,
+    written: &[String],
+) -> Result<Extract> {
+    let run = req.run;
     let enc = match req.encoding {
         Encoding::Utf8 => "utf-8",
         Encoding::Gb18030 => "gb18030",
     };
-    if req.stats {
-        stats_files(req, customers, dir, &mut written)?;
-    }
     let by = |c: &BTreeMap<(String, String), u64>| -> Vec<Value> {
         c.iter()
             .map(|((r, a), n)| json!({"Risk_code": r, "Acc_type": a, "rows": n}))
             .collect()
     };
     let mut hashes = Vec::new();
-    for f in &written {
+    for f in written {
         hashes.push(json!({"file": f, "sha256": io::sha256_file(&dir.join(f))?}));
     }
     let sheet_list = |k: &str| sheets.get(k).cloned().unwrap_or_default();
-    let control = json!({
+    let mut control = json!({
         "run": run.dir.display().to_string(),
         "run_as_of": run.as_of.to_string(),
         "period_start": req.period.start.to_string(),
@@ -459,6 +554,20 @@ pub fn extract(
         "reconciliation": reconciliation,
         "files": hashes,
     });
+    if let Some(k) = req.bucket {
+        // A part: what the combining extract reconciles, and which part it is.
+        control["bucket"] = json!(k);
+        control["run_manifest_sha256"] = json!(run.folder.manifest_sha256());
+        control["mask_check"] = json!(req.mask.as_ref().map(|s| {
+            // Whether the parts were masked with one salt, without the salt.
+            let mac = hmac_sha256(s.as_bytes(), b"riskgrade mask check");
+            mac.iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        }));
+        control["tally"] = serde_json::to_value(t).map_err(|e| Error::Internal(e.to_string()))?;
+    }
     let mut rows: [Vec<String>; 4] = Default::default();
     for (table, c) in [
         ("tb_risk_new", &t.new_counts),
@@ -485,6 +594,124 @@ pub fn extract(
     files::write_csv(&ctl, &dir.join(CONTROL_CSV), Encoding::Utf8)?;
     io::write_json(&control, &dir.join(CONTROL_JSON))?;
     Ok(Extract { control })
+}
+
+/// One bucket's extract, as [`combine`] reads it.
+pub struct Part {
+    /// Its folder.
+    pub dir: std::path::PathBuf,
+    /// Its control record.
+    pub control: Value,
+}
+
+/// The extract of a run of datasets made from its buckets' extracts (`extract --parts`, the
+/// cluster's extract stage): each table's CSV files concatenated byte for byte in bucket order
+/// (the header once), the parts' tallies added up and reconciled with the run's summary, and
+/// the control files written as for one extract. Every bucket of the run must have its part,
+/// made from this run with the same period, profile, encoding and masking.
+pub fn combine(req: &Request<'_>, parts: &[Part], dir: &Path) -> Result<Extract> {
+    let run = req.run;
+    files::private(dir, true)?;
+    let want: Vec<u32> = run.pieces().into_iter().flatten().collect();
+    if want.is_empty() {
+        return Err(Error::Usage(
+            "--parts: the run is not merged as datasets; extract it directly".into(),
+        ));
+    }
+    let mut by_bucket: BTreeMap<u32, &Part> = BTreeMap::new();
+    let mine = |p: &Part, key: &str, value: Value| -> Result<()> {
+        if p.control[key] != value {
+            return Err(Error::Usage(format!(
+                "--parts {}: made with {key} {}, not {value}; combine the parts of one extract",
+                p.dir.display(),
+                p.control[key]
+            )));
+        }
+        Ok(())
+    };
+    let first_mask = parts.first().map(|p| p.control["mask_check"].clone());
+    for p in parts {
+        let k = p.control["bucket"].as_u64().ok_or_else(|| {
+            Error::Usage(format!(
+                "--parts {}: not the extract of one bucket (extract --bucket K/N)",
+                p.dir.display()
+            ))
+        })? as u32;
+        mine(
+            p,
+            "run_manifest_sha256",
+            json!(run.folder.manifest_sha256()),
+        )?;
+        mine(p, "period_start", json!(req.period.start.to_string()))?;
+        mine(p, "period_end", json!(req.period.end.to_string()))?;
+        mine(
+            p,
+            "extracted_on",
+            json!(req.period.extracted_on.to_string()),
+        )?;
+        mine(
+            p,
+            "profile",
+            serde_json::to_value(req.profile).map_err(|e| Error::Internal(e.to_string()))?,
+        )?;
+        mine(
+            p,
+            "encoding",
+            json!(match req.encoding {
+                Encoding::Utf8 => "utf-8",
+                Encoding::Gb18030 => "gb18030",
+            }),
+        )?;
+        if let Some(m) = &first_mask {
+            mine(p, "mask_check", m.clone())?;
+        }
+        if by_bucket.insert(k, p).is_some() {
+            return Err(Error::Usage(format!("--parts: bucket {k} is given twice")));
+        }
+    }
+    let missing: Vec<String> = want
+        .iter()
+        .filter(|k| !by_bucket.contains_key(k))
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() || by_bucket.len() != want.len() {
+        return Err(Error::Usage(format!(
+            "--parts: the run has buckets {want:?}; the parts of bucket(s) {} are missing (or parts of other buckets given)",
+            missing.join(", ")
+        )));
+    }
+    let mut t = Tally::default();
+    for p in by_bucket.values() {
+        let tally: Tally = serde_json::from_value(p.control["tally"].clone())
+            .map_err(|e| Error::Input(format!("{}: control.json: {e}", p.dir.display())))?;
+        t.add(&tally);
+    }
+    let reconciliation = reconcile(req, &t)?;
+    for name in [TB_NEW_CSV, TB_HIS_CSV] {
+        let mut out = std::io::BufWriter::new(io::create_private(&dir.join(name))?);
+        for (i, p) in by_bucket.values().enumerate() {
+            let bytes = std::fs::read(p.dir.join(name))
+                .map_err(|e| Error::Input(format!("{}: {e}", p.dir.join(name).display())))?;
+            // The header once: every part's first line is the same header.
+            let body = if i == 0 {
+                &bytes[..]
+            } else {
+                let nl = bytes
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(bytes.len(), |x| x + 1);
+                &bytes[nl..]
+            };
+            use std::io::Write;
+            out.write_all(body)
+                .map_err(|e| Error::Env(format!("writing {name}: {e}")))?;
+        }
+        use std::io::Write;
+        out.flush()
+            .map_err(|e| Error::Env(format!("writing {name}: {e}")))?;
+    }
+    let written: Vec<String> = vec![TB_NEW_CSV.into(), TB_HIS_CSV.into()];
+    control(req, dir, &t, reconciliation, &BTreeMap::new(), &written)
 }
 
 /// The statistics as CSV files and one workbook.

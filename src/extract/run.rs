@@ -40,8 +40,8 @@ pub struct Run {
     pub subitems: Vec<(String, String)>,
     /// Custom direct-highest criteria (id, label).
     pub custom_xh: Vec<(String, String)>,
-    /// The customers files the run read (one per bucket for a merged run), checked against
-    /// the manifest.
+    /// The customers files the run read (one per bucket for a merged run), as its manifest
+    /// names them (checked when read).
     pub customers_files: Vec<PathBuf>,
     /// The folders of the books the run read (for the guard of `--out`).
     pub data_folders: Vec<PathBuf>,
@@ -92,20 +92,28 @@ impl Run {
             .map(|c| (s(&c["id"]), s(&c["label"])))
             .collect();
         let levels = model["meta"]["m"].as_u64().unwrap_or(5) as u8;
-        let customers_files = folder.inputs(crate::contract::CUSTOMERS.file)?;
+        let customers_files: Vec<PathBuf> = folder
+            .manifest()
+            .inputs
+            .iter()
+            .map(|i| PathBuf::from(&i.file))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n == crate::contract::CUSTOMERS.file)
+            })
+            .collect();
+        if customers_files.is_empty() {
+            return Err(crate::error::Error::Input(format!(
+                "{}: the run's manifest names no {} among its inputs",
+                dir.display(),
+                crate::contract::CUSTOMERS.file
+            )));
+        }
         let data_folders = customers_files
             .iter()
             .filter_map(|p| p.parent().map(Path::to_path_buf))
             .collect();
-        for f in [
-            SCORES,
-            crate::run_folder::SUMMARY,
-            HISTORY,
-            GRADES_NEXT,
-            crate::run_folder::RECLASSIFY,
-        ] {
-            folder.file(f)?;
-        }
+        folder.summary()?;
         Ok(Run {
             dir: dir.to_path_buf(),
             as_of,
@@ -119,15 +127,41 @@ impl Run {
         })
     }
 
-    /// A file of the run folder, checked against the manifest.
-    pub fn file(&self, name: &str) -> Result<PathBuf> {
-        self.folder.file(name)
+    /// The pieces the run is read in: the whole run (`None`), or each bucket's part of a run
+    /// whose per-customer outputs are datasets.
+    pub fn pieces(&self) -> Vec<Option<u32>> {
+        match self.folder.buckets() {
+            Some(_) => self.folder.part_buckets().into_iter().map(Some).collect(),
+            None => vec![None],
+        }
     }
 
-    /// The customers: ids, branch, kind, name, ID number, relationship dates.
-    pub fn customers(&self) -> Result<LazyFrame> {
+    /// The output `name` of a piece (`None`: the whole run), checked.
+    fn scan(&self, name: &str, piece: Option<u32>) -> Result<LazyFrame> {
+        match piece {
+            None => self.folder.scan(name),
+            Some(k) => self.folder.scan_bucket(name, k)?.ok_or_else(|| {
+                crate::error::Error::Input(format!(
+                    "{}: bucket {k} has no part of {name}",
+                    self.dir.display()
+                ))
+            }),
+        }
+    }
+
+    /// The customers of a piece (`None`: the whole run): ids, branch, kind, name, ID number,
+    /// relationship dates, from the customers files the run read (a bucket's own file for a
+    /// bucket's piece), each checked against the manifest.
+    pub fn customers(&self, piece: Option<u32>) -> Result<LazyFrame> {
+        let file = crate::contract::CUSTOMERS.file;
+        let files = match piece {
+            Some(k) if self.folder.buckets().is_some() => {
+                vec![self.folder.input_of_bucket(file, k)?]
+            }
+            _ => self.folder.inputs(file)?,
+        };
         let mut scans = Vec::new();
-        for f in &self.customers_files {
+        for f in &files {
             let mut lf = scan_path(f)?;
             let schema = lf.collect_schema()?;
             if schema.get("relationship_end").is_none() {
@@ -148,13 +182,18 @@ impl Run {
         ]))
     }
 
-    /// The run's scores of the customers `within` selects, joined with the customers (names,
-    /// dates) and the day a grade set by hand was set (`_set_on`, from the next grade file).
-    pub fn graded(&self, customers: LazyFrame, within: Expr) -> Result<LazyFrame> {
-        let scores = self.folder.scan(SCORES)?.filter(within.clone());
+    /// The run's scores of the customers `within` selects in a piece, joined with the
+    /// customers (names, dates) and the day a grade set by hand was set (`_set_on`, from the
+    /// next grade file).
+    pub fn graded(
+        &self,
+        customers: LazyFrame,
+        within: Expr,
+        piece: Option<u32>,
+    ) -> Result<LazyFrame> {
+        let scores = self.scan(SCORES, piece)?.filter(within.clone());
         let next = self
-            .folder
-            .scan(GRADES_NEXT)?
+            .scan(GRADES_NEXT, piece)?
             .filter(within)
             .select([col("customer_id"), col("last_reviewed").alias("_set_on")]);
         Ok(scores
@@ -183,9 +222,19 @@ impl Run {
             ))
     }
 
-    /// The run's grade history of the customers `within` selects.
-    pub fn history(&self, within: Expr) -> Result<LazyFrame> {
-        Ok(self.folder.scan(HISTORY)?.filter(within))
+    /// The run's grade history of the customers `within` selects in a piece.
+    pub fn history(&self, within: Expr, piece: Option<u32>) -> Result<LazyFrame> {
+        Ok(self.scan(HISTORY, piece)?.filter(within))
+    }
+
+    /// The run's scores of a piece.
+    pub fn scores(&self, piece: Option<u32>) -> Result<LazyFrame> {
+        self.scan(SCORES, piece)
+    }
+
+    /// The run's work list of a piece.
+    pub fn reclassify(&self, piece: Option<u32>) -> Result<LazyFrame> {
+        self.scan(crate::run_folder::RECLASSIFY, piece)
     }
 
     /// The run's summary.

@@ -38,7 +38,7 @@ pub fn tables(
     p: Period,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
     let scope = run
-        .graded(customers.clone(), lit(true))?
+        .graded(customers.clone(), lit(true), None)?
         .filter(in_scope(p));
     let by_grade = scope
         .clone()
@@ -49,7 +49,7 @@ pub fn tables(
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let rows = history_rows(run, customers, p, lit(true))?;
+    let rows = history_rows(run, customers, p, lit(true), None)?;
     let changes = rows
         .with_columns([
             rank(run, "grade").alias("_r"),
@@ -90,8 +90,7 @@ pub fn tables(
         ])
         .collect()?;
     let overdue = run
-        .folder
-        .scan(crate::run_folder::RECLASSIFY)?
+        .reclassify(None)?
         .group_by([col("branch_id")])
         .agg([
             col("overdue")

@@ -106,9 +106,14 @@ fn select(run: &Run, lf: LazyFrame, cols: &[Col]) -> LazyFrame {
 
 /// The run's graded customers that `within` selects, with their basis text (`_norm`),
 /// computed once for both tables.
-pub fn graded_with_norm(run: &Run, customers: LazyFrame, within: Expr) -> Result<DataFrame> {
+pub fn graded_with_norm(
+    run: &Run,
+    customers: LazyFrame,
+    within: Expr,
+    piece: Option<u32>,
+) -> Result<DataFrame> {
     Ok(run
-        .graded(customers, within)?
+        .graded(customers, within, piece)?
         .with_column(norm::current(run).alias("_norm"))
         .select([
             col("customer_id"),
@@ -158,9 +163,15 @@ pub const GRADE: &str = "_grade";
 
 /// The grade history's rows within the period of the customers `within` selects (one per
 /// customer and day: the last written), joined with the customers.
-pub fn history_rows(run: &Run, customers: LazyFrame, p: Period, within: Expr) -> Result<LazyFrame> {
+pub fn history_rows(
+    run: &Run,
+    customers: LazyFrame,
+    p: Period,
+    within: Expr,
+    piece: Option<u32>,
+) -> Result<LazyFrame> {
     let h = run
-        .history(within)?
+        .history(within, piece)?
         .filter(
             col("graded_on")
                 .gt_eq(date_lit(p.start))
@@ -199,8 +210,9 @@ pub fn his_table(
     p: Period,
     cols: &[Col],
     within: Expr,
+    piece: Option<u32>,
 ) -> Result<DataFrame> {
-    let rows = history_rows(run, customers, p, within)?;
+    let rows = history_rows(run, customers, p, within, piece)?;
     let unknown = rows
         .clone()
         .filter(col("kind").is_null())

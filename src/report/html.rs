@@ -13,7 +13,10 @@ use crate::model::{fmt_e2, Model, E4};
 use crate::review::Counts;
 use crate::scoring::{contributions, SEGMENT};
 
-/// Aggregates of the run's outputs the page draws besides the summary.
+/// Aggregates of the run's outputs the page draws besides the summary (`report.json`). Sums
+/// every one, so the aggregates of a book are those of its buckets added up
+/// ([`Aggregates::merge`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Aggregates {
     /// Customers per whole point of adjusted total score, 0..=100.
     pub histogram: Vec<u64>,
@@ -126,7 +129,53 @@ impl Aggregates {
             migration,
             contributions,
             due_months,
-        })
+        }
+        .in_order())
+    }
+
+    /// Migration cells by grade on file then final grade, months due overdue first then by
+    /// month: one order whatever the engine gave.
+    fn in_order(mut self) -> Aggregates {
+        self.migration.sort();
+        self.due_months
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self
+    }
+
+    /// The aggregates of a book from those of its buckets: every count added up.
+    pub fn merge(parts: &[Aggregates]) -> Aggregates {
+        let mut out = Aggregates {
+            histogram: vec![0; 101],
+            migration: Vec::new(),
+            contributions: Vec::new(),
+            due_months: Vec::new(),
+        };
+        for p in parts {
+            for (i, n) in p.histogram.iter().enumerate() {
+                if let Some(h) = out.histogram.get_mut(i) {
+                    *h += n;
+                }
+            }
+            for (a, b, n) in &p.migration {
+                match out.migration.iter_mut().find(|(x, y, _)| x == a && y == b) {
+                    Some(m) => m.2 += n,
+                    None => out.migration.push((a.clone(), b.clone(), *n)),
+                }
+            }
+            for (id, rule, v) in &p.contributions {
+                match out.contributions.iter_mut().find(|(x, _, _)| x == id) {
+                    Some(c) => c.2 += v,
+                    None => out.contributions.push((id.clone(), rule.clone(), *v)),
+                }
+            }
+            for (m, o, n) in &p.due_months {
+                match out.due_months.iter_mut().find(|(x, y, _)| x == m && y == o) {
+                    Some(d) => d.2 += n,
+                    None => out.due_months.push((m.clone(), *o, *n)),
+                }
+            }
+        }
+        out.in_order()
     }
 }
 

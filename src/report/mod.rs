@@ -179,17 +179,11 @@ fn grade_counts(scores: &DataFrame, model: &Model) -> Result<Counts> {
     ))
 }
 
-/// The summary of a whole book from its buckets' summaries (`riskgrade merge`): what the
-/// merged scores and distribution give is counted again from them (customers, grades,
-/// segments, branches, bases), the exception, missing-data and review counts are added up,
-/// and input warnings of the same file and message are added up (in the order of the data
-/// contract's files, then of first appearance).
-pub fn merged_summary(
-    scores: &DataFrame,
-    dist: &DataFrame,
-    model: &Model,
-    parts: &[Summary],
-) -> Result<Summary> {
+/// The summary of a whole book from its buckets' summaries (`riskgrade merge`), without a
+/// per-customer row: every count added up (grades in model order, bases by name, segments and
+/// branches with their grades in model order), and input warnings of the same file and message
+/// added up (in the order of the data contract's files, then of first appearance).
+pub fn merged_summary(model: &Model, parts: &[Summary]) -> Result<Summary> {
     let first = parts
         .first()
         .ok_or_else(|| crate::error::Error::Internal("no summary to merge".into()))?;
@@ -217,13 +211,31 @@ pub fn merged_summary(
             .unwrap_or(usize::MAX)
     };
     warnings.sort_by_key(|w| order(&w.file));
+    let grades = model.grade_names();
+    let in_grade_order = |mut c: Counts| {
+        c.0.sort_by_key(|(g, _)| grades.iter().position(|x| x == g).unwrap_or(usize::MAX));
+        c
+    };
+    let nested = |f: fn(&Summary) -> &BTreeMap<String, Counts>| {
+        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        for p in parts {
+            for (k, c) in f(p) {
+                out.entry(k.clone()).or_default().add(c);
+            }
+        }
+        out.into_iter()
+            .map(|(k, c)| (k, in_grade_order(c)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut basis = sum(|s| &s.basis);
+    basis.0.sort();
     let reviews: Vec<ReviewSummary> = parts.iter().map(|p| p.reclassification.clone()).collect();
     Ok(Summary {
-        customers: scores.height() as u64,
-        grades: grade_counts(scores, model)?,
-        by_segment: nested(dist, "segment")?,
-        by_branch: nested(dist, "branch")?,
-        basis: counts(scores, "basis")?,
+        customers: parts.iter().map(|p| p.customers).sum(),
+        grades: in_grade_order(sum(|s| &s.grades)),
+        by_segment: nested(|s| &s.by_segment),
+        by_branch: nested(|s| &s.by_branch),
+        basis,
         direct_highest: sum(|s| &s.direct_highest),
         direct_low_blocked_by: sum(|s| &s.direct_low_blocked_by),
         scored_on_missing_data: sum(|s| &s.scored_on_missing_data),
@@ -233,6 +245,41 @@ pub fn merged_summary(
             .unwrap_or_else(|| first.reclassification.clone()),
         input_warnings: warnings,
     })
+}
+
+/// The distribution (`distribution.csv`) a summary holds: customers per grade overall, per
+/// segment and per branch, grades in model order, only grades with customers; the rows
+/// [`distribution`] counts from the scores.
+pub fn distribution_of(summary: &Summary) -> Result<DataFrame> {
+    let mut rows: [Vec<String>; 3] = Default::default();
+    let mut n: Vec<u64> = Vec::new();
+    let mut push = |dim: &str, key: &str, c: &Counts| {
+        for (g, k) in &c.0 {
+            if *k > 0 {
+                rows[0].push(dim.into());
+                rows[1].push(key.into());
+                rows[2].push(g.clone());
+                n.push(*k);
+            }
+        }
+    };
+    push("all", "all", &summary.grades);
+    for (k, c) in &summary.by_segment {
+        push("segment", k, c);
+    }
+    for (k, c) in &summary.by_branch {
+        push("branch", k, c);
+    }
+    let [d, k, g] = rows;
+    Ok(DataFrame::new(
+        n.len(),
+        vec![
+            Column::new("dimension".into(), d),
+            Column::new("key".into(), k),
+            Column::new("grade".into(), g),
+            Column::new("customers".into(), n),
+        ],
+    )?)
 }
 
 /// Exception and missing-data counts: sums of the per-customer flag columns, in one pass.

@@ -274,3 +274,64 @@ pub fn run_with_features(df: &mut DataFrame, dir: &std::path::Path) -> std::path
     std::fs::write(&m, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     f
 }
+
+/// A run merged as datasets against one `assess` of the same book: `distribution.csv` and
+/// `summary.json` byte for byte, and each per-customer dataset's part of bucket k holds exactly
+/// the single file's rows of the customers of bucket k, in the same order (Parquet compared as
+/// frames, CSV as lines after the header).
+pub fn assert_same_as_parts(single: &std::path::Path, parts: &std::path::Path, buckets: u32) {
+    for f in ["distribution.csv", "summary.json"] {
+        assert_eq!(
+            std::fs::read(single.join(f)).unwrap(),
+            std::fs::read(parts.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    for f in [
+        "scores.parquet",
+        "reclassify.parquet",
+        "grades_next.parquet",
+        "grade_history.parquet",
+        "features.parquet",
+    ] {
+        if !single.join(f).exists() {
+            continue;
+        }
+        assert!(parts.join(f).is_dir(), "{f} is a dataset");
+        let whole = read_parquet(&single.join(f));
+        let ids = whole.column("customer_id").unwrap().str().unwrap().clone();
+        let b = riskgrade::bucket::column(&ids, buckets);
+        let mut rows = 0;
+        for k in 0..buckets {
+            let part = parts.join(f).join(format!("part-{k:05}.parquet"));
+            let mine = whole.filter(&b.equal(k)).unwrap();
+            if !part.exists() {
+                assert_eq!(mine.height(), 0, "{f}: bucket {k} has rows but no part");
+                continue;
+            }
+            let theirs = read_parquet(&part);
+            assert!(mine.equals_missing(&theirs), "{f}: part {k} differs");
+            rows += theirs.height();
+        }
+        assert_eq!(rows, whole.height(), "{f}");
+    }
+    // reclassify.csv: each part's lines are the single file's lines of its customers.
+    let text = std::fs::read_to_string(single.join("reclassify.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let mut all: Vec<&str> = lines.collect();
+    let mut seen: Vec<String> = Vec::new();
+    for k in 0..buckets {
+        let part = parts
+            .join("reclassify.csv")
+            .join(format!("part-{k:05}.csv"));
+        if let Ok(t) = std::fs::read_to_string(&part) {
+            let mut l = t.lines();
+            assert_eq!(l.next(), Some(header));
+            seen.extend(l.map(String::from));
+        }
+    }
+    all.sort_unstable();
+    seen.sort_unstable();
+    assert_eq!(all, seen, "reclassify.csv parts");
+}
