@@ -458,6 +458,56 @@ pub fn neutralised(df: &DataFrame) -> Result<DataFrame> {
     Ok(out)
 }
 
+/// Writes `height` rows as Parquet (zstd) to `path`, a row group at a time: `group(offset,
+/// len)` makes each group's frame, cut at the rows [`write_parquet`] cuts a frame of that
+/// height at, so only one group is held at once.
+pub fn write_parquet_groups(
+    path: &Path,
+    height: usize,
+    kv: &[(&str, String)],
+    mut group: impl FnMut(usize, usize) -> Result<DataFrame>,
+) -> Result<()> {
+    let n = (height / ROW_GROUP_ROWS).max(1);
+    let rows = height / n;
+    let kv = (!kv.is_empty()).then(|| {
+        polars::io::parquet::write::KeyValueMetadata::from_static(
+            kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        )
+    });
+    let mut failed: Option<Error> = None;
+    write_file(path, |w| {
+        let mut out = None;
+        for g in 0..n {
+            let len = if g + 1 == n { height - g * rows } else { rows };
+            let mut df = match group(g * rows, len) {
+                Ok(df) => df,
+                Err(e) => {
+                    failed = Some(e);
+                    return Err("a row group could not be made".into());
+                }
+            };
+            df.rechunk_mut();
+            if out.is_none() {
+                out = Some(
+                    ParquetWriter::new(&mut *w)
+                        .with_compression(ParquetCompression::Zstd(None))
+                        .with_key_value_metadata(kv.clone())
+                        .batched(df.schema())
+                        .map_err(|e| e.to_string())?,
+                );
+            }
+            if let Some(o) = out.as_mut() {
+                o.write_batch(&df).map_err(|e| e.to_string())?;
+            }
+        }
+        match out {
+            Some(o) => o.finish().map(|_| ()).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    })
+    .map_err(|e| failed.take().unwrap_or(e))
+}
+
 /// Writes a frame as CSV with a header to `path` (RFC 4180 quoting); text values a spreadsheet
 /// program would run as formulas are written with a leading `'` ([`neutralised`]).
 pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<()> {

@@ -27,14 +27,8 @@ use crate::run_folder::{
 use crate::scoring;
 use crate::validate::TransactionCounts;
 
-/// What [`grade`] returns: the scored frame, the features when kept, the inputs' hashes and
-/// the transactions' counts.
-type Graded = (
-    DataFrame,
-    Option<DataFrame>,
-    Vec<FileHash>,
-    Option<TransactionCounts>,
-);
+/// What [`grade`] returns: the scored frame, the inputs' hashes and the transactions' counts.
+type Graded = (DataFrame, Vec<FileHash>, Option<TransactionCounts>);
 
 /// How the totals of `scores.parquet` are derived (in the manifest).
 pub const TOTAL_FORMULA: &str = "total_score = weighted_sum / (100 * m); weighted_sum = sum over adopted sub-items of score * (weight * 100); adjusted_score = min(100, total_score * regional_coefficient)";
@@ -137,7 +131,9 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         "model {} {}; as of {}; FATF lists {}",
         book.model.meta.id, book.model.meta.version, book.as_of, book.reference.fatf_version
     ));
-    let (scored, kept_features, hashes, txn) = grade(&job, &mut st)?;
+    // The outputs' folder is staged now: features.parquet goes into it as soon as it is made.
+    let staged = job.out.stage()?;
+    let (scored, hashes, txn) = grade(&job, &staged, &mut st)?;
     if let (Some(checks), Some(txn)) = (&job.book.txn_checks, txn) {
         if let Some(w) = txn.warning() {
             progress.warn(&format!("{}: {} {}", w.file, w.rows, w.message));
@@ -162,13 +158,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
             book.reference_name
         ));
     }
-    let staged = job.out.stage()?;
-    let (summary, page) = st.run("reports and outputs", || {
-        if let Some(f) = kept_features {
-            write_features(f, &rev, &job, &staged)?;
-        }
-        write_outputs(&job, rev, &staged)
-    })?;
+    let (summary, page) = st.run("reports and outputs", || write_outputs(&job, rev, &staged))?;
     progress.line(&format!(
         "{REPORT}: {} KB in {:.2}s",
         page.bytes.div_ceil(1024),
@@ -279,10 +269,10 @@ fn check_links_source(
 /// Features, scores and grades of every customer; the inputs are hashed on another thread
 /// meanwhile.
 /// Also returns the transactions' counts when their checks were made as they were read.
-fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<Graded> {
+fn grade(job: &Job<'_>, staged: &Staged, st: &mut Stages<'_>) -> Result<Graded> {
     let (hashes, scored) = std::thread::scope(|s| {
         let h = s.spawn(|| hash_inputs(job));
-        let scored = (|| -> Result<(DataFrame, Option<DataFrame>, Option<TransactionCounts>)> {
+        let scored = (|| -> Result<(DataFrame, Option<TransactionCounts>)> {
             let ctx = job.book.ctx(job.links.as_ref().map(|l| &l.0));
             let (feats, txn) = st.run("features", || {
                 features::build_partitioned(
@@ -293,20 +283,23 @@ fn grade(job: &Job<'_>, st: &mut Stages<'_>) -> Result<Graded> {
                     job.book.txn_checks.as_ref(),
                 )
             })?;
-            let kept = job.args.keep_features.then(|| feats.clone());
-            Ok((
-                st.run("scoring and grading", || score(feats, &job.book.model))?,
-                kept,
-                txn,
-            ))
+            // features.parquet is written from the frame the scoring reads next, before the
+            // scoring's own columns are made (written beside the scoring, the two peaks add up).
+            if job.args.keep_features {
+                st.run("features file", || {
+                    write_features(&feats, job, &staged.path(FEATURES))
+                })?;
+            }
+            let scored = st.run("scoring and grading", || score(feats, &job.book.model))?;
+            Ok((scored, txn))
         })();
         let hashes = h
             .join()
             .map_err(|_| Error::Internal("hashing thread panicked".into()));
         (hashes, scored)
     });
-    let (scored, kept, txn) = scored?;
-    Ok((scored, kept, hashes??, txn))
+    let (scored, txn) = scored?;
+    Ok((scored, hashes??, txn))
 }
 
 /// Scores and grades the features; SC2 leaves walk-in customers out when the model says so.
@@ -412,23 +405,57 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
     Ok((summary, page))
 }
 
-/// `features.parquet`: the feature frame with the grade on file and the last review (as the
-/// review stage read them, a grade set by hand counting as a review), sorted by customer. Its
-/// Parquet metadata names what it was computed with: the feature parameters, the model and the
-/// as-of date (`compare --features` refuses a baseline that differs).
-fn write_features(feats: DataFrame, rev: &Review, job: &Job<'_>, staging: &Staged) -> Result<()> {
-    let args = crate::frame::left_in_order();
-    let on_file = rev.scores.clone().lazy().select([
-        col("customer_id"),
-        col("grade_on_file"),
-        col("last_reviewed"),
-    ]);
-    let mut df = catalog::categories_as_text(feats.lazy())
-        .join(on_file, [col("customer_id")], [col("customer_id")], args)
-        .sort(["customer_id"], SortMultipleOptions::default())
-        .collect()?;
+/// `features.parquet`: every catalogue feature of every customer, with the grade on file and
+/// the last review (as the review stage reads them, a grade set by hand counting as a review;
+/// none for customers the model leaves out, SC2), in customer order. Written as soon as the
+/// features are made, a row group at a time from the feature frame the scoring reads anyway, so
+/// keeping the features adds one row group's text to the memory the run holds. Its Parquet
+/// metadata names what it was computed with: the feature parameters, the model and the as-of
+/// date (`compare --features` refuses a baseline that differs).
+fn write_features(feats: &DataFrame, job: &Job<'_>, path: &Path) -> Result<()> {
+    let book = &job.book;
+    let ids = feats.select(["customer_id", "institution_id"])?;
+    let mut on_file = crate::review::on_file_now(ids.lazy(), &book.inputs, book.as_of)?
+        .select([col("grade_on_file"), col("last_reviewed")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    if !book.model.scope.grade_walk_in {
+        on_file.hstack_mut(&[feats.column("walk_in")?.clone()])?;
+        on_file = on_file
+            .lazy()
+            .select([
+                when(col("walk_in"))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(col("grade_on_file"))
+                    .alias("grade_on_file"),
+                when(col("walk_in"))
+                    .then(lit(NULL).cast(DataType::Date))
+                    .otherwise(col("last_reviewed"))
+                    .alias("last_reviewed"),
+            ])
+            .collect()?;
+    }
+    // In customer order: a book whose rows are (the features flag them sorted) is read in
+    // slices; another is read through the order of its ids.
+    let ids = feats.column("customer_id")?.as_materialized_series();
+    let order = (ids.is_sorted_flag() != polars::series::IsSorted::Ascending)
+        .then(|| ids.arg_sort(SortOptions::default()));
     let kv = features_metadata(job)?;
-    io::write_parquet_with(&mut df, &staging.path(FEATURES), &kv)
+    io::write_parquet_groups(path, feats.height(), &kv, |offset, len| {
+        let (f, o) = match &order {
+            None => (
+                feats.slice(offset as i64, len),
+                on_file.slice(offset as i64, len),
+            ),
+            Some(idx) => {
+                let take = idx.slice(offset as i64, len);
+                (feats.take(&take)?, on_file.take(&take)?)
+            }
+        };
+        let mut df = catalog::categories_as_text(f.lazy()).collect()?;
+        df.hstack_mut(o.columns())?;
+        Ok(df)
+    })
 }
 
 /// The key-value metadata of `features.parquet` (see [`features::FeaturesSource`]).

@@ -46,9 +46,8 @@ pub struct Review {
 /// `customer_id`, `institution_id`), a grade set by hand counting as a review (PR4), as the
 /// review stage reads them.
 pub fn on_file_now(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
-    Ok(on_file::join(customers, inputs, as_of)?.select([
-        // The looked-up side's own ids: right by construction, whatever the row order.
-        col(on_file::ON_FILE_ID).alias("customer_id"),
+    Ok(on_file::on_file(customers, inputs, as_of)?.select([
+        col("customer_id"),
         col("institution_id"),
         col("grade_on_file"),
         col("last_reviewed"),

@@ -93,9 +93,23 @@ pub const ON_FILE_ID: &str = "_on_file_id";
 /// most one row per customer (grades on file have a unique customer id, grades set by hand and
 /// events are grouped by customer), so the two sides stay row for row.
 pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
+    let lf = on_file(scored.clone(), inputs, as_of)?;
+    let looked_up = events_since_review(lf, inputs, as_of)
+        .rename(["customer_id"], [ON_FILE_ID], true)
+        .drop(cols(["institution_id"]));
+    Ok(concat_lf_horizontal(
+        [scored, looked_up],
+        HConcatOptions::default(),
+    )?)
+}
+
+/// The grade on file and the grade set by hand of every customer of `customers` (in its order,
+/// with its `customer_id` and `institution_id`), `last_reviewed` moved to a grade set by hand
+/// since (it counts as a review, PR4); no trigger events.
+pub fn on_file(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
     let ids = [col("customer_id"), col("institution_id")];
     // P3: a grade on file is the customer's only in its own institution.
-    let mut lf = scored.clone().select(ids.clone()).join(
+    let mut lf = customers.select(ids.clone()).join(
         grades_on_file(inputs)?,
         ids,
         [col("customer_id"), col("_grade_institution")],
@@ -128,13 +142,7 @@ pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<Lazy
         .otherwise(col("last_reviewed"))
         .alias("last_reviewed"),
     );
-    let looked_up = events_since_review(lf, inputs, as_of)
-        .rename(["customer_id"], [ON_FILE_ID], true)
-        .drop(cols(["institution_id"]));
-    Ok(concat_lf_horizontal(
-        [scored, looked_up],
-        HConcatOptions::default(),
-    )?)
+    Ok(lf)
 }
 
 /// T4: the kinds of trigger event after the last review, up to the as-of date, comma-joined.
