@@ -132,3 +132,125 @@ const GENERATED: &[&str] = &[
     "b78be544b854849b073608aec65fd0b84c9ff8b9e7d5d781a5476b2b76628ede", // grades_next.parquet
     "6e52f0db34ce1c8808e8eb9365307f69407bdbcb0a2d042b483cfcf002309873", // grade_history.parquet
 ];
+
+/// The columns `scores.parquet` and `reclassify.parquet` had under the 2013 guideline alone.
+const SCORES_2013: &[&str] = &[
+    "customer_id",
+    "institution_id",
+    "branch_id",
+    "kind",
+    "segment",
+    "s1_1",
+    "s1_2",
+    "s1_3",
+    "s1_4",
+    "s1_5",
+    "s1_6",
+    "s1_7",
+    "s1_8",
+    "s2_1",
+    "s2_2",
+    "s2_3",
+    "s2_4",
+    "s3_1",
+    "s3_2",
+    "s3_3",
+    "s3_4",
+    "s3_5",
+    "s4_1",
+    "s4_2",
+    "s4_3",
+    "weighted_sum",
+    "total_score",
+    "regional_coefficient",
+    "adjusted_score",
+    "scored_grade",
+    "direct_highest",
+    "direct_low_blocked_by",
+    "computed_grade",
+    "grade",
+    "basis",
+    "missing_subitems",
+    "top_subitems",
+];
+
+/// The columns of `reclassify.parquet` under the 2013 guideline alone.
+const RECLASSIFY_2013: &[&str] = &[
+    "customer_id",
+    "institution_id",
+    "branch_id",
+    "reasons",
+    "due_date",
+    "overdue",
+    "grade_on_file",
+    "computed_grade",
+    "grade",
+    "grade_steps",
+    "basis",
+    "direct_highest",
+    "last_reviewed",
+    "first_graded",
+    "relationship_start",
+    "events_since_review",
+    "override_grade",
+    "override_expires",
+];
+
+/// SHA-256 of a frame's columns `cols` written as Parquet the way riskgrade writes.
+fn columns_sha256(path: &Path, cols: &[&str]) -> String {
+    let df = common::read_parquet(path);
+    let have: Vec<&str> = cols
+        .iter()
+        .copied()
+        .filter(|c| df.column(c).is_ok())
+        .collect();
+    let mut df = df.select(have).unwrap();
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    riskgrade::io::write_parquet(&mut df, tmp.path()).unwrap();
+    sha256_file(tmp.path()).unwrap()
+}
+
+/// An existing model that declares no rulebook beyond the 2013 guideline (the default model as
+/// it was before the 2025-26 texts), on the sample as it was, grades every customer as it did:
+/// every column `scores.parquet` had then, and the work list's, are unchanged (pinned from the
+/// run before the 2026 rules were added). The 2026 rules add columns and reasons only where a
+/// model declares them.
+#[test]
+fn golden_a_2013_model_grades_as_before() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args([
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--horizon",
+            "30",
+            "--data",
+        ])
+        .arg(repo("tests/data/sample-2013"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--model")
+        .arg(repo("tests/models/guideline-2013.toml"))
+        .arg("--reference")
+        .arg(repo("data/reference"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let scores = columns_sha256(&out.join("scores.parquet"), SCORES_2013);
+    let reclassify = columns_sha256(&out.join("reclassify.parquet"), RECLASSIFY_2013);
+    if std::env::var("GOLDEN_PRINT").is_ok() {
+        println!("2013: scores {scores} reclassify {reclassify}");
+    }
+    assert_eq!(scores, PIN_2013_SCORES, "the 2013 model's grades changed");
+    assert_eq!(
+        reclassify, PIN_2013_RECLASSIFY,
+        "the 2013 model's work list changed"
+    );
+}
+
+const PIN_2013_SCORES: &str = "b8ac3f9abd2fcbb1af36f35d5d16d8317706337807ef9f6e872eea74e406abfd";
+const PIN_2013_RECLASSIFY: &str =
+    "e3a4b9317ef69ad84c6456cfb389e8b9bcd41e36d3866ec1c4a3f5505aac16d2";
