@@ -166,6 +166,7 @@ pub const CATALOG: &[Feature] = &[
     f("annual_life_premium", Num, "XL1", "annual life premium, CNY"),
     f("noncash_single_premium", Num, "XL1", "largest non-cash single premium, CNY"),
     f("walk_in", Bool, "SC2", "one-off (walk-in) transaction customer"),
+    f("id_expired", Bool, "L-CDD26, L-CDD29", "the identity document expired before the as-of date (null: no expiry date recorded)"),
 ];
 
 /// Looks a feature up by name.
@@ -210,7 +211,22 @@ pub const REVIEW_COLUMNS: &[&str] = &[
     "override_expires",
     "previous_grade",
     "graded_on",
+    "direct_low_class",
+    "overlay",
+    "edd_required",
+    "edd_reasons",
+    "action",
+    "screened_lists",
+    "screening",
+    "legacy_deadline",
+    "cdd_completed_on",
+    "bo_verified_on",
 ];
+
+/// Columns of `scores.parquet` after [`RESULT_COLUMNS`]: the class of a direct-low grade
+/// (L-CDD29), the branch-level adjustment that applied (M2), and whether and why enhanced due
+/// diligence is required (L-CDD27, 28, 30, 33, 40).
+pub const LAW_COLUMNS: [&str; 4] = ["direct_low_class", "overlay", "edd_required", "edd_reasons"];
 
 /// Whether a name is taken by a feature or by a column a run writes: a sub-item id (its score
 /// column) must not shadow one.

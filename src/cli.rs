@@ -61,6 +61,9 @@ pub enum Command {
     /// Combine the runs of every bucket of a book into one run folder, as a single `assess`
     /// of the whole book would have written it (docs/scale-out.md).
     Merge(MergeArgs),
+    /// List the customers whose records may be purged (L-CDD44): relationship ended at least
+    /// ten years before the run's as-of date, no open investigation. Deletes nothing.
+    Retention(RetentionArgs),
 }
 
 /// Flags of `explain`.
@@ -184,6 +187,17 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = PARTITION_ROWS, value_name = "N",
           value_parser = clap::value_parser!(u64).range(MIN_PARTITION_ROWS..))]
     pub partition_rows: u64,
+}
+
+/// Flags of `retention`.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// The assessment run.
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// Years records are kept after the relationship ends (L-CDD44: at least 10).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(10..=100))]
+    pub years: u32,
 }
 
 /// Flags of `verify`.

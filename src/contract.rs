@@ -210,6 +210,8 @@ pub const PEP_RELATIONS: &[&str] = &[
     "relative",
     "close_associate",
     "domestic_pep",
+    "former_foreign_pep",
+    "io_senior_manager",
 ];
 /// Transaction channels (S3.2).
 pub const TXN_CHANNELS: &[&str] = &["counter", "online", "mobile", "atm"];
@@ -220,7 +222,21 @@ pub const COUNTERPARTY_KINDS: &[&str] = &["natural", "non_natural", "government"
 /// Report types (S1.4, XH4, XL4).
 pub const REPORT_TYPES: &[&str] = &["suspicious", "large_value"];
 /// Event types (T4).
-pub const EVENT_TYPES: &[&str] = &["identity_change", "judicial_investigation", "media_report"];
+pub const EVENT_TYPES: &[&str] = &[
+    "identity_change",
+    "judicial_investigation",
+    "media_report",
+    "name_change",
+    "id_document_change",
+    "business_scope_change",
+    "legal_representative_change",
+    "beneficial_owner_change",
+    "profile_inconsistent",
+];
+
+/// The event types the 2013 guideline's T4 names; the others are L-CDD26's triggers.
+pub const EVENT_TYPES_2013: &[&str] =
+    &["identity_change", "judicial_investigation", "media_report"];
 
 /// ISO 3166-1 alpha-2 country codes (the 249 officially assigned, and XK for Kosovo, a
 /// user-assigned code in wide use). Country columns hold these exactly: upper case, no spaces.
@@ -360,6 +376,9 @@ pub const CUSTOMERS: FileSpec = FileSpec {
         col("annual_life_premium", F64, true, "annual life-insurance premium, CNY", "XL1"),
         col("noncash_single_premium", F64, true, "largest non-cash single premium, CNY", "XL1"),
         col("walk_in", Bool, false, "one-off (walk-in) transaction customer", "SC2"),
+        opt("id_expiry_date", Date, "expiry date of the identity document (null or column left out: none recorded)", "L-CDD26, L-CDD29"),
+        opt("cdd_completed_on", Date, "the day the customer's due diligence was last completed (null or column left out: none on file)", "L-CDD51"),
+        opt("bo_verified_on", Date, "the day the beneficial owners were last verified (entities; null or left out: none on file)", "L-BO39"),
     ],
 };
 
@@ -569,6 +588,8 @@ pub const GRADES: FileSpec = FileSpec {
             "basis of the grade on file (scored, direct_highest, direct_low, override)",
             "XH, P4",
         ),
+        opt("screened_lists", Str, "the lists the grade on file was screened against (the FATF lists' version; written by grades_next)", "L-SP13"),
+        opt("screening", Str, "the screening result behind the grade on file (watch-list hits, worst FATF status; written by grades_next)", "L-SP13"),
     ],
 };
 
@@ -661,7 +682,7 @@ pub const EVENTS: FileSpec = FileSpec {
             "event_type",
             false,
             EVENT_TYPES,
-            "identity_change, judicial_investigation or media_report",
+            "identity_change, judicial_investigation, media_report (T4); name_change, id_document_change, business_scope_change, legal_representative_change, beneficial_owner_change, profile_inconsistent (L-CDD26)",
             "T4",
         ),
         col("event_date", Date, false, "date of the event", "T4"),

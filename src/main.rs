@@ -52,6 +52,7 @@ fn main() {
         }),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Init(a) => cmd::init::run(a),
+        Command::Retention(a) => cmd::retention::run(a),
         Command::Links(a) => cmd::links::run(a, &progress),
         Command::Merge(a) => cmd::merge::run(a, &progress).map(|screen| {
             riskgrade::out!("{screen}");

@@ -12,8 +12,8 @@
 use polars::lazy::dsl;
 use polars::prelude::*;
 
-use crate::catalog::RESULT_COLUMNS;
-use crate::model::{Model, RuleKind, Tenure, Xh, E2, E4, MAX_SUBITEMS};
+use crate::catalog::{LAW_COLUMNS, RESULT_COLUMNS};
+use crate::model::{Model, Rule, RuleKind, Tenure, Xh, E2, E4, MAX_SUBITEMS, OWN_REASON_CLASS};
 
 /// Output column: the segment each customer is scored in.
 pub const SEGMENT: &str = "segment";
@@ -146,26 +146,16 @@ pub fn subitem_scores(features: LazyFrame, model: &Model) -> LazyFrame {
     let mut cols = Vec::new();
     let mut missing = Vec::new();
     for s in &model.subitems {
-        let mut filled = Vec::new();
-        let mut any_missing: Option<Expr> = None;
-        for r in &s.rules {
-            let raw = rule_score(&r.feature, &r.kind);
-            let (miss, score) = match applies_expr(&r.kinds) {
-                None => (raw.clone().is_null(), raw.fill_null(lit(s.missing_score))),
-                Some(on) => (
-                    on.clone().and(raw.clone().is_null()),
-                    when(on)
-                        .then(raw.fill_null(lit(s.missing_score)))
-                        .otherwise(null_u8()),
-                ),
-            };
-            any_missing = Some(match any_missing {
-                None => miss,
-                Some(a) => a.or(miss),
-            });
-            filled.push(score);
+        let (mut score, mut any_missing) = rules_score(&s.rules, s.missing_score);
+        // M2: where an overlay covers the customer's branch, its rules score the sub-item.
+        for o in &model.overlays {
+            if let (Some(rules), false) = (o.rules.get(&s.id), o.applies_to.is_empty()) {
+                let (os, om) = rules_score(rules, s.missing_score);
+                let here = in_branches(&o.applies_to);
+                score = when(here.clone()).then(os).otherwise(score);
+                any_missing = when(here).then(om).otherwise(any_missing);
+            }
         }
-        let score = dsl::max_horizontal(filled).expect("at least one rule");
         let on = adopted(model, &s.id);
         cols.push(
             when(on.clone())
@@ -173,14 +163,39 @@ pub fn subitem_scores(features: LazyFrame, model: &Model) -> LazyFrame {
                 .otherwise(null_u8())
                 .alias(s.id.as_str()),
         );
-        cols.push(
-            on.and(any_missing.unwrap_or(lit(false)))
-                .alias(missing_col(&s.id)),
-        );
+        cols.push(on.and(any_missing).alias(missing_col(&s.id)));
         missing.push((s.id.clone(), col(missing_col(&s.id))));
     }
     lf.with_columns(cols)
         .with_column(names_where(missing, ",").alias("missing_subitems"))
+}
+
+/// A sub-item's score by `rules` (the highest of the rules that apply; the missing score where
+/// a rule that applies has no value, PR3) and whether it was scored on missing data.
+fn rules_score(rules: &[Rule], missing_score: u8) -> (Expr, Expr) {
+    let mut filled = Vec::new();
+    let mut any_missing: Option<Expr> = None;
+    for r in rules {
+        let raw = rule_score(&r.feature, &r.kind);
+        let (miss, score) = match applies_expr(&r.kinds) {
+            None => (raw.clone().is_null(), raw.fill_null(lit(missing_score))),
+            Some(on) => (
+                on.clone().and(raw.clone().is_null()),
+                when(on)
+                    .then(raw.fill_null(lit(missing_score)))
+                    .otherwise(null_u8()),
+            ),
+        };
+        any_missing = Some(match any_missing {
+            None => miss,
+            Some(a) => a.or(miss),
+        });
+        filled.push(score);
+    }
+    (
+        dsl::max_horizontal(filled).expect("at least one rule"),
+        any_missing.unwrap_or(lit(false)),
+    )
 }
 
 /// Per-segment weight × 100 of a sub-item as an expression over `segment`.
@@ -341,13 +356,16 @@ pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
     lf.with_column(list.alias("top_subitems"))
 }
 
-/// The direct-highest conditions in force (XH1–XH6) as (id, predicate) pairs.
+/// The direct-highest conditions in force (XH1–XH6) as (id, predicate) pairs. XH2 and XH3
+/// read the PEP relations the model counts (former foreign PEPs too from L-CDD33 on).
 pub fn xh_conditions(model: &Model) -> Vec<(String, Expr)> {
+    let kinds = model.direct_highest.pep_kinds(model.law);
     let pep = |c: &str| {
-        col(c)
-            .eq(lit("foreign_pep"))
-            .or(col(c).eq(lit("relative")))
-            .or(col(c).eq(lit("close_associate")))
+        kinds
+            .iter()
+            .map(|k| col(c).eq(lit(k.clone())))
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false))
             .fill_null(lit(false))
     };
     let dh = &model.direct_highest;
@@ -393,7 +411,46 @@ pub fn xl_disqualifiers(model: &Model) -> Vec<(&'static str, Expr)> {
         .or(single.clone().gt(lit(s.single_premium_cny)))
         .or(single.gt(lit(s.single_premium_usd * s.usd_cny_rate)));
     let t = |c: &str, unknown: bool| col(c).fill_null(lit(unknown));
-    vec![
+    // L-CDD29: never on suspicion, and only with reasons; each of these on when the model
+    // declares L-CDD (in force on the as-of date), unless the model sets it.
+    let d = &s.disqualify;
+    let on = |x: Option<bool>| x.unwrap_or(model.law.cdd);
+    let mut lcdd: Vec<(&'static str, Expr)> = Vec::new();
+    if on(d.pep) {
+        lcdd.push((
+            "xl_pep",
+            col("pep_relation")
+                .neq(lit("none"))
+                .fill_null(lit(true))
+                .or(col("controller_pep_relation")
+                    .neq(lit("none"))
+                    .fill_null(lit(false))),
+        ));
+    }
+    if on(d.watchlist) {
+        lcdd.push((
+            "xl_watchlist",
+            t("watchlist_hit", true).or(t("controller_watchlist_hit", false)),
+        ));
+    }
+    if on(d.fatf_country) {
+        lcdd.push((
+            "xl_fatf_country",
+            col("country_fatf_level")
+                .gt_eq(lit(1))
+                .fill_null(lit(false)),
+        ));
+    }
+    if on(d.id_expired) {
+        lcdd.push(("xl_id_expired", t("id_expired", false)));
+    }
+    if on(d.investigation) {
+        lcdd.push((
+            "xl_investigation",
+            col("alert_level").gt_eq(lit(2)).fill_null(lit(false)),
+        ));
+    }
+    let mut all = vec![
         ("xl1", xl1),
         (
             "xl2",
@@ -409,7 +466,134 @@ pub fn xl_disqualifiers(model: &Model) -> Vec<(&'static str, Expr)> {
         ),
         ("xl5", t("onboarding_proxy", true)),
         ("xl6", t("refuses_cdd", true)),
-    ]
+    ];
+    all.extend(lcdd);
+    all
+}
+
+/// Bits of the `_law` column: the facts the 2025-26 rules read after scoring (enhanced due
+/// diligence, L-CDD26's expired document, L-CDD30's refusal).
+pub mod law_bits {
+    /// A foreign PEP (current, former, related) as customer or controller (L-CDD33).
+    pub const FOREIGN_PEP: u8 = 1;
+    /// A senior manager of an international organisation (L-CDD33, enhanced when higher risk).
+    pub const IO_MANAGER: u8 = 2;
+    /// Under investigation or alert: alert level 2 or more (L-CDD28).
+    pub const INVESTIGATION: u8 = 4;
+    /// A country under increased monitoring or a call for action among its countries (L-CDD40).
+    pub const MONITORED_COUNTRY: u8 = 8;
+    /// Refuses due diligence (L-CDD30).
+    pub const CDD_REFUSED: u8 = 16;
+    /// The identity document has expired (L-CDD26).
+    pub const ID_EXPIRED: u8 = 32;
+}
+
+/// The PEP relations of foreign PEPs: current, former, and the persons related to them
+/// (L-CDD33).
+pub const FOREIGN_PEPS: [&str; 4] = [
+    "foreign_pep",
+    "former_foreign_pep",
+    "relative",
+    "close_associate",
+];
+
+/// `_law`: the [`law_bits`] of each customer.
+fn law_flags() -> Expr {
+    let any_of = |c: &str, kinds: &[&str]| {
+        kinds
+            .iter()
+            .map(|k| col(c).eq(lit(*k)))
+            .reduce(|a, b| a.or(b))
+            .expect("kinds")
+            .fill_null(lit(false))
+    };
+    let bit = |b: u8, e: Expr| {
+        when(e.fill_null(lit(false)))
+            .then(lit(b))
+            .otherwise(lit(0u8))
+    };
+    bit(
+        law_bits::FOREIGN_PEP,
+        any_of("pep_relation", &FOREIGN_PEPS).or(any_of("controller_pep_relation", &FOREIGN_PEPS)),
+    ) + bit(
+        law_bits::IO_MANAGER,
+        any_of("pep_relation", &["io_senior_manager"])
+            .or(any_of("controller_pep_relation", &["io_senior_manager"])),
+    ) + bit(law_bits::INVESTIGATION, col("alert_level").gt_eq(lit(2)))
+        + bit(
+            law_bits::MONITORED_COUNTRY,
+            col("country_fatf_level").gt_eq(lit(1)),
+        )
+        + bit(law_bits::CDD_REFUSED, col("refuses_cdd"))
+        + bit(law_bits::ID_EXPIRED, col("id_expired"))
+}
+
+/// `screening` (L-SP13): what screening against the lists found, as three characters: the
+/// customer's watch-list hit (0, 1), its controller's (0, 1, `-` none), the worst FATF status
+/// among its countries (0 none, 1 increased monitoring, 2 call for action, `-` unknown).
+fn screening() -> Expr {
+    let flag = |c: &str, none: &str| {
+        when(col(c).is_null())
+            .then(lit(none.to_string()))
+            .when(col(c))
+            .then(lit("1"))
+            .otherwise(lit("0"))
+    };
+    let fatf = when(col("country_fatf_level").is_null())
+        .then(lit("-"))
+        .otherwise(col("country_fatf_level").cast(DataType::String));
+    concat_str(
+        [
+            flag("watchlist_hit", "0"),
+            flag("controller_watchlist_hit", "-"),
+            fatf,
+        ],
+        "",
+        false,
+    )
+}
+
+/// `direct_low_class` (L-CDD29): for a direct-low grade, the first listed low-risk class the
+/// customer is in, else the institution's own reason ([`OWN_REASON_CLASS`]); null otherwise.
+fn direct_low_class(model: &Model) -> Expr {
+    let none = lit(NULL).cast(DataType::String);
+    let Some(low) = &model.direct_low else {
+        return none;
+    };
+    let mut class: Expr = lit(OWN_REASON_CLASS);
+    for (c, ast) in low.settings.classes.iter().zip(&low.classes).rev() {
+        class = when(ast.to_predicate().fill_null(lit(false)))
+            .then(lit(c.class.clone()))
+            .otherwise(class);
+    }
+    when(col("basis").eq(lit("direct_low")))
+        .then(class)
+        .otherwise(none)
+}
+
+/// `overlay`: the branch-level adjustment covering the customer's branch (M2), null where none.
+fn overlay_name(model: &Model) -> Expr {
+    let mut e = lit(NULL).cast(DataType::String);
+    for o in model.overlays.iter().rev() {
+        if o.applies_to.is_empty() {
+            continue;
+        }
+        e = when(in_branches(&o.applies_to))
+            .then(lit(o.name.clone()))
+            .otherwise(e);
+    }
+    e
+}
+
+/// `branch_id IN branches`.
+fn in_branches(branches: &[String]) -> Expr {
+    col("branch_id")
+        .cast(DataType::String)
+        .is_in(
+            lit(Series::new("b".into(), branches.to_vec())).implode(false),
+            false,
+        )
+        .fill_null(lit(false))
 }
 
 /// Conditions read as the bits of one integer by [`names_where`]: a table of 2^10 lists.
@@ -520,6 +704,12 @@ pub fn exceptions(graded: LazyFrame, model: &Model) -> LazyFrame {
                 .otherwise(lit("scored"))
                 .alias("basis"),
         ])
+        .with_columns([
+            direct_low_class(model).alias("direct_low_class"),
+            overlay_name(model).alias("overlay"),
+            law_flags().alias("_law"),
+            screening().alias("screening"),
+        ])
 }
 
 /// The columns scoring gives each customer, in `scores.parquet` order.
@@ -538,6 +728,7 @@ pub fn score_columns(model: &Model) -> Vec<Expr> {
             .filter(|c| **c != GRADE_ON_FILE)
             .map(|c| col(*c)),
     );
+    out.extend(["direct_low_class", "overlay"].map(col));
     out
 }
 
@@ -545,8 +736,9 @@ pub fn score_columns(model: &Model) -> Vec<Expr> {
 /// the final grade and its basis.
 pub fn output_columns(model: &Model) -> Vec<Expr> {
     let mut out = score_columns(model);
-    out.truncate(out.len() - (RESULT_COLUMNS.len() - 1));
+    out.truncate(out.len() - (RESULT_COLUMNS.len() - 1) - 2);
     out.extend(RESULT_COLUMNS.iter().map(|c| col(*c)));
+    out.extend(LAW_COLUMNS.iter().map(|c| col(*c)));
     out
 }
 
@@ -559,6 +751,8 @@ pub fn kept_columns(model: &Model) -> Vec<Expr> {
     let mut out = score_columns(model);
     out.push(col("relationship_start"));
     out.push(col("relationship_end"));
+    out.push(col("_law"));
+    out.push(col("screening"));
     out.extend(model.subitems.iter().map(|s| col(missing_col(&s.id))));
     for (id, _) in xh_conditions(model) {
         out.push(col(xh_col(&id)));

@@ -106,31 +106,31 @@ const INPUTS: &[&str] = &[
 ];
 
 const SAMPLE: &[&str] = &[
-    "e1be98cd9096fe59a525555d5e3bba68de7290b61d34b47b8ae2c50af0c17431", // scores.parquet
-    "e0fa6a47462a051b76802f44631d98928457ac154506a2741c5de52598bc131a", // distribution.csv
-    "f612091c0b396568a6ce32a00680e598b57b4c13bd4b0cae69a1715fa1738ad2", // summary.json
-    "e3a4b9317ef69ad84c6456cfb389e8b9bcd41e36d3866ec1c4a3f5505aac16d2", // reclassify.parquet
-    "b7675649fa1fcb53a07b7f6cbcea2c9735cc03931369bc157aae53636d2c4cbf", // reclassify.csv
-    "ad07d00be273929b86386c95ee28198ed2d62031fb36ad3ed22a284a62ae7fa4", // grades_next.parquet
-    "906e81da0e1f287ca06cdeb352371f1faf1d36a49649500e3031fd0c7dfcd32a", // grade_history.parquet
+    "ed01a195dd134f39bbb10d2489b48e62136763ff39566b606fd9f6069f5a575e", // scores.parquet
+    "b96bdf608dc8f3e5cff7842b230f0cbd34210e75508f9847a0890284c278506a", // distribution.csv
+    "3b9b2019a93473fd7726d47634137ce9301a4ee231907c356d6cd0207d8ce344", // summary.json
+    "5f6ed3dcf8d32800e6c8c605d09108e6c9c1af111ead4896e7a99b17bee9b88e", // reclassify.parquet
+    "40722cec9225f0e0df18602482431bd0c43e8e72a49b88c5d62bbbc6408e81e9", // reclassify.csv
+    "59329e8888afb88948d89753742aa72d5b1799e02a25b09c5a50f6642f2ea820", // grades_next.parquet
+    "fc34b682d8b2948787e46e9e3d24f4e15ffda7393753baebda4087993f13bddd", // grade_history.parquet
 ];
 const GENERATED_INPUTS: &[&str] = &[
-    "781d3fa99665adb5b7e2b02457c21ced76423ad73c12a6acbf2a53e0d5e7752b", // customers.parquet
-    "b1a4a21337f0b9a65e4e386e580a3d1ef0b37bd1065d9dedf6cefd846de37696", // accounts.parquet
-    "5c6bb57a68d3bd1d6563e876d83f3e9fea7b887f46123324ce23a79abdc93483", // transactions.parquet
-    "b41cd63c61134ece566c87c3ac61e1fac5061e1ebc295b2feac6f4b4c5de7a7f", // reports.parquet
-    "7d73f08cc45979049b154d1f8d0ae80e897934beace60e1182c62cb0b3960167", // grades.parquet
-    "fffaa510425aba6f8daf453c8c37ad3c3833d4a41a2588c0028a410cd65e37b8", // events.parquet
-    "6ae2a6d4c991b89be99521997e041a5aac8256359d1ee442fc349e2992846ae6", // overrides.parquet
+    "e5a4797380411dcbdf02e4469c42934d43b729162c8cc106b18b81b3db21edfd", // customers.parquet
+    "8ba09039fc5d24601922ec4f8ddc9c6ae6f44b972ef9a26eaf9dd4c648dea5bc", // accounts.parquet
+    "4d3c20365b9c7730af772c97d00f5e50210e1d38972a9d5df309cccd6af7b73e", // transactions.parquet
+    "586190e1ae05d6ca6afc4a8fb4aa3eda581147cc765f1f691aa50c528ccc4ae7", // reports.parquet
+    "7cebc7d4ea04eb53f762559feb5e502f6b999eaf316b9c1f4a9367a62b54159d", // grades.parquet
+    "2392bb9b03aa9ba8b3b7d03622b0c84716a50c18dbe4a4261829363983bb6797", // events.parquet
+    "58f54167f4fa6f7690f060e7af8269cb77031667c2212e3e604aa44ec28f4176", // overrides.parquet
 ];
 const GENERATED: &[&str] = &[
-    "400f758182ce8083977177d54780621aa4c6d16ff526819ac0d505f8347fe6b1", // scores.parquet
-    "50e1aa419e0f97e7eaa623f3009b34b643a3e00488911bc1171fd8f100df2e56", // distribution.csv
-    "981f047bb8830f4dff2bfea93be29731bbb0b546eff02a9b938f0d6700e411ce", // summary.json
-    "8389f0a365f4735829055b0dc3b62b1a0f25b607b366340808a135f9b67719a5", // reclassify.parquet
-    "24bb897addef698ddb69c039c8e42799c2a58e8665006fd333fda14259441210", // reclassify.csv
-    "b78be544b854849b073608aec65fd0b84c9ff8b9e7d5d781a5476b2b76628ede", // grades_next.parquet
-    "6e52f0db34ce1c8808e8eb9365307f69407bdbcb0a2d042b483cfcf002309873", // grade_history.parquet
+    "9c84c0cd1488ebf232f476cb8e1625680fa7e11f82812eb286ce7fba3798a9de", // scores.parquet
+    "49f524d1a107cbf5bda37f3345ad9d182a9e487dd1e6b9658c43d3e2b67a5706", // distribution.csv
+    "c1cd03f55de868b9dbecdc94e52bb80cdcd914aeb368c7c41a0feca4ecaafa50", // summary.json
+    "386738c7e262942e105db4cd93a24fa4fd3b58f08430add4b0d515622c4ca4a0", // reclassify.parquet
+    "fdda8d132b2cdfa14e52ed2bfa1f6654460f0beb7062613eef47225410404647", // reclassify.csv
+    "c8b978e2b187719f9604732906147fcac4c3b5e517f7f7059e9652e8c7b19f4b", // grades_next.parquet
+    "9a79e5cd8c08a1372a915210ec988d2f0fbf20a3a11c20b7b92a4f6fb43ec625", // grade_history.parquet
 ];
 
 /// The columns `scores.parquet` and `reclassify.parquet` had under the 2013 guideline alone.

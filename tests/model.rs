@@ -117,8 +117,17 @@ fn w4_at_least_three_grades() {
 
 #[test]
 fn t2_review_periods() {
+    // T2, L-CDD25: more than six months only with a recorded rationale, never more than 12.
     let m = refused(&base().replace("review_months = 6", "review_months = 7"));
-    assert!(m.contains("high") && m.contains("at most 6"), "{m}");
+    assert!(
+        m.contains("high") && m.contains("T2") && m.contains("review_rationale"),
+        "{m}"
+    );
+    let m = refused(&base().replace(
+        "review_months = 6",
+        "review_months = 13\nreview_rationale = \"staff\"",
+    ));
+    assert!(m.contains("L-CDD25"), "{m}");
     let m = refused(&base().replace("review_months = 24", "review_months = 25"));
     assert!(
         m.contains("low") && m.contains("medium") && m.contains("twice"),

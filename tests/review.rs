@@ -133,6 +133,9 @@ fn scored(rows: &[(&str, &str, &str, Option<&str>, &str)]) -> DataFrame {
                 rows.iter().map(|r| r.3).collect::<Vec<_>>(),
             ),
             Column::new("adjusted_score".into(), vec![30.0; n]),
+            Column::new("kind".into(), vec!["natural"; n]),
+            Column::new("_law".into(), vec![0u8; n]),
+            Column::new("screening".into(), vec!["0-0"; n]),
         ],
     )
     .unwrap();
@@ -238,7 +241,19 @@ fn run(horizon: u32) -> (Case, riskgrade::review::Review) {
     let model = Model::load(&repo("data/models/default.toml")).unwrap();
     let cal = Calendar::load(&repo("data/reference")).unwrap();
     let inputs = riskgrade::inputs::Inputs::open(dir.path()).unwrap();
-    let r = review(s, &inputs, &model, d("2026-10-31"), horizon, &cal).unwrap();
+    // The model's texts are left unset (as of no date): the 2013 guideline's rules alone.
+    let r = review(
+        s,
+        riskgrade::review::Setting {
+            inputs: &inputs,
+            model: &model,
+            as_of: d("2026-10-31"),
+            horizon_days: horizon,
+            calendar: &cal,
+            lists: "2026-06",
+        },
+    )
+    .unwrap();
     let out = r
         .scores
         .sort(["customer_id"], SortMultipleOptions::default())
@@ -431,7 +446,7 @@ fn ended_relationships_are_listed_for_no_action() {
         lf.with_column(
             when(col("customer_id").eq(lit(gone.clone())))
                 .then(lit(d("2026-10-01")).cast(DataType::Date))
-                .otherwise(lit(NULL).cast(DataType::Date))
+                .otherwise(col("relationship_end"))
                 .alias("relationship_end"),
         )
     });

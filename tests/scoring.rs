@@ -753,8 +753,9 @@ fn pr3_rule_kinds_choose_the_customers_a_rule_scores() {
         &[None, Some("relative")],
     );
     let out = score(df, &model);
-    // natural: own domestic_pep → 2; non-natural: controller relative → 3 (own not read).
-    assert_eq!(ints(&out, "s4_2"), vec![Some(2), Some(3)]);
+    // natural: own domestic_pep → 4 (L-CDD33, the default model's choice); non-natural:
+    // controller relative → 3 (own not read).
+    assert_eq!(ints(&out, "s4_2"), vec![Some(4), Some(3)]);
 }
 
 /// W3: `total_score` is the double nearest to weighted_sum / (100·m), one correctly rounded

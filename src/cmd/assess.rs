@@ -144,11 +144,14 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
     let rev = st.run("reclassification", || {
         review::review(
             scored,
-            &book.inputs,
-            &book.model,
-            book.as_of,
-            args.horizon,
-            &book.calendar,
+            review::Setting {
+                inputs: &book.inputs,
+                model: &book.model,
+                as_of: book.as_of,
+                horizon_days: args.horizon,
+                calendar: &book.calendar,
+                lists: &book.reference.fatf_version,
+            },
         )
     })?;
     let missing = &rev.summary.calendar.years_without_data_weekends_only;

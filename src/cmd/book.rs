@@ -58,8 +58,13 @@ pub struct Book {
 
 impl Book {
     /// Opens and checks the book; warnings go to `progress`.
-    pub fn open(how: Opening<'_>, model: Source<Model>, progress: &Progress) -> Result<Book> {
+    pub fn open(how: Opening<'_>, mut model: Source<Model>, progress: &Progress) -> Result<Book> {
         let as_of = how.as_of.unwrap_or_else(crate::dates::today);
+        // The texts in force on the as-of date decide which rules apply.
+        model.value.set_as_of(as_of);
+        for w in &model.value.warnings {
+            progress.warn(&format!("{}: {w}", model.name));
+        }
         let inputs = Inputs::open(how.data)?;
         let (counts, txn_checks) = if how.checks_in_pass {
             validate::validate_inputs_in_pass(&inputs, as_of, &model.value.grade_names())?
@@ -81,6 +86,7 @@ impl Book {
         ));
         let branch_ids: Vec<String> = reference.branches.iter().map(|b| b.0.clone()).collect();
         model.value.check_branches(&branch_ids)?;
+        model.value.place_overlays(&reference.branches)?;
         validate::branches_known(&inputs, &branch_ids)?;
         Ok(Book {
             as_of,

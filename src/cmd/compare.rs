@@ -27,8 +27,8 @@ use crate::run_folder::{
 /// Runs the command; returns the one-screen summary.
 pub fn run(args: &CompareArgs, progress: &Progress) -> Result<String> {
     let started = dates::now_rfc3339();
-    let baseline = Model::load(&args.baseline)?;
-    let candidates = compare::load_candidates(
+    let mut baseline = Model::load(&args.baseline)?;
+    let mut candidates = compare::load_candidates(
         &args.candidate,
         args.candidates.as_deref(),
         args.grid.as_deref(),
@@ -55,6 +55,16 @@ pub fn run(args: &CompareArgs, progress: &Progress) -> Result<String> {
     }
     let out = guard.folder("--out", &args.out, FolderKind::Compare)?;
     let (features, as_of, source, inputs) = features_of(args, &baseline, progress)?;
+    // Every model graded as of the features' date, with the texts in force then and its
+    // branch-level adjustments placed.
+    let (ref_src, _builtin) = super::reference_from(args.reference.as_deref())?;
+    let branches = crate::reference::Reference::load(&ref_src.value, as_of)?.branches;
+    let ids: Vec<String> = branches.iter().map(|b| b.0.clone()).collect();
+    for m in std::iter::once(&mut baseline).chain(candidates.iter_mut().map(|c| &mut c.model)) {
+        m.set_as_of(as_of);
+        m.check_branches(&ids)?;
+        m.place_overlays(&branches)?;
+    }
     progress.line(&format!(
         "comparing {} candidates with {} {} as of {as_of}",
         candidates.len(),

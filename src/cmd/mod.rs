@@ -8,6 +8,7 @@ pub mod extract;
 pub mod init;
 pub mod links;
 pub mod merge;
+pub mod retention;
 pub mod generate;
 pub mod validate;
 pub mod verify;

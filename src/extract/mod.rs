@@ -547,6 +547,7 @@ fn control(
         "profile": req.profile,
         "encoding": enc,
         "masked": req.mask.is_some(),
+        "rulebook": run.summary()?["rulebook"],
         "tables": {
             "tb_risk_new": {"rows": t.new_rows, "by_risk_code_and_acc_type": by(&t.new_counts), "sheets": sheet_list("tb_risk_new")},
             "tb_risk_his": {"rows": t.his_rows, "by_risk_code_and_acc_type": by(&t.his_counts), "sheets": sheet_list("tb_risk_his")},

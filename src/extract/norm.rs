@@ -122,12 +122,43 @@ fn direct_highest(run: &Run) -> Expr {
 
 const DIRECT_LOW: &str = "直接评定为低风险: 风险程度显著较低且预估能够有效控制其风险";
 
+/// A direct-low grade's basis: the guideline's words, or (L-CDD29) its recorded class.
+fn direct_low(run: &Run) -> Expr {
+    if run.low_classes.is_empty() && run.low_reason.is_none() {
+        return lit(DIRECT_LOW);
+    }
+    let mut names: Vec<String> = run.low_classes.iter().map(|c| c.0.clone()).collect();
+    let mut labels: Vec<String> = run.low_classes.iter().map(|c| c.1.clone()).collect();
+    names.push(crate::model::OWN_REASON_CLASS.into());
+    labels.push(
+        run.low_reason
+            .clone()
+            .unwrap_or_else(|| DIRECT_LOW_REASON.into()),
+    );
+    concat_str(
+        [
+            lit("直接评定为低风险: "),
+            crate::frame::lookup(
+                col("direct_low_class"),
+                names,
+                labels,
+                lit(DIRECT_LOW_REASON),
+                DataType::String,
+            ),
+        ],
+        "",
+        false,
+    )
+}
+
+const DIRECT_LOW_REASON: &str = "风险程度显著较低且预估能够有效控制其风险";
+
 /// The basis of the run's final grade of a customer (over the scores columns).
 pub fn current(run: &Run) -> Expr {
     let computed = when(col("direct_highest").is_not_null())
         .then(direct_highest(run))
         .when(col("basis").eq(lit("direct_low")))
-        .then(lit(DIRECT_LOW))
+        .then(direct_low(run))
         .otherwise(scored(run));
     let text = when(col("basis").eq(lit("override")))
         .then(concat_str(

@@ -40,6 +40,10 @@ pub struct Run {
     pub subitems: Vec<(String, String)>,
     /// Custom direct-highest criteria (id, label).
     pub custom_xh: Vec<(String, String)>,
+    /// Direct-low classes (class, label) and the institution's own reason (L-CDD29).
+    pub low_classes: Vec<(String, String)>,
+    /// The institution's own reason for direct-low customers of no class.
+    pub low_reason: Option<String>,
     /// The customers files the run read (one per bucket for a merged run), as its manifest
     /// names them (checked when read).
     pub customers_files: Vec<PathBuf>,
@@ -92,6 +96,18 @@ impl Run {
             .map(|c| (s(&c["id"]), s(&c["label"])))
             .collect();
         let levels = model["meta"]["m"].as_u64().unwrap_or(5) as u8;
+        let low = &model["direct_low"]["settings"];
+        let low_classes = low["classes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let label = s(&c["label"]);
+                let class = s(&c["class"]);
+                (class.clone(), if label.is_empty() { class } else { label })
+            })
+            .collect();
+        let low_reason = low["reason"].as_str().map(String::from);
         let customers_files: Vec<PathBuf> = folder
             .manifest()
             .inputs
@@ -121,6 +137,8 @@ impl Run {
             levels,
             subitems,
             custom_xh,
+            low_classes,
+            low_reason,
             customers_files,
             data_folders,
             folder,

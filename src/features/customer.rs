@@ -67,6 +67,10 @@ pub fn columns(ctx: Ctx<'_>) -> Vec<(&'static str, Expr)> {
             col("id_issuing_country").neq(lit(home)),
         ),
         ("onboarding_proxy", col("onboarding_proxy_id").is_not_null()),
+        (
+            "id_expired",
+            col("id_expiry_date").lt(crate::dates::date_lit(as_of)),
+        ),
     ]);
     out
 }

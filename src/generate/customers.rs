@@ -90,6 +90,9 @@ pub struct Customers {
     life: Vec<Option<f64>>,
     single: Vec<Option<f64>>,
     walk_in: Vec<bool>,
+    id_expiry: Vec<Option<i32>>,
+    cdd_done: Vec<Option<i32>>,
+    bo_verified: Vec<Option<i32>>,
 }
 
 impl Customers {
@@ -135,6 +138,9 @@ impl Customers {
             life: Vec::with_capacity(n),
             single: Vec::with_capacity(n),
             walk_in: Vec::with_capacity(n),
+            id_expiry: Vec::with_capacity(n),
+            cdd_done: Vec::with_capacity(n),
+            bo_verified: Vec::with_capacity(n),
         }
     }
 
@@ -157,6 +163,7 @@ impl Customers {
             .push(if natural { "natural" } else { "non_natural" });
         let rel_start = self.dates(rng, natural, as_of);
         self.rel_end.push(ended(g, rel_start, as_of));
+        self.due_diligence(rng, natural, rel_start, as_of);
         let industry = self.channel_and_industry(rng, natural);
         let d = Drawn {
             natural,
@@ -401,6 +408,10 @@ impl Customers {
             "relative"
         } else if r < 0.001 {
             "close_associate"
+        } else if r < 0.0013 {
+            "former_foreign_pep"
+        } else if r < 0.0016 {
+            "io_senior_manager"
         } else if r < 0.003 {
             "domestic_pep"
         } else {
@@ -417,6 +428,8 @@ impl Customers {
                 "relative"
             } else if r < 0.001 {
                 "close_associate"
+            } else if r < 0.0012 {
+                "former_foreign_pep"
             } else {
                 "none"
             }));
@@ -498,6 +511,48 @@ impl Customers {
         self.walk_in.push(natural && rng.chance(0.02));
     }
 
+    /// The 2025-26 texts' records (L-CDD26, L-CDD51, L-BO39): when the identity document
+    /// expires (about 2% expired, 15% none recorded), when due diligence was last completed
+    /// (relationships of before 2026: about 40% since; later ones at onboarding) and, for
+    /// entities, when the beneficial owners were verified (about 30% of those of before 2026).
+    fn due_diligence(&mut self, rng: &mut Rng, natural: bool, rel_start: i32, as_of: i32) {
+        let cdd_effective = crate::dates::days_since_epoch(
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        );
+        let bo_effective = cdd_effective + 19;
+        let r = rng.f64();
+        self.id_expiry.push(if r < 0.15 {
+            None
+        } else if r < 0.17 {
+            Some(as_of - rng.range(1, 400) as i32)
+        } else {
+            Some(as_of + rng.range(1, 3650) as i32)
+        });
+        let since = |rng: &mut Rng, from: i32| {
+            if from < as_of {
+                Some(from + rng.range(0, (as_of - from) as i64) as i32)
+            } else {
+                None
+            }
+        };
+        self.cdd_done.push(if rel_start >= cdd_effective {
+            Some(rel_start)
+        } else if rng.chance(0.4) {
+            since(rng, cdd_effective)
+        } else {
+            None
+        });
+        self.bo_verified.push(if natural {
+            None
+        } else if rel_start >= bo_effective {
+            Some(rel_start.min(as_of))
+        } else if rng.chance(0.3) {
+            since(rng, bo_effective)
+        } else {
+            None
+        });
+    }
+
     /// The customers frame in the contract's column order.
     pub fn finish(mut self) -> PolarsResult<DataFrame> {
         let n = self.kind.len();
@@ -551,6 +606,9 @@ impl Customers {
                 Column::new("annual_life_premium".into(), c.life),
                 Column::new("noncash_single_premium".into(), c.single),
                 Column::new("walk_in".into(), c.walk_in),
+                dates("id_expiry_date", c.id_expiry)?,
+                dates("cdd_completed_on", c.cdd_done)?,
+                dates("bo_verified_on", c.bo_verified)?,
             ],
         )
     }

@@ -36,6 +36,7 @@ struct Records {
     g_first: Vec<Option<i32>>,
     g_last: Vec<Option<i32>>,
     g_rev: Vec<Option<&'static str>>,
+    g_screening: Vec<&'static str>,
     o_cust: StringChunkedBuilder,
     o_grade: Vec<&'static str>,
     o_role: Vec<&'static str>,
@@ -62,6 +63,7 @@ impl Records {
             g_first: Vec::new(),
             g_last: Vec::new(),
             g_rev: Vec::new(),
+            g_screening: Vec::new(),
             o_cust: StringChunkedBuilder::new("customer_id".into(), n / 100),
             o_grade: Vec::new(),
             o_role: Vec::new(),
@@ -118,6 +120,7 @@ impl Records {
             self.g_last.push(Some((as_of - back).max(first_g)));
             self.g_rev
                 .push(Some(*rng.pick(&[("R01", 1.0), ("R02", 1.0), ("R03", 1.0)])));
+            self.g_screening.push(if p.natural { "0-0" } else { "000" });
             // Grades set by hand (PR4): some expired, some in force.
             if rng.chance(0.002) {
                 self.o_cust.append_value(f.id("C", p.g, 10));
@@ -145,9 +148,15 @@ impl Records {
         if rng.chance(0.003) {
             self.e_cust.append_value(f.id("C", p.g, 10));
             self.e_type.push(*rng.pick(&[
-                ("identity_change", 0.6),
-                ("judicial_investigation", 0.2),
-                ("media_report", 0.2),
+                ("identity_change", 0.4),
+                ("judicial_investigation", 0.15),
+                ("media_report", 0.15),
+                ("name_change", 0.05),
+                ("id_document_change", 0.05),
+                ("business_scope_change", 0.05),
+                ("legal_representative_change", 0.05),
+                ("beneficial_owner_change", 0.05),
+                ("profile_inconsistent", 0.05),
             ]));
             self.e_date.push(Some(as_of - rng.range(0, 730) as i32));
         }
@@ -177,6 +186,10 @@ impl Records {
                 dates("last_reviewed", self.g_last)?,
                 strs("reviewer", self.g_rev),
                 Column::new("basis".into(), vec!["scored"; ng]),
+                // Screened at the last review against the lists of February 2026, with nothing
+                // found (L-SP13): customers found now have their screening changed.
+                Column::new("screened_lists".into(), vec!["2026-02"; ng]),
+                Column::new("screening".into(), self.g_screening),
             ],
         )?;
         let no = self.o_grade.len();

@@ -33,6 +33,10 @@ pub struct Grade {
     pub measures: String,
     /// Control measures that apply.
     pub controls: Vec<String>,
+    /// Why the review period is what it is (P5; required for a highest grade reviewed less
+    /// often than every six months, L-CDD25).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub review_rationale: String,
 }
 
 /// Parses a decimal string into value × 10⁴, exactly; `None` when it has more than four
@@ -76,7 +80,7 @@ pub(super) fn split_interval(s: &str) -> Option<(bool, &str, &str, bool)> {
 
 /// Resolves the grades: at least three, bands that cover exactly [100/m, 100] from the highest
 /// down (W3, W4), review periods that at most double from one grade to the next (T2).
-pub(super) fn resolve(raw: &[RawGrade], m: u8) -> Result<Vec<Grade>> {
+pub(super) fn resolve(raw: &[RawGrade], m: u8) -> Result<(Vec<Grade>, Vec<String>)> {
     if raw.len() < 3 {
         return Err(err(
             "grades",
@@ -93,8 +97,8 @@ pub(super) fn resolve(raw: &[RawGrade], m: u8) -> Result<Vec<Grade>> {
         grades.push(grade(&key, g, m)?);
     }
     let grades = cover(grades, m)?;
-    review_periods(&grades)?;
-    Ok(grades)
+    let warnings = review_periods(&grades)?;
+    Ok((grades, warnings))
 }
 
 /// One grade as written, with its lower bound (`None`: `min`).
@@ -155,6 +159,7 @@ fn grade(key: &str, g: &RawGrade, m: u8) -> Result<(Option<i64>, Grade)> {
             review_months: g.review_months,
             measures,
             controls: g.controls.clone(),
+            review_rationale: g.review_rationale.clone(),
         },
     ))
 }
@@ -237,16 +242,36 @@ fn cover(mut grades: Vec<(Option<i64>, Grade)>, m: u8) -> Result<Vec<Grade>> {
     Ok(grades)
 }
 
-/// T2: the highest grade is reviewed at least every six months, each lower grade at most twice
-/// as rarely as the grade above it.
-fn review_periods(grades: &[Grade]) -> Result<()> {
-    if grades[0].review_months > 6 {
+/// T2 and L-CDD25: the highest grade is reviewed at least once a year whatever the rationale
+/// (the legal floor, L-CDD25); more rarely than every six months (T2) only with a recorded
+/// rationale (P5), and with a warning naming both rules. Each lower grade at most twice as
+/// rarely as the grade above it (T2). Returns the warnings.
+fn review_periods(grades: &[Grade]) -> Result<Vec<String>> {
+    let top = &grades[0];
+    let key = format!("grade {}.review_months", top.name);
+    let mut warnings = Vec::new();
+    if top.review_months > 12 {
         return Err(err(
-            &format!("grade {}.review_months", grades[0].name),
+            &key,
             format!(
-                "{} months; T2 allows the highest grade at most 6",
-                grades[0].review_months
+                "{} months; the highest grade is reviewed at least once a year whatever the rationale (L-CDD25; T2 asks for every six months)",
+                top.review_months
             ),
+        ));
+    }
+    if top.review_months > 6 {
+        if top.review_rationale.trim().is_empty() {
+            return Err(err(
+                &key,
+                format!(
+                    "{} months; T2 asks the highest grade to be reviewed every six months: up to 12 (L-CDD25's floor) only with a recorded review_rationale (P5)",
+                    top.review_months
+                ),
+            ));
+        }
+        warnings.push(format!(
+            "{key}: {} months, more than the six of T2 (the 12 of L-CDD25 are the legal floor), on the recorded rationale: {}",
+            top.review_months, top.review_rationale
         ));
     }
     for w in grades.windows(2) {
@@ -260,5 +285,5 @@ fn review_periods(grades: &[Grade]) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    Ok(warnings)
 }

@@ -93,6 +93,25 @@ pub struct DirectHighest {
     pub str_threshold: u32,
     /// The institution's own criteria (XH6).
     pub custom: Vec<Custom>,
+    /// PEP relations that are direct-highest (XH2 for the customer, XH3 for its controller);
+    /// unset: the foreign PEPs and their relatives and close associates, and from L-CDD on
+    /// (L-CDD33) former foreign PEPs too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pep_kinds: Option<Vec<String>>,
+}
+
+impl DirectHighest {
+    /// The PEP relations that are direct-highest under the texts in force.
+    pub fn pep_kinds(&self, law: super::InForce) -> Vec<String> {
+        if let Some(k) = &self.pep_kinds {
+            return k.clone();
+        }
+        let mut k = vec!["foreign_pep", "relative", "close_associate"];
+        if law.cdd {
+            k.push("former_foreign_pep");
+        }
+        k.into_iter().map(String::from).collect()
+    }
 }
 
 /// Direct-low settings (XL).
@@ -103,7 +122,13 @@ pub struct DirectLow {
     /// Parsed eligibility.
     #[serde(skip)]
     pub eligible: Ast,
+    /// The listed low-risk classes' parsed conditions, in `settings.classes` order.
+    #[serde(skip)]
+    pub classes: Vec<Ast>,
 }
+
+/// The class recorded for a direct-low customer of no listed class (L-CDD29).
+pub const OWN_REASON_CLASS: &str = "institution_reason";
 
 /// Regional coefficients (M2).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -150,7 +175,10 @@ pub(super) fn resolve_regional(raw: Option<RawRegional>) -> Result<Option<Region
 
 /// Resolves the exceptions: the built-in XH conditions in force, the institution's own (XH6)
 /// with type-checked expressions and distinct ids, and the XL settings.
-pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<DirectLow>)> {
+pub(super) fn resolve(
+    raw: RawExceptions,
+    declares_cdd: bool,
+) -> Result<(DirectHighest, Option<DirectLow>)> {
     // Exceptions.
     let parse_expr = |key: &str, src: &str| -> Result<Ast> {
         expr::parse_checked(src).map_err(|e| {
@@ -163,6 +191,7 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
         enabled: all_xh(),
         str_threshold: 2,
         custom: vec![],
+        pep_kinds: None,
     });
     let mut enabled = Vec::new();
     for (i, e) in dh.enabled.iter().enumerate() {
@@ -217,10 +246,24 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
             ast: parse_expr(&format!("{key}.when"), &c.when)?,
         });
     }
+    if let Some(kinds) = &dh.pep_kinds {
+        for (i, k) in kinds.iter().enumerate() {
+            if !crate::contract::PEP_RELATIONS.contains(&k.as_str()) || k == "none" {
+                return Err(err(
+                    &format!("exceptions.direct_highest.pep_kinds[{i}]"),
+                    format!(
+                        "'{k}' is not a PEP relation; use {}",
+                        crate::contract::PEP_RELATIONS[1..].join(", ")
+                    ),
+                ));
+            }
+        }
+    }
     let direct_highest = DirectHighest {
         enabled,
         str_threshold: dh.str_threshold,
         custom,
+        pep_kinds: dh.pep_kinds,
     };
     let direct_low = match raw.direct_low {
         Some(l) if l.enabled => {
@@ -246,9 +289,30 @@ pub(super) fn resolve(raw: RawExceptions) -> Result<(DirectHighest, Option<Direc
                 }
             }
             let eligible = parse_expr("exceptions.direct_low.eligible", &l.eligible)?;
+            let mut classes = Vec::new();
+            for (i, c) in l.classes.iter().enumerate() {
+                let key = format!("exceptions.direct_low.classes[{i}]");
+                if c.class.trim().is_empty() || l.classes[..i].iter().any(|x| x.class == c.class) {
+                    return Err(err(
+                        &format!("{key}.class"),
+                        format!("'{}'; give each class its own id", c.class),
+                    ));
+                }
+                classes.push(parse_expr(&format!("{key}.when"), &c.when)?);
+            }
+            // L-CDD29: simplified measures only after an assessment with recorded reasons.
+            let reasoned =
+                !l.classes.is_empty() || l.reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+            if declares_cdd && !reasoned {
+                return Err(err(
+                    "exceptions.direct_low",
+                    "direct-low grading under L-CDD29 needs recorded reasons: give `reason` (the institution's own) or `classes` (the listed low-risk classes)",
+                ));
+            }
             Some(DirectLow {
                 settings: l,
                 eligible,
+                classes,
             })
         }
         _ => None,

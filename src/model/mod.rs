@@ -7,16 +7,21 @@
 
 mod bands;
 mod exceptions;
+pub mod law;
+mod overlays;
 mod raw;
 mod rules;
 mod segments;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use crate::features::Params;
 pub use bands::{parse_e4, Bound, Grade};
-pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, Xh};
-pub use raw::{Meta, RawLow, Scope};
+pub use exceptions::{Custom, DirectHighest, DirectLow, Regional, Xh, OWN_REASON_CLASS};
+pub use law::{InForce, Legacy, ReviewLaw};
+pub use overlays::Overlay;
+pub use raw::{Disqualify, LowClass, Meta, RawLow, RulebookText, Scope};
 pub use rules::{parse_interval, Interval, Rule, RuleKind, Subitem};
 pub use segments::{Segment, Tenure};
 
@@ -56,6 +61,18 @@ pub struct Model {
     pub direct_low: Option<DirectLow>,
     /// SC2 settings.
     pub scope: Scope,
+    /// The texts the model implements, with the date each took effect.
+    pub rulebook: Vec<RulebookText>,
+    /// The review settings of the 2025-26 texts.
+    pub review: ReviewLaw,
+    /// Branch-level adjustments (M2).
+    pub overlays: Vec<Overlay>,
+    /// The 2025-26 texts in force on the run's as-of date ([`Model::set_as_of`]).
+    #[serde(skip)]
+    pub law: InForce,
+    /// What validation accepted but the institution should know (printed as warnings).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 fn err(key: &str, msg: impl std::fmt::Display) -> Error {
@@ -165,11 +182,17 @@ impl Model {
             ));
         }
         check_params(&raw.features)?;
-        let grades = bands::resolve(&raw.grades, m)?;
+        let (grades, warnings) = bands::resolve(&raw.grades, m)?;
         let subitems = rules::resolve(&raw.subitems, m)?;
         let segments = segments::resolve(&raw.segments, &subitems)?;
         let regional = exceptions::resolve_regional(raw.regional)?;
-        let (direct_highest, direct_low) = exceptions::resolve(raw.exceptions)?;
+        let rulebook = law::rulebook(raw.rulebook.map(|r| r.texts))?;
+        // The 2026 rules' options of a model that declares L-CDD, whatever the as-of date.
+        let declares_cdd = rulebook.iter().any(|t| t.id == "L-CDD");
+        let (direct_highest, direct_low) = exceptions::resolve(raw.exceptions, declares_cdd)?;
+        let names: Vec<String> = grades.iter().map(|g| g.name.clone()).collect();
+        let review = law::review(raw.review, &names)?;
+        let overlays = overlays::resolve(raw.overlays, &subitems, m)?;
         Ok(Model {
             meta: raw.model,
             params: raw.features,
@@ -180,12 +203,41 @@ impl Model {
             direct_highest,
             direct_low,
             scope: raw.scope,
+            rulebook,
+            review,
+            overlays,
+            law: InForce::default(),
+            warnings,
         })
+    }
+
+    /// Sets the texts in force on `as_of` (every rule of a text applies from its effective
+    /// date): a run's model is resolved for its as-of date before any rule is built.
+    pub fn set_as_of(&mut self, as_of: chrono::NaiveDate) {
+        self.law = law::in_force(&self.rulebook, as_of);
+    }
+
+    /// The grades counted as "higher risk or above" (L-CDD51, L-BO39, L-CDD33).
+    pub fn higher_risk_grades(&self) -> &[String] {
+        &self.review.higher_risk_grades
     }
 
     /// Checks that every branch the regional coefficients name is one of `branches` (M2): a
     /// coefficient for a branch that does not exist would apply to nobody, silently.
     pub fn check_branches(&self, branches: &[String]) -> Result<()> {
+        for (i, o) in self.overlays.iter().enumerate() {
+            for b in &o.branches {
+                if !branches.contains(b) {
+                    return Err(err(
+                        &format!("overlays[{i}] ({}).branches", o.name),
+                        format!(
+                            "no branch '{b}' in the reference table branches.csv; known: {}",
+                            branches.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(r) = &self.regional {
             for k in r.coefficients_e4.keys() {
                 if !branches.contains(k) {
@@ -198,6 +250,31 @@ impl Model {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Resolves which branches each overlay covers (its branches and those of its provinces,
+    /// `branches`: id, province, city) and refuses a branch two overlays cover.
+    pub fn place_overlays(&mut self, branches: &[(String, String, String)]) -> Result<()> {
+        let mut taken: BTreeMap<String, String> = BTreeMap::new();
+        for (i, o) in self.overlays.iter_mut().enumerate() {
+            let mut to: Vec<String> = branches
+                .iter()
+                .filter(|(id, prov, _)| o.branches.contains(id) || o.provinces.contains(prov))
+                .map(|(id, _, _)| id.clone())
+                .collect();
+            to.sort();
+            to.dedup();
+            for b in &to {
+                if let Some(other) = taken.insert(b.clone(), o.name.clone()) {
+                    return Err(err(
+                        &format!("overlays[{i}] ({})", o.name),
+                        format!("branch {b} is covered by overlay '{other}' too; an overlay covers a branch alone"),
+                    ));
+                }
+            }
+            o.applies_to = to;
         }
         Ok(())
     }

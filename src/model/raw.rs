@@ -22,6 +22,79 @@ pub(super) struct RawModel {
     pub(super) exceptions: RawExceptions,
     #[serde(default)]
     pub(super) scope: Scope,
+    #[serde(default)]
+    pub(super) rulebook: Option<RawRulebook>,
+    #[serde(default)]
+    pub(super) review: Option<RawReview>,
+    #[serde(default)]
+    pub(super) overlays: Vec<RawOverlay>,
+}
+
+/// The texts a model implements (`[rulebook]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRulebook {
+    pub(super) texts: Vec<RulebookText>,
+}
+
+/// One text of the rulebook: the 2013 guideline or one of the 2025-26 texts (L-*), or an
+/// institution's own.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulebookText {
+    /// Its id: `PBoC-2013`, `L-AML`, `L-CDD`, `L-BO`, `L-BOI`, `L-SP`, or the institution's.
+    pub id: String,
+    /// Its title.
+    #[serde(default)]
+    pub name: String,
+    /// The day it took effect (YYYY-MM-DD).
+    pub effective: String,
+}
+
+/// Review settings of the 2025-26 texts (`[review]`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReview {
+    #[serde(default)]
+    pub(super) higher_risk_grades: Option<Vec<String>>,
+    #[serde(default)]
+    pub(super) legacy: Option<RawLegacy>,
+}
+
+/// The legacy-book deadlines (L-CDD51, L-BO39): dates, defaults the texts'.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLegacy {
+    pub(super) cdd_effective: Option<String>,
+    pub(super) cdd_higher_risk_by: Option<String>,
+    pub(super) cdd_others_by: Option<String>,
+    pub(super) bo_effective: Option<String>,
+    pub(super) bo_higher_risk_by: Option<String>,
+    pub(super) bo_others_by: Option<String>,
+}
+
+/// A branch-level adjustment (M2): for listed branches or provinces, sub-items scored by their
+/// own rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOverlay {
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) branches: Vec<String>,
+    #[serde(default)]
+    pub(super) provinces: Vec<String>,
+    #[serde(default)]
+    pub(super) approved_by: String,
+    #[serde(default)]
+    pub(super) rationale: String,
+    pub(super) subitems: BTreeMap<String, RawOverlaySubitem>,
+}
+
+/// The rules an overlay gives one sub-item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOverlaySubitem {
+    pub(super) rules: Vec<RawRule>,
 }
 
 /// Who wrote and approved the model, and why (P5, M4).
@@ -51,6 +124,8 @@ pub(super) struct RawGrade {
     pub(super) name: String,
     pub(super) interval: String,
     pub(super) review_months: u32,
+    #[serde(default)]
+    pub(super) review_rationale: String,
     #[serde(default)]
     pub(super) measures: Option<String>,
     #[serde(default)]
@@ -133,6 +208,9 @@ pub(super) struct RawHighest {
     pub(super) str_threshold: u32,
     #[serde(default)]
     pub(super) custom: Vec<RawCustom>,
+    /// PEP relations that are direct-highest (XH2 for the customer, XH3 for its controller).
+    #[serde(default)]
+    pub(super) pep_kinds: Option<Vec<String>>,
 }
 
 pub(super) fn all_xh() -> Vec<String> {
@@ -184,6 +262,46 @@ pub struct RawLow {
     pub single_premium_usd: f64,
     /// CNY per USD, to compare the USD thresholds.
     pub usd_cny_rate: f64,
+    /// L-CDD29 disqualifiers beyond the six of 2013 (each on when the model declares L-CDD).
+    #[serde(default)]
+    pub disqualify: Disqualify,
+    /// L-CDD29: the listed low-risk classes a direct-low customer may be recorded in, first
+    /// matching first.
+    #[serde(default)]
+    pub classes: Vec<LowClass>,
+    /// L-CDD29: the institution's own recorded reason for direct-low customers of no class.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The L-CDD29 disqualifiers of direct-low grading; unset: on when the model declares L-CDD.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disqualify {
+    /// The customer (or its controller) is a PEP of any kind or a senior manager of an
+    /// international organisation.
+    pub pep: Option<bool>,
+    /// The customer (or its controller) is on a monitoring list.
+    pub watchlist: Option<bool>,
+    /// A country under increased monitoring or a call for action is among its countries.
+    pub fatf_country: Option<bool>,
+    /// Its identity document has expired.
+    pub id_expired: Option<bool>,
+    /// An open investigation or alert (alert level 2 or more).
+    pub investigation: Option<bool>,
+}
+
+/// A listed low-risk class (L-CDD29): its id, name and which customers are in it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowClass {
+    /// Id written to `scores.parquet` (`direct_low_class`).
+    pub class: String,
+    /// Its name in the institution's language (the extract's `Norm`).
+    #[serde(default)]
+    pub label: String,
+    /// Which customers belong to it (an expression).
+    pub when: String,
 }
 fn d200k() -> f64 {
     200_000.0

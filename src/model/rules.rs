@@ -172,7 +172,7 @@ pub(super) fn resolve(raw: &BTreeMap<String, RawSubitem>, m: u8) -> Result<Vec<S
 }
 
 /// One rule: the feature it reads, its mapping to scores, the customers it applies to.
-fn rule(rkey: &str, r: &RawRule, m: u8) -> Result<Rule> {
+pub(super) fn rule(rkey: &str, r: &RawRule, m: u8) -> Result<Rule> {
     let feat = catalog::feature(&r.feature).ok_or_else(|| {
         err(
             &format!("{rkey}.feature"),

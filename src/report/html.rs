@@ -266,6 +266,23 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         "<h1>Customer risk grading, as of {}</h1><p>Model <b>{} {}</b>, approved by {} on {}; {} customers graded; FATF lists {}.</p>",
         esc(&summary.as_of), esc(&m.id), esc(&m.version), esc(&m.approved_by), esc(&m.approved_on), total, esc(&summary.fatf_lists)
     );
+    let texts: Vec<String> = summary
+        .rulebook
+        .iter()
+        .map(|t| {
+            format!(
+                "{} (in effect from {}{})",
+                esc(&t.id),
+                esc(&t.effective),
+                if t.in_force {
+                    ""
+                } else {
+                    ", not yet on the as-of date"
+                }
+            )
+        })
+        .collect();
+    b += &format!("<p>Rulebook: {}.</p>", texts.join("; "));
     grades_section(&mut b, summary, model)?;
     histogram_section(&mut b, model, agg)?;
     migration_section(&mut b, model, agg)?;

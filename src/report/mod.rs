@@ -53,6 +53,30 @@ pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
     Ok(df)
 }
 
+/// A text of the rulebook as `summary.json` names it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RulebookEntry {
+    /// Its id (`PBoC-2013`, `L-CDD`, …).
+    pub id: String,
+    /// The day it took effect.
+    pub effective: String,
+    /// Whether it was in force on the as-of date.
+    pub in_force: bool,
+}
+
+/// The model's rulebook on the as-of date `as_of` (YYYY-MM-DD).
+pub fn rulebook_of(model: &Model, as_of: &str) -> Vec<RulebookEntry> {
+    model
+        .rulebook
+        .iter()
+        .map(|t| RulebookEntry {
+            id: t.id.clone(),
+            effective: t.effective.clone(),
+            in_force: t.effective.as_str() <= as_of,
+        })
+        .collect()
+}
+
 /// The summary of a run, as written to `summary.json`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Summary {
@@ -76,6 +100,10 @@ pub struct Summary {
     pub as_of: String,
     /// The FATF lists in force.
     pub fatf_lists: String,
+    /// The texts the model implements, with the date each took effect; `in_force`: on the
+    /// as-of date.
+    #[serde(default)]
+    pub rulebook: Vec<RulebookEntry>,
     /// Reclassification and reviews.
     pub reclassification: ReviewSummary,
     /// Rows set aside with a counted warning.
@@ -153,6 +181,7 @@ pub fn summary(
         direct_highest,
         direct_low_blocked_by,
         scored_on_missing_data,
+        rulebook: rulebook_of(model, &facts.as_of),
         as_of: facts.as_of,
         fatf_lists: facts.fatf_lists,
         reclassification: facts.reclassification,
@@ -241,6 +270,7 @@ pub fn merged_summary(model: &Model, parts: &[Summary]) -> Result<Summary> {
         scored_on_missing_data: sum(|s| &s.scored_on_missing_data),
         as_of: first.as_of.clone(),
         fatf_lists: first.fatf_lists.clone(),
+        rulebook: first.rulebook.clone(),
         reclassification: ReviewSummary::merge(&reviews)
             .unwrap_or_else(|| first.reclassification.clone()),
         input_warnings: warnings,

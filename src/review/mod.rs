@@ -8,6 +8,7 @@
 //! work list, the next grade file, the history and the counts.
 
 mod due;
+mod law;
 mod on_file;
 mod outputs;
 mod reasons;
@@ -20,7 +21,7 @@ use crate::calendar::Calendar;
 use crate::dates::date_lit;
 use crate::error::Result;
 use crate::inputs::Inputs;
-use crate::model::Model;
+use crate::model::{InForce, Model};
 use crate::scoring::names_where;
 
 pub use due::add_months;
@@ -54,29 +55,49 @@ pub fn on_file_now(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> R
     ]))
 }
 
+/// What the review stage reads besides the scored customers.
+pub struct Setting<'a> {
+    /// The input files.
+    pub inputs: &'a Inputs,
+    /// The model (its texts in force set for the as-of date).
+    pub model: &'a Model,
+    /// The as-of date.
+    pub as_of: NaiveDate,
+    /// `--horizon`.
+    pub horizon_days: u32,
+    /// The working-day calendar (T1).
+    pub calendar: &'a Calendar,
+    /// The lists screened against (the FATF lists' version), recorded in the next grade file
+    /// (L-SP13).
+    pub lists: &'a str,
+}
+
 /// Runs the review stage over the scored customers.
-pub fn review(
-    scored: DataFrame,
-    inputs: &Inputs,
-    model: &Model,
-    as_of: NaiveDate,
-    horizon_days: u32,
-    calendar: &Calendar,
-) -> Result<Review> {
+pub fn review(scored: DataFrame, s: Setting<'_>) -> Result<Review> {
+    let (inputs, model, as_of, horizon_days, calendar) =
+        (s.inputs, s.model, s.as_of, s.horizon_days, s.calendar);
     let df = on_file::final_grades(scored, inputs, model, as_of)?;
     let due = due::DueDates::of(&df, calendar)?;
     let missing_years = due.missing_years.clone();
     let horizon_end = as_of + chrono::Days::new(horizon_days as u64);
     let df = crate::layout::with_columns(df, due.columns()?)?;
-    let df = with_reasons(df, as_of, horizon_end)?;
+    let df = law::with_law_columns(df, inputs, model)?;
+    let df = with_reasons(df, as_of, horizon_end, model.law)?;
     let reclassify = outputs::reclassify(&df)?;
-    let grades_next = outputs::grades_next(&df, as_of)?;
+    let grades_next = outputs::grades_next(&df, as_of, s.lists)?;
     let history = outputs::history(&df, inputs, as_of)?;
     let calendar_use = CalendarUse {
         years_covered: calendar.years(),
         years_without_data_weekends_only: missing_years.into_iter().collect(),
     };
-    let summary = outputs::summary(&df, &reclassify, horizon_days, calendar_use)?;
+    let summary = outputs::summary(
+        &df,
+        &reclassify,
+        horizon_days,
+        calendar_use,
+        model.law,
+        s.lists,
+    )?;
     Ok(Review {
         scores: df,
         reclassify,
@@ -88,11 +109,17 @@ pub fn review(
 
 /// Every reason's flag, the `reasons` that apply (comma-joined), the earliest `due_date` and
 /// whether it is `overdue`.
-fn with_reasons(df: DataFrame, as_of: NaiveDate, horizon_end: NaiveDate) -> Result<DataFrame> {
+fn with_reasons(
+    df: DataFrame,
+    as_of: NaiveDate,
+    horizon_end: NaiveDate,
+    law: InForce,
+) -> Result<DataFrame> {
     let rules: Vec<(Reason, Expr, Expr)> = Reason::ALL
         .iter()
+        .filter(|r| r.active(law))
         .map(|r| {
-            let (cond, due) = r.rule(as_of, horizon_end);
+            let (cond, due) = r.rule(as_of, horizon_end, law);
             (*r, cond, due)
         })
         .collect();

@@ -32,6 +32,7 @@ fn grades_on_file(inputs: &Inputs) -> Result<LazyFrame> {
             col("last_reviewed"),
             col("reviewer"),
             col("basis").alias("basis_on_file"),
+            col("screening").alias("screening_on_file"),
         ]),
         None => {
             let empty = |name: &str, dt: &DataType| Column::new_empty(name.into(), dt);
@@ -45,6 +46,7 @@ fn grades_on_file(inputs: &Inputs) -> Result<LazyFrame> {
                     empty("last_reviewed", &DataType::Date),
                     empty("reviewer", &DataType::String),
                     empty("basis_on_file", &DataType::String),
+                    empty("screening_on_file", &DataType::String),
                 ],
             )?
             .lazy()
@@ -148,8 +150,16 @@ pub fn on_file(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Resul
 /// T4: the kinds of trigger event after the last review, up to the as-of date, comma-joined.
 fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> LazyFrame {
     let Some(ev) = inputs.get(&contract::EVENTS) else {
-        return lf.with_column(null_str().alias("events_since_review"));
+        return lf.with_columns([
+            null_str().alias("events_since_review"),
+            lit(NULL).cast(DataType::UInt16).alias(EVENTS_SEEN),
+        ]);
     };
+    let types: Vec<String> = contract::EVENT_TYPES
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    let bits: Vec<u16> = (0..types.len()).map(|i| 1u16 << i).collect();
     let ev = ev
         .filter(col("event_date").lt_eq(date_lit(as_of)))
         .join(
@@ -164,19 +174,51 @@ fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Lazy
                 .is_null()
                 .or(col("event_date").gt(col("last_reviewed"))),
         )
+        .with_column(
+            lookup(
+                col("event_type").cast(DataType::String),
+                types,
+                bits,
+                lit(0u16),
+                DataType::UInt16,
+            )
+            .alias("_bit"),
+        )
         .group_by([col("customer_id")])
-        .agg([col("event_type")
-            .unique()
-            .sort(SortOptions::default())
-            .str()
-            .join(",", true)
-            .alias("events_since_review")]);
+        .agg([
+            col("event_type")
+                .unique()
+                .sort(SortOptions::default())
+                .str()
+                .join(",", true)
+                .alias("events_since_review"),
+            col("_bit")
+                .unique()
+                .sum()
+                .cast(DataType::UInt16)
+                .alias(EVENTS_SEEN),
+        ]);
     lf.join(
         ev,
         [col("customer_id")],
         [col("customer_id")],
         left_in_order(),
     )
+}
+
+/// The kinds of trigger event since the last review, as the bits of `1 << i` for the i-th of
+/// `contract::EVENT_TYPES`.
+pub const EVENTS_SEEN: &str = "_events";
+
+/// Whether an event of `event_type` happened since the last review (over [`EVENTS_SEEN`]).
+pub fn event_seen(event_type: &str) -> Expr {
+    let i = contract::EVENT_TYPES
+        .iter()
+        .position(|t| *t == event_type)
+        .expect("an event type of the contract");
+    (col(EVENTS_SEEN) / lit(1u16 << i) % lit(2u16))
+        .eq(lit(1u16))
+        .fill_null(lit(false))
 }
 
 /// The columns of the scored frame the final grade reads besides the lookups.

@@ -12,6 +12,7 @@ use crate::contract;
 use crate::dates::date_lit;
 use crate::error::Result;
 use crate::inputs::Inputs;
+use crate::model::InForce;
 
 /// Counts by name, written as a JSON object in the order given.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +99,24 @@ pub struct ReviewSummary {
     pub grades_set_by_hand_in_force: u64,
     /// Calendar coverage.
     pub calendar: CalendarUse,
+    /// L-SP13: the screening against the lists in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<Screening>,
+    /// Customers for whom enhanced due diligence is required (L-CDD27, 28, 30, 33, 40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edd_required: Option<u64>,
+}
+
+/// L-SP13: every customer screened against the lists in force, and whose result changed since
+/// the grade on file.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Screening {
+    /// The lists screened against (the FATF lists' version).
+    pub lists: String,
+    /// Customers screened: every graded customer.
+    pub screened: u64,
+    /// Of those, whose screening result differs from the one recorded with the grade on file.
+    pub result_changed: u64,
 }
 
 impl ReviewSummary {
@@ -118,6 +137,13 @@ impl ReviewSummary {
                 e.overdue += w.overdue;
             }
             out.grades_set_by_hand_in_force += p.grades_set_by_hand_in_force;
+            if let (Some(a), Some(b)) = (out.edd_required.as_mut(), p.edd_required) {
+                *a += b;
+            }
+            if let (Some(a), Some(b)) = (out.screening.as_mut(), p.screening.as_ref()) {
+                a.screened += b.screened;
+                a.result_changed += b.result_changed;
+            }
             let years = &mut out.calendar.years_without_data_weekends_only;
             years.extend(&p.calendar.years_without_data_weekends_only);
             years.sort_unstable();
@@ -153,6 +179,7 @@ pub fn reclassify(df: &DataFrame) -> Result<DataFrame> {
                 "events_since_review",
                 "override_grade",
                 "override_expires",
+                "action",
             ]
             .map(col),
         )
@@ -162,7 +189,7 @@ pub fn reclassify(df: &DataFrame) -> Result<DataFrame> {
 
 /// The grade file for the next run: the final grade; a first grading starts the clock (T3),
 /// and a grade set by hand counts as a review on the day it was set (PR4).
-pub fn grades_next(df: &DataFrame, as_of: NaiveDate) -> Result<DataFrame> {
+pub fn grades_next(df: &DataFrame, as_of: NaiveDate, lists: &str) -> Result<DataFrame> {
     let today = date_lit(as_of);
     Ok(df
         .clone()
@@ -187,6 +214,9 @@ pub fn grades_next(df: &DataFrame, as_of: NaiveDate) -> Result<DataFrame> {
                 .otherwise(col("reviewer"))
                 .alias("reviewer"),
             col("basis"),
+            // What this grading was screened against and found (L-SP13), for the next run.
+            lit(lists.to_string()).alias("screened_lists"),
+            col("screening"),
         ])
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?)
@@ -238,9 +268,11 @@ pub fn summary(
     reclassify: &DataFrame,
     horizon_days: u32,
     calendar: CalendarUse,
+    law: InForce,
+    lists: &str,
 ) -> Result<ReviewSummary> {
     let mut per_reason = Counts::default();
-    for r in Reason::ALL {
+    for r in Reason::ALL.into_iter().filter(|r| r.active(law)) {
         per_reason
             .0
             .push((r.name().to_string(), true_count(df, &r.flag())?));
@@ -274,6 +306,17 @@ pub fn summary(
             )
         })
         .collect();
+    // L-SP13: every customer is screened against the lists in force; the count of those whose
+    // result differs from the one recorded with their grade on file.
+    let screening = if law.sp {
+        Some(Screening {
+            lists: lists.to_string(),
+            screened: df.height() as u64,
+            result_changed: true_count(df, &Reason::ListChange.flag())?,
+        })
+    } else {
+        None
+    };
     Ok(ReviewSummary {
         customers_needing_action: reclassify.height() as u64,
         overdue: true_count(reclassify, "overdue")?,
@@ -282,5 +325,11 @@ pub fn summary(
         horizon_days,
         grades_set_by_hand_in_force: true_count(df, "_override_valid")?,
         calendar,
+        screening,
+        edd_required: if law.cdd {
+            Some(true_count(df, "edd_required")?)
+        } else {
+            None
+        },
     })
 }

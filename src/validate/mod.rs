@@ -56,6 +56,8 @@ const NOT_AFTER_AS_OF: &[(&str, &str)] = &[
     ("customers.parquet", "founding_date"),
     ("customers.parquet", "relationship_start"),
     ("customers.parquet", "relationship_end"),
+    ("customers.parquet", "cdd_completed_on"),
+    ("customers.parquet", "bo_verified_on"),
     ("accounts.parquet", "opened_date"),
     ("grades.parquet", "first_graded"),
     ("grades.parquet", "last_reviewed"),
