@@ -106,6 +106,12 @@ pub struct Sheet {
     pub due_date: Option<String>,
     /// Whether the action is overdue.
     pub overdue: Option<bool>,
+    /// The branch-level adjustment whose rules scored the customer (M2).
+    pub overlay: Option<String>,
+    /// Whether enhanced due diligence is required, and why (L-CDD27, 28, 30, 33, 40).
+    pub edd: Option<String>,
+    /// The recorded class of a direct-low grade (L-CDD29).
+    pub direct_low_class: Option<String>,
 }
 
 /// The rows of `customer` in a frame; a customer found twice is refused (P3: one grade per
@@ -206,10 +212,20 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
     let missing: Vec<String> = text(&s, "missing_subitems")
         .map(|m| m.split(',').map(String::from).collect())
         .unwrap_or_default();
+    // The branch-level adjustment that applied (M2): its rules replace head office's there.
+    let overlay = text(&s, "overlay");
+    let adjusted = overlay
+        .as_ref()
+        .and_then(|name| model.overlays.iter().find(|o| &o.name == name));
+    let rules_of = |sub: &crate::model::Subitem| -> Vec<crate::model::Rule> {
+        adjusted
+            .and_then(|o| o.rules.get(&sub.id).cloned())
+            .unwrap_or_else(|| sub.rules.clone())
+    };
     // Every rule's score over the customer's feature row, with the run's own expressions.
     let mut exprs = Vec::new();
     for sub in &model.subitems {
-        for (j, r) in sub.rules.iter().enumerate() {
+        for (j, r) in rules_of(sub).iter().enumerate() {
             exprs.push(scoring::rule_score(&r.feature, &r.kind).alias(format!("_{}_{j}", sub.id)));
         }
     }
@@ -221,8 +237,7 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         if w == 0 {
             continue;
         }
-        let rules = sub
-            .rules
+        let rules = rules_of(sub)
             .iter()
             .enumerate()
             .map(|(j, r)| {
@@ -314,6 +329,9 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         overdue: work
             .as_ref()
             .and_then(|w| w.column("overdue").ok()?.bool().ok()?.get(0)),
+        overlay,
+        edd: text(&s, "edd_reasons"),
+        direct_low_class: text(&s, "direct_low_class"),
     })
 }
 
@@ -327,7 +345,13 @@ impl Sheet {
         if let Some((n, i)) = &self.identity {
             s += &format!("name {n}, ID {i}\n");
         }
-        s += &format!("kind {}, segment {}\n\n", self.kind, self.segment);
+        s += &format!("kind {}, segment {}\n", self.kind, self.segment);
+        if let Some(o) = &self.overlay {
+            s += &format!(
+                "branch-level adjustment {o} (M2): its rules score the sub-items it names\n"
+            );
+        }
+        s += "\n";
         s += &format!(
             "{:<8} {:<8} {:>6} {:>7} {:>7}  rules (feature = value → score)\n",
             "sub-item", "rule", "score", "weight", "points"
@@ -387,6 +411,12 @@ impl Sheet {
             self.reviewer.as_deref().unwrap_or("-"),
             self.last_reviewed.as_deref().unwrap_or("-")
         );
+        if let Some(c) = &self.direct_low_class {
+            s += &format!("direct-low class: {c} (L-CDD29)\n");
+        }
+        if let Some(e) = &self.edd {
+            s += &format!("enhanced due diligence: {e}\n");
+        }
         s += &match &self.reasons {
             Some(r) => format!(
                 "action: {r}, due {}{}\n",

@@ -654,6 +654,25 @@ fn m2_overlays_replace_a_subitems_rules_at_listed_branches() {
         .unwrap()
         .all();
     assert!(same, "customers of other branches keep head office's S2.3");
+    // explain names the overlay and shows its rule: kind → 5.
+    let mut a = e.args();
+    a.push("--keep-features".into());
+    let (code, err) = e.run_with(&a);
+    assert_eq!(code, 0, "{err}");
+    let who = text(&b8.slice(0, 1), "customer_id").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args(["explain", "--run", s(&e.out), "--customer", &who])
+        .output()
+        .unwrap();
+    let sheet = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        sheet.contains("branch-level adjustment yunnan-border"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("kind = natural → 5") || sheet.contains("kind = non_natural → 5"),
+        "{sheet}"
+    );
     let e = env();
     let mut model = std::fs::read_to_string(&e.model).unwrap();
     model.push_str("\n[[overlays]]\nname = \"x\"\nbranches = [\"B999\"]\n[overlays.subitems.s2_3]\nrules = [ { feature = \"region_predicate_level\", bins = [ { interval = \"[1, 5]\", score = 5 } ] } ]\n");
