@@ -106,31 +106,31 @@ const INPUTS: &[&str] = &[
 ];
 
 const SAMPLE: &[&str] = &[
-    "ed01a195dd134f39bbb10d2489b48e62136763ff39566b606fd9f6069f5a575e", // scores.parquet
-    "b96bdf608dc8f3e5cff7842b230f0cbd34210e75508f9847a0890284c278506a", // distribution.csv
-    "3b9b2019a93473fd7726d47634137ce9301a4ee231907c356d6cd0207d8ce344", // summary.json
-    "5f6ed3dcf8d32800e6c8c605d09108e6c9c1af111ead4896e7a99b17bee9b88e", // reclassify.parquet
-    "40722cec9225f0e0df18602482431bd0c43e8e72a49b88c5d62bbbc6408e81e9", // reclassify.csv
-    "59329e8888afb88948d89753742aa72d5b1799e02a25b09c5a50f6642f2ea820", // grades_next.parquet
-    "fc34b682d8b2948787e46e9e3d24f4e15ffda7393753baebda4087993f13bddd", // grade_history.parquet
+    "17c73d94e9df6f9469c118cb64966d2049151de0a11981908d787b421c974073", // scores.parquet
+    "38902bee401dd18fd2bebb2d60df4d2bfbf7176315cfceb01b58eef9b2709bdc", // distribution.csv
+    "813a2f30d9845332d254a9ae85bf1c21030f9e6a060f4eac2e0f08231261b72b", // summary.json
+    "5844071c5548335c08cd8fb63ca362b4bfec047eec761ec1e9ac3a1568b37a27", // reclassify.parquet
+    "e264e39de79c82c22c0239ef78ad73da5e3c105b3abc1fde2047df74835dbdd0", // reclassify.csv
+    "80fb3c706302570a0389cede02f4aaa5e7ae11f7f25f0e562b5db1565a5e71f2", // grades_next.parquet
+    "c1c1829143d45df6bb1059360ff214d70d42a9f38b36773f72c9b5c6fb2287f4", // grade_history.parquet
 ];
 const GENERATED_INPUTS: &[&str] = &[
-    "e5a4797380411dcbdf02e4469c42934d43b729162c8cc106b18b81b3db21edfd", // customers.parquet
+    "06bd5e1be0be0f3469a67dca03285ae05bd075d939e193da2ed4e46c291e4d7a", // customers.parquet
     "8ba09039fc5d24601922ec4f8ddc9c6ae6f44b972ef9a26eaf9dd4c648dea5bc", // accounts.parquet
     "4d3c20365b9c7730af772c97d00f5e50210e1d38972a9d5df309cccd6af7b73e", // transactions.parquet
     "586190e1ae05d6ca6afc4a8fb4aa3eda581147cc765f1f691aa50c528ccc4ae7", // reports.parquet
     "7cebc7d4ea04eb53f762559feb5e502f6b999eaf316b9c1f4a9367a62b54159d", // grades.parquet
-    "2392bb9b03aa9ba8b3b7d03622b0c84716a50c18dbe4a4261829363983bb6797", // events.parquet
+    "d9ad4bcb3d00c146b1d56faffc6331bb0b6a74d3e8e2da0a3e2f444312de541d", // events.parquet
     "58f54167f4fa6f7690f060e7af8269cb77031667c2212e3e604aa44ec28f4176", // overrides.parquet
 ];
 const GENERATED: &[&str] = &[
-    "9c84c0cd1488ebf232f476cb8e1625680fa7e11f82812eb286ce7fba3798a9de", // scores.parquet
-    "49f524d1a107cbf5bda37f3345ad9d182a9e487dd1e6b9658c43d3e2b67a5706", // distribution.csv
-    "c1cd03f55de868b9dbecdc94e52bb80cdcd914aeb368c7c41a0feca4ecaafa50", // summary.json
-    "386738c7e262942e105db4cd93a24fa4fd3b58f08430add4b0d515622c4ca4a0", // reclassify.parquet
-    "fdda8d132b2cdfa14e52ed2bfa1f6654460f0beb7062613eef47225410404647", // reclassify.csv
-    "c8b978e2b187719f9604732906147fcac4c3b5e517f7f7059e9652e8c7b19f4b", // grades_next.parquet
-    "9a79e5cd8c08a1372a915210ec988d2f0fbf20a3a11c20b7b92a4f6fb43ec625", // grade_history.parquet
+    "faa3f6bcb4371f24fcc3941b631caa561f70ba7b1b0bc3cdb1b70147156c55bd", // scores.parquet
+    "812436a844c5eef0ea02bc6b6918f93fd46175e931df3e31a342f88a86adec65", // distribution.csv
+    "0e75110f4514a79303f18b531f9a037f562de21b7daf8d77f35175777d6a0e10", // summary.json
+    "79a49bb40dc2268a8a9f9cad9fbf0483d13034e68fd8841c83ffb6e4709aba77", // reclassify.parquet
+    "e236a0d9a52cf20a7622c4f0c2a97c51f65a1b99e9ce490df13b1e960820581a", // reclassify.csv
+    "f417c3678018763964ec0e5f0bef87e0191d3f9bbfc85941f7a066f3c972dc22", // grades_next.parquet
+    "1732ded07bbc9f1f19f42f430d5286f0c77db3bbe89df08d5cea705cc9bf77ff", // grade_history.parquet
 ];
 
 /// The columns `scores.parquet` and `reclassify.parquet` had under the 2013 guideline alone.

@@ -177,6 +177,7 @@ impl Customers {
         };
         self.places(rng, &d);
         self.risk_flags(rng, &d);
+        self.showcase(g, natural);
         let proxy = self.proxy_and_contacts(rng, f, g, i, chunk);
         self.assets(rng, natural);
         Profile {
@@ -509,6 +510,23 @@ impl Customers {
             0.0
         }));
         self.walk_in.push(natural && rng.chance(0.02));
+    }
+
+    /// Every PEP relation on a few customers of every book, whatever its size or seed, so the
+    /// whole pipeline meets each one: customers 10-16 (their own), 20-29 (a non-natural
+    /// customer's controller).
+    fn showcase(&mut self, g: u64, natural: bool) {
+        let kinds = &crate::contract::PEP_RELATIONS[1..];
+        if (10..10 + kinds.len() as u64).contains(&g) {
+            if let Some(last) = self.pep.last_mut() {
+                *last = Some(kinds[(g - 10) as usize]);
+            }
+        }
+        if !natural && (20..20 + kinds.len() as u64).contains(&g) {
+            if let Some(last) = self.cpep.last_mut() {
+                *last = Some(kinds[(g - 20) as usize]);
+            }
+        }
     }
 
     /// The 2025-26 texts' records (L-CDD26, L-CDD51, L-BO39): when the identity document

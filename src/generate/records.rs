@@ -145,6 +145,13 @@ impl Records {
 
     /// Trigger events (T4).
     fn event(&mut self, rng: &mut Rng, f: &mut Fmt, p: &Profile, as_of: i32) {
+        // Every event type on one of the first customers of every book, a month ago.
+        let types = crate::contract::EVENT_TYPES;
+        if (p.g as usize) < types.len() {
+            self.e_cust.append_value(f.id("C", p.g, 10));
+            self.e_type.push(types[p.g as usize]);
+            self.e_date.push(Some(as_of - 30));
+        }
         if rng.chance(0.003) {
             self.e_cust.append_value(f.id("C", p.g, 10));
             self.e_type.push(*rng.pick(&[
