@@ -22,6 +22,7 @@ fn main() {
         reference: &reference,
         as_of,
         links: None,
+        owners: None,
     };
     let inputs = riskgrade::inputs::Inputs::open(&dir).unwrap();
     let (_, profile) = features::first_range_plan(&inputs, ctx, 500_000)

@@ -8,10 +8,15 @@ run folder is made of links to those runs' files.
                     shared by two or more customers, with its count, and the row saying what
                     it was computed from (the table `riskgrade links` writes), one small
                     Parquet file under --work.
+  stage 1b owners   (a book with ownership.parquet) one Spark task writes the book's customers,
+                    ownership graph and persons under --work and runs `riskgrade owners`: the
+                    beneficial-owners table of the whole book, solved once, since an entity of
+                    one bucket may be owned through entities of another.
   stage 2  buckets  every input file partitioned by bucket = pmod(xxhash64(customer_id), N),
                     rows kept in their order, under --work (one file per table and bucket).
   stage 3  grade    one Spark task per bucket links its bucket's files into a data folder and
-                    runs `riskgrade assess --bucket K/N --links` into --work/runs/bucket-K; a
+                    runs `riskgrade assess --bucket K/N --links [--owners]` into
+                    --work/runs/bucket-K; a
                     failed task is retried by Spark. It returns its exit status only.
   stage 4  merge    `riskgrade merge` on the driver: --out holds the summaries added up, the
                     report, the manifest, and every per-customer output as a dataset of one
@@ -55,6 +60,8 @@ except ImportError:  # Python < 3.11
 # The data contract's files (docs/data-contract.md), required ones first.
 REQUIRED = ["customers", "accounts", "transactions", "reports"]
 OPTIONAL = ["grades", "events", "overrides", "grade_history"]
+# The ownership graph: not split by customer (stage 1b).
+GRAPH = ["ownership", "persons"]
 
 
 def log(msg):
@@ -204,6 +211,8 @@ def grade_bucket(k, ctx):
         "--as-of", ctx["as_of"], "--horizon", str(ctx["horizon"]),
         "--links", ctx["links"], "--bucket", f"{k}/{ctx['buckets']}",
     ]
+    if ctx["owners"]:
+        cmd += ["--owners", ctx["owners"]]
     if ctx["model"]:
         cmd += ["--model", ctx["model"]]
     if ctx["reference"]:
@@ -212,6 +221,23 @@ def grade_bucket(k, ctx):
         cmd.append("--keep-features")
     run_checked(cmd, f"riskgrade assess of bucket {k}/{ctx['buckets']}")
     return (k, 0)
+
+
+def solve_owners(ctx):
+    """Stage 1b task: riskgrade owners over the book's customers and graph under --work."""
+    binary = ctx["binary"]
+    d = os.path.join(ctx["work"], "owners-data")
+    for t in ["customers"] + ctx["graph"]:
+        link_or_copy(one_file(os.path.join(ctx["work"], "graph", t)), os.path.join(d, f"{t}.parquet"))
+    for t in ["accounts", "transactions", "reports"]:
+        link_or_copy(one_file(os.path.join(ctx["work"], "empty", t)), os.path.join(d, f"{t}.parquet"))
+    cmd = [binary, "--quiet", "owners", "--data", d, "--out", ctx["owners"], "--as-of", ctx["as_of"]]
+    if ctx["model"]:
+        cmd += ["--model", ctx["model"]]
+    if ctx["reference"]:
+        cmd += ["--reference", ctx["reference"]]
+    run_checked(cmd, "riskgrade owners")
+    return (0, 0)
 
 
 def extract_bucket(k, ctx):
@@ -271,6 +297,7 @@ def main(argv):
     frames = {t: spark.read.parquet(f"{data}/{t}.parquet") for t in tables}
     for t, df in frames.items():
         df.createOrReplaceTempView(t)
+    graph = [t for t in GRAPH if exists(spark, f"{data}/{t}.parquet")]
 
     # Stage 1: the links table.
     sc.setJobDescription("riskgrade stage 1: links")
@@ -344,6 +371,24 @@ def main(argv):
     if a.reference:
         ctx["reference"] = os.path.join(shipped, "reference")
         shutil.copytree(a.reference, ctx["reference"])
+    # Stage 1b: the beneficial owners of the whole book, solved once by one task.
+    ctx["owners"] = None
+    if graph:
+        sc.setJobDescription("riskgrade stage 1b: beneficial owners")
+        log("stage 1b: beneficial owners")
+        shutil.rmtree(os.path.join(work, "owners-data"), ignore_errors=True)
+        os.makedirs(os.path.join(work, "owners-data"))
+        for t in ["customers"] + graph:
+            # One file each, rows in their order, written by the executors (not the driver).
+            spark.read.parquet(f"{data}/{t}.parquet").coalesce(1).write.mode("overwrite").parquet(
+                f"{shared}/graph/{t}"
+            )
+        ctx["graph"] = graph
+        ctx["owners"] = os.path.join(work, "owners.parquet")
+        if os.path.exists(ctx["owners"]):
+            os.remove(ctx["owners"])
+        received.take(sc.parallelize([0], 1).map(lambda _: solve_owners(ctx)).collect())
+        log(f"stage 1b done in {time.time() - t0:.1f}s: {ctx['owners']}")
     shutil.rmtree(os.path.join(work, "runs"), ignore_errors=True)
     done = received.take(
         sc.parallelize(graded, len(graded)).map(lambda k: grade_bucket(k, ctx)).collect()

@@ -113,6 +113,14 @@ pub const CATALOG: &[Feature] = &[
     org("legal_form", Cat(contract::LEGAL_FORMS), "S1.5", "legal form (non-natural persons)"),
     org("ownership_layers", Num, "S1.5", "layers of ownership to the ultimate owners"),
     org("hidden_shareholders", Bool, "S1.5", "hidden, nominee or anonymous shareholders"),
+    org("ownership_depth", Num, "S1.5", "links on the longest chain of owners above it in the ownership graph, a cycle of k entities counted as k - 1 links (graph)"),
+    org("intermediate_entities", Num, "S1.5", "distinct entities above it in the ownership graph (graph)"),
+    org("circular_ownership", Bool, "S1.5", "it or an entity above it lies on an ownership cycle (graph)"),
+    org("bo_count", Num, "L-BOI6", "its beneficial owners, the fallback counted (graph)"),
+    org("bo_identified", Bool, "L-BOI6, PR3, XL", "beneficial owners identified by equity, income or voting rights, control, or as a state-owned entity's legal representative; false: only the fallback, or no one (graph)"),
+    org("bo_fanout", Num, "S1.5, XH6", "most entity customers one of its beneficial owners is beneficial owner of: a shell-network signal (graph)"),
+    org("bo_pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH3", "worst PEP relation among its beneficial owners (graph)"),
+    org("bo_watchlist_hit", Bool, "XH3", "one of its beneficial owners is on a monitoring list (graph)"),
     f("alert_level", Num, "S1.6", "0 none, 1 negative media, 2 regulator/law-enforcement/exchange alert, 3 record of crime or fraud"),
     nat("age_years", Num, "S1.7", "age in whole years at the as-of date (natural persons)"),
     org("existence_days", Num, "S1.8", "days from founding to the as-of date (non-natural persons)"),
@@ -152,10 +160,10 @@ pub const CATALOG: &[Feature] = &[
     f("industry_risk", Num, "S4.1", "risk level (1-5) of the industry in the institution's list"),
     f("industry_cash_intensity", Num, "S4.3, S3.1", "cash intensity (1-5) of the industry"),
     f("pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH2", "the customer's own PEP relation"),
-    org("controller_pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH3", "PEP relation of its controller or beneficial owner"),
+    org("controller_pep_relation", Cat(contract::PEP_RELATIONS), "S4.2, XH3", "PEP relation of its controller or beneficial owner: bo_pep_relation where the graph names beneficial owners, else the customer's record"),
     // exceptions and scope
     f("watchlist_hit", Bool, "XH1", "on an AML monitoring list"),
-    org("controller_watchlist_hit", Bool, "XH3", "controller or beneficial owner on such a list"),
+    org("controller_watchlist_hit", Bool, "XH3", "controller or beneficial owner on such a list: bo_watchlist_hit where the graph names beneficial owners, else the customer's record"),
     f("refuses_cdd", Bool, "XH5, XL6", "refuses due diligence"),
     f("non_resident", Bool, "XL3", "non-resident"),
     f("foreign_id_document", Bool, "XL3", "identity document issued abroad"),
@@ -167,6 +175,19 @@ pub const CATALOG: &[Feature] = &[
     f("noncash_single_premium", Num, "XL1", "largest non-cash single premium, CNY"),
     f("walk_in", Bool, "SC2", "one-off (walk-in) transaction customer"),
     f("id_expired", Bool, "L-CDD26, L-CDD29", "the identity document expired before the as-of date (null: no expiry date recorded)"),
+];
+
+/// The features read from the ownership graph (`owners`): null for every customer of a book
+/// without one, and then a rule over them does not apply (no score, not missing: PR3).
+pub const GRAPH_FEATURES: [&str; 8] = [
+    "ownership_depth",
+    "intermediate_entities",
+    "circular_ownership",
+    "bo_count",
+    "bo_identified",
+    "bo_fanout",
+    "bo_pep_relation",
+    "bo_watchlist_hit",
 ];
 
 /// Looks a feature up by name.
@@ -235,6 +256,7 @@ pub fn is_reserved(name: &str) -> bool {
         || crate::contract::CUSTOMERS.column(name).is_some()
         || RESULT_COLUMNS.contains(&name)
         || REVIEW_COLUMNS.contains(&name)
+        || crate::owners::COLUMNS.contains(&name)
 }
 
 /// The category features with a closed list of values and the type the feature frame holds

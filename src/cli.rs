@@ -58,6 +58,10 @@ pub enum Command {
     /// contact and proxy shared by two or more customers, with its count, for `assess --links`
     /// on one bucket of the book (docs/scale-out.md).
     Links(LinksArgs),
+    /// Write the beneficial-owners table of the whole book from its ownership graph
+    /// (ownership.parquet, persons.parquet; L-BOI6): effective shares through chains and
+    /// cycles, control, the fallback; for `assess --owners` on one bucket of the book.
+    Owners(OwnersArgs),
     /// Combine the runs of every bucket of a book into one run folder, as a single `assess`
     /// of the whole book would have written it (docs/scale-out.md).
     Merge(MergeArgs),
@@ -264,6 +268,12 @@ pub struct AssessArgs {
     /// pmod(xxhash64(customer_id), N) = K (docs/scale-out.md). Recorded for `riskgrade merge`.
     #[arg(long, value_name = "K/N", requires = "links")]
     pub bucket: Option<crate::bucket::Bucket>,
+    /// The beneficial-owners table of the whole book (`riskgrade owners`): a bucket's entities
+    /// may be owned through entities of other buckets, so the graph is solved once for the
+    /// book and each bucket reads its customers' rows. Without it, the book's own
+    /// ownership.parquet (if any) is solved here.
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
 }
 
 /// Flags of `links`.
@@ -273,6 +283,20 @@ pub struct LinksArgs {
     /// The data, model and reference tables.
     pub inputs: Inputs,
     /// The assessment date (YYYY-MM-DD): the look-back window ends on it. Default: today.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// The Parquet file to write (replaced when the command succeeds).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Flags of `owners`.
+#[derive(Debug, Args)]
+pub struct OwnersArgs {
+    #[command(flatten)]
+    /// The data, model and reference tables.
+    pub inputs: Inputs,
+    /// The assessment date (YYYY-MM-DD): edges live on it count. Default: today.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
     /// The Parquet file to write (replaced when the command succeeds).
@@ -340,6 +364,10 @@ pub struct GenerateArgs {
     /// Output folder (created if needed; the generated files in it are replaced).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Only the customers and their ownership graph (the other files empty): the same
+    /// customers and graph as the whole book, for benchmarks of `riskgrade owners`.
+    #[arg(long)]
+    pub graph_only: bool,
 }
 
 /// Longest `--horizon`: ten years of days (a review horizon beyond that is a typing error).

@@ -689,6 +689,79 @@ pub const EVENTS: FileSpec = FileSpec {
     ],
 };
 
+/// Roles of an edge of the ownership graph (L-BOI6).
+pub const OWNERSHIP_ROLES: &[&str] = &["owner", "manager", "legal_representative"];
+/// Kinds of the rows of `persons.parquet`.
+pub const PERSON_KINDS: &[&str] = &["natural", "entity"];
+
+/// `ownership.parquet`: the ownership graph, an edge per row (L-BOI6, S1.5).
+pub const OWNERSHIP: FileSpec = FileSpec {
+    file: "ownership.parquet",
+    required: false,
+    key: &[],
+    columns: &[
+        col("owned_id", Str, false, "the entity held or run: a customer_id of a non-natural customer, or a person_id of an entity of persons.parquet", "S1.5, L-BOI6"),
+        col("owner_id", Str, false, "who holds, controls, runs or represents it: a customer_id, or a person_id of persons.parquet", "S1.5, L-BOI6"),
+        cat("role", false, OWNERSHIP_ROLES, "owner (holds equity, income or voting rights, or controls it), manager (runs its daily business: the fallback), legal_representative", "L-BOI6"),
+        opt("equity_share", F64, "fraction of its equity, shares or partnership interest held, 0 to 1 (null: none)", "L-BOI6"),
+        opt("voting_share", F64, "fraction of its income or voting rights held, 0 to 1 (null: as equity_share)", "L-BOI6"),
+        opt("controls", Bool, "the owner actually controls it (agreement, board, trust deed, nominee); more than half the voting rights is control whatever this says", "L-BOI6"),
+        col("formed_on", Date, false, "first day the edge holds", "L-BOI6"),
+        opt("ended_on", Date, "first day the edge no longer holds (null or column left out: still holds)", "L-BOI6"),
+    ],
+};
+
+/// `persons.parquet`: the natural persons and non-customer entities that appear in
+/// `ownership.parquet` (L-BOI6, XH3, S2).
+pub const PERSONS: FileSpec = FileSpec {
+    file: "persons.parquet",
+    required: false,
+    key: &["person_id"],
+    columns: &[
+        col(
+            "person_id",
+            Str,
+            false,
+            "identifier of the person or entity, distinct from every customer_id",
+            "L-BOI6",
+        ),
+        cat(
+            "kind",
+            false,
+            PERSON_KINDS,
+            "natural person, or entity (company, trust, partnership, fund)",
+            "L-BOI6",
+        ),
+        col(
+            "country",
+            Str,
+            true,
+            "ISO alpha-2 nationality (natural persons) or country of registration (entities)",
+            "S2.1-S2.4",
+        ),
+        cat(
+            "pep_relation",
+            true,
+            PEP_RELATIONS,
+            "the person's PEP relation",
+            "S4.2, XH3",
+        ),
+        col(
+            "watchlist_hit",
+            Bool,
+            true,
+            "on a list China publishes or recognises for AML monitoring",
+            "XH3",
+        ),
+        opt(
+            "state_owned",
+            Bool,
+            "an entity owned by the state: an ultimate holder, not followed up (null: no)",
+            "L-BOI6",
+        ),
+    ],
+};
+
 /// Every input file, in load order.
 pub const FILES: &[FileSpec] = &[
     CUSTOMERS,
@@ -699,4 +772,6 @@ pub const FILES: &[FileSpec] = &[
     EVENTS,
     OVERRIDES,
     HISTORY,
+    OWNERSHIP,
+    PERSONS,
 ];

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::inputs::scan_path;
 use crate::model::{fmt_e2, Model, E2};
-use crate::run_folder::{RunFolder, FEATURES, GRADES_NEXT, RECLASSIFY, SCORES};
+use crate::run_folder::{RunFolder, BENEFICIAL_OWNERS, FEATURES, GRADES_NEXT, RECLASSIFY, SCORES};
 use crate::scoring;
 
 /// One rule of a sub-item, as it read this customer.
@@ -49,6 +49,25 @@ pub struct SubitemLine {
     pub weight: String,
     /// Score × weight / m: points of total score.
     pub points: f64,
+}
+
+/// A beneficial owner of an entity customer (L-BOI6), from the run's beneficial-owners file.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerLine {
+    /// The person.
+    pub person_id: String,
+    /// equity, voting, control, state_owned_representative or fallback.
+    pub basis: String,
+    /// Effective equity.
+    pub effective_share: f64,
+    /// Effective income or voting rights.
+    pub voting_share: f64,
+    /// The path that made the person a beneficial owner, from the customer up.
+    pub path: String,
+    /// The person's PEP relation and watch-list hit.
+    pub pep_relation: Option<String>,
+    /// On a monitoring list.
+    pub watchlist_hit: Option<bool>,
 }
 
 /// A customer's rating sheet.
@@ -112,6 +131,40 @@ pub struct Sheet {
     pub edd: Option<String>,
     /// The recorded class of a direct-low grade (L-CDD29).
     pub direct_low_class: Option<String>,
+    /// Its beneficial owners, where the run had an ownership graph and the customer is an
+    /// entity (None: no graph).
+    pub owners: Option<Vec<OwnerLine>>,
+}
+
+/// The customer's rows of the run's beneficial-owners file (None: the run had no graph).
+fn owners_of(run: &RunFolder, customer: &str) -> Result<Option<Vec<OwnerLine>>> {
+    if !run.has(BENEFICIAL_OWNERS) {
+        return Ok(None);
+    }
+    let Some(lf) = run.scan_for(BENEFICIAL_OWNERS, customer)? else {
+        return Ok(Some(vec![]));
+    };
+    let df = lf
+        .filter(
+            col("customer_id")
+                .eq(lit(customer.to_string()))
+                .and(col("person_id").is_not_null()),
+        )
+        .collect()?;
+    let mut out = Vec::new();
+    for i in 0..df.height() {
+        let row = df.slice(i as i64, 1);
+        out.push(OwnerLine {
+            person_id: text(&row, "person_id").unwrap_or_default(),
+            basis: text(&row, "basis").unwrap_or_default(),
+            effective_share: float(&row, "effective_share").unwrap_or(0.0),
+            voting_share: float(&row, "voting_share").unwrap_or(0.0),
+            path: text(&row, "path").unwrap_or_default(),
+            pep_relation: text(&row, "person_pep_relation"),
+            watchlist_hit: row.column("person_watchlist_hit")?.bool()?.get(0),
+        });
+    }
+    Ok(Some(out))
 }
 
 /// The rows of `customer` in a frame; a customer found twice is refused (P3: one grade per
@@ -241,7 +294,9 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
             .iter()
             .enumerate()
             .map(|(j, r)| {
-                let applies = r.applies_to(&kind);
+                // A rule over the ownership graph applies only where the run had one.
+                let graph = crate::catalog::GRAPH_FEATURES.contains(&r.feature.as_str());
+                let applies = r.applies_to(&kind) && !(graph && text(&f, &r.feature).is_none());
                 Ok(RuleLine {
                     feature: r.feature.clone(),
                     value: text(&f, &r.feature).unwrap_or_else(|| "missing".into()),
@@ -295,6 +350,11 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         None
     };
     let from = |df: &Option<DataFrame>, c: &str| df.as_ref().and_then(|d| text(d, c));
+    let owners = if kind == "non_natural" {
+        owners_of(&run, customer)?
+    } else {
+        None
+    };
     Ok(Sheet {
         customer_id: customer.to_string(),
         institution_id: text(&s, "institution_id").unwrap_or_default(),
@@ -332,6 +392,7 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         overlay,
         edd: text(&s, "edd_reasons"),
         direct_low_class: text(&s, "direct_low_class"),
+        owners,
     })
 }
 
@@ -416,6 +477,38 @@ impl Sheet {
         }
         if let Some(e) = &self.edd {
             s += &format!("enhanced due diligence: {e}\n");
+        }
+        match self.owners.as_deref() {
+            None => {}
+            Some([]) => s += "beneficial owners (L-BOI6): none identified, and no one runs its daily business on file\n",
+            Some(owners) => {
+                s += "beneficial owners (L-BOI6):\n";
+                for o in owners {
+                    let flags = [
+                        o.pep_relation
+                            .as_deref()
+                            .filter(|p| *p != "none")
+                            .map(|p| format!("PEP relation {p}")),
+                        (o.watchlist_hit == Some(true)).then(|| "on a monitoring list".to_string()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>();
+                    s += &format!(
+                        "  {} by {}: equity {:.2} %, voting {:.2} %; path {}{}\n",
+                        o.person_id,
+                        o.basis,
+                        o.effective_share * 100.0,
+                        o.voting_share * 100.0,
+                        o.path,
+                        if flags.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", flags.join(", "))
+                        }
+                    );
+                }
+            }
         }
         s += &match &self.reasons {
             Some(r) => format!(

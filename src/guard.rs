@@ -24,6 +24,8 @@ pub enum FileKind {
     /// A rating sheet page (`explain --html`): a page that begins with riskgrade's head and
     /// the digest of the rest, unchanged since.
     SheetPage,
+    /// A beneficial-owners table (`riskgrade owners`): a Parquet file carrying riskgrade's key.
+    Owners,
 }
 
 /// How a rating sheet page begins.
@@ -63,6 +65,7 @@ impl FileKind {
     fn what(self) -> &'static str {
         match self {
             FileKind::Links => "a links table written by riskgrade links",
+            FileKind::Owners => "a beneficial-owners table written by riskgrade owners",
             FileKind::SheetPage => {
                 "a rating sheet page written by riskgrade explain --html and unchanged since"
             }
@@ -77,6 +80,7 @@ impl FileKind {
             FileKind::Links => crate::inputs::parquet_metadata(path)
                 .is_ok_and(|kv| kv.iter().any(|(k, v)| k == LINKS_KEY && v == LINKS_VALUE)),
             FileKind::SheetPage => fs::read(path).is_ok_and(|b| page_is_signed(&b)),
+            FileKind::Owners => crate::owners::OwnersSource::read(path).is_ok_and(|s| s.is_some()),
         }
     }
 }

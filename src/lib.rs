@@ -12,6 +12,9 @@ pub mod bucket;
 pub mod reference;
 pub mod calendar;
 
+// Beneficial owners from the ownership graph (L-BOI6, S1.5, XH3).
+pub mod owners;
+
 // Features: the catalogue of what a rule may read, and its derivation (E1–E4).
 pub mod catalog;
 pub mod features;

@@ -54,6 +54,7 @@ fn main() {
         Command::Init(a) => cmd::init::run(a),
         Command::Retention(a) => cmd::retention::run(a),
         Command::Links(a) => cmd::links::run(a, &progress),
+        Command::Owners(a) => cmd::owners::run(a, &progress),
         Command::Merge(a) => cmd::merge::run(a, &progress).map(|screen| {
             riskgrade::out!("{screen}");
             riskgrade::outln!("outputs in {}", a.out.display());

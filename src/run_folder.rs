@@ -50,6 +50,8 @@ pub const REPORT: &str = "report.html";
 pub const REPORT_DATA: &str = "report.json";
 /// Every feature of every customer (with `--keep-features`).
 pub const FEATURES: &str = "features.parquet";
+/// The beneficial owners of the run's entity customers (when the book has an ownership graph).
+pub const BENEFICIAL_OWNERS: &str = "beneficial_owners.parquet";
 /// Where a merged run keeps the manifests of the bucket runs it was made from.
 pub const BUCKETS: &str = "buckets";
 
@@ -69,13 +71,14 @@ pub const OUTPUTS: [&str; 9] = [
 /// The outputs with a row per customer (or per customer and event): in a run merged from
 /// buckets they may be datasets, a folder of the same name holding one part per bucket
 /// (`scores.parquet/part-00003.parquet`).
-pub const PER_CUSTOMER: [&str; 6] = [
+pub const PER_CUSTOMER: [&str; 7] = [
     SCORES,
     RECLASSIFY,
     RECLASSIFY_CSV,
     GRADES_NEXT,
     HISTORY,
     FEATURES,
+    BENEFICIAL_OWNERS,
 ];
 
 /// The path of bucket `k`'s part of the dataset `name` (`scores.parquet` →
@@ -201,6 +204,21 @@ pub struct LinksUsed {
     pub book: CustomerSet,
 }
 
+/// The beneficial-owners table a run graded with: computed from the book's ownership graph,
+/// or read (`assess --owners`, a table of the whole book for a bucket).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnersUsed {
+    /// The table's path where it was read (absent: computed from the book's graph, or a
+    /// merged run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Its SHA-256 where it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// What it was computed from.
+    pub computed_from: crate::owners::OwnersSource,
+}
+
 /// A bucket run a merged run was made from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergedRun {
@@ -260,6 +278,10 @@ pub struct Assessment {
     pub horizon_days: u32,
     /// Whether `features.parquet` was kept.
     pub keep_features: bool,
+    /// The beneficial owners graded with (`beneficial_owners.parquet` written); absent: the
+    /// book has no ownership graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<OwnersUsed>,
     /// How the totals of `scores.parquet` are derived.
     pub total_formula: String,
     /// Time and memory per stage.
@@ -613,6 +635,9 @@ fn required_outputs(record: &Record) -> Vec<String> {
             let mut r: Vec<String> = OUTPUTS.iter().map(|s| s.to_string()).collect();
             if a.keep_features {
                 r.push(FEATURES.into());
+            }
+            if a.owners.is_some() {
+                r.push(BENEFICIAL_OWNERS.into());
             }
             if let Some(m) = a.merged_from.as_ref().filter(|m| m.parts) {
                 // Datasets: a part per bucket that has a run.

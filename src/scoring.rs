@@ -177,7 +177,15 @@ fn rules_score(rules: &[Rule], missing_score: u8) -> (Expr, Expr) {
     let mut any_missing: Option<Expr> = None;
     for r in rules {
         let raw = rule_score(&r.feature, &r.kind);
-        let (miss, score) = match applies_expr(&r.kinds) {
+        // A feature of the ownership graph applies only where the book has one.
+        let applies = match applies_expr(&r.kinds) {
+            on if crate::catalog::GRAPH_FEATURES.contains(&r.feature.as_str()) => {
+                let has = col(r.feature.as_str()).is_not_null();
+                Some(on.map_or(has.clone(), |on| on.and(has)))
+            }
+            on => on,
+        };
+        let (miss, score) = match applies {
             None => (raw.clone().is_null(), raw.fill_null(lit(missing_score))),
             Some(on) => (
                 on.clone().and(raw.clone().is_null()),
@@ -448,6 +456,12 @@ pub fn xl_disqualifiers(model: &Model) -> Vec<(&'static str, Expr)> {
         lcdd.push((
             "xl_investigation",
             col("alert_level").gt_eq(lit(2)).fill_null(lit(false)),
+        ));
+    }
+    if d.bo_unidentified.unwrap_or(model.law.bo) {
+        lcdd.push((
+            "xl_bo_unidentified",
+            col("bo_identified").not().fill_null(lit(false)),
         ));
     }
     let mut all = vec![

@@ -397,6 +397,7 @@ fn with_params<T>(params: &Params, f: impl FnOnce(Ctx<'_>) -> T) -> T {
         reference: &reference,
         as_of,
         links: None,
+        owners: None,
     })
 }
 

@@ -20,6 +20,7 @@ fn make(dir: &std::path::Path, customers: u64, seed: u64) {
         as_of: riskgrade::dates::days_since_epoch(
             chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
         ),
+        graph_only: false,
     };
     generate(&opts, dir, &Progress::new(true)).unwrap();
 }

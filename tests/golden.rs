@@ -21,6 +21,7 @@ const OUTPUTS: &[&str] = &[
     "reclassify.csv",
     "grades_next.parquet",
     "grade_history.parquet",
+    "beneficial_owners.parquet",
 ];
 
 fn assess(data: &Path, out: &Path) {
@@ -103,16 +104,19 @@ const INPUTS: &[&str] = &[
     "grades.parquet",
     "events.parquet",
     "overrides.parquet",
+    "ownership.parquet",
+    "persons.parquet",
 ];
 
 const SAMPLE: &[&str] = &[
-    "17c73d94e9df6f9469c118cb64966d2049151de0a11981908d787b421c974073", // scores.parquet
-    "38902bee401dd18fd2bebb2d60df4d2bfbf7176315cfceb01b58eef9b2709bdc", // distribution.csv
-    "813a2f30d9845332d254a9ae85bf1c21030f9e6a060f4eac2e0f08231261b72b", // summary.json
-    "5844071c5548335c08cd8fb63ca362b4bfec047eec761ec1e9ac3a1568b37a27", // reclassify.parquet
-    "e264e39de79c82c22c0239ef78ad73da5e3c105b3abc1fde2047df74835dbdd0", // reclassify.csv
-    "80fb3c706302570a0389cede02f4aaa5e7ae11f7f25f0e562b5db1565a5e71f2", // grades_next.parquet
-    "c1c1829143d45df6bb1059360ff214d70d42a9f38b36773f72c9b5c6fb2287f4", // grade_history.parquet
+    "79ecfb2fb4954e802c997026a5394e6d0360178cb5ba4df87a2141f3f1be889f", // scores.parquet
+    "d775f5974471a901a4e10d59eb7d3bc1748639a57db0bad1087b497d7213bdd9", // distribution.csv
+    "2ec7d6ac6efa055d7dbc7cd766e1b4e0d4172a8a5bfdf262df134a3f76da8e01", // summary.json
+    "1208c39e13fcfde14e2abbcb057652786f341edb587b98c2a411c1dbf0c18e8c", // reclassify.parquet
+    "aede47c2d407cb56c8778fab640af30e259214271a485fecf25a132aaa1ca73c", // reclassify.csv
+    "c772e3478c4bb5732e44e3064daf8bf454d0dec35fa1e80c7c0640b35c6d9bb6", // grades_next.parquet
+    "e11cb5762b2c6a89c3a39bd27fc2d9b1302c70085a353487596a889cde55302a", // grade_history.parquet
+    "7124df279ea71503368a41aa51b2a239881763e2de486ca57bb845c45819f028", // beneficial_owners.parquet
 ];
 const GENERATED_INPUTS: &[&str] = &[
     "06bd5e1be0be0f3469a67dca03285ae05bd075d939e193da2ed4e46c291e4d7a", // customers.parquet
@@ -122,15 +126,18 @@ const GENERATED_INPUTS: &[&str] = &[
     "7cebc7d4ea04eb53f762559feb5e502f6b999eaf316b9c1f4a9367a62b54159d", // grades.parquet
     "d9ad4bcb3d00c146b1d56faffc6331bb0b6a74d3e8e2da0a3e2f444312de541d", // events.parquet
     "58f54167f4fa6f7690f060e7af8269cb77031667c2212e3e604aa44ec28f4176", // overrides.parquet
+    "9612f806f5667fcaae1a859a50b78b9e7f5a89948d3eae7aaa8f9ca016a129f4", // ownership.parquet
+    "2a07ac37965b35937f1fd6fe800101cb1bab940760de6f5429ba36843fb23242", // persons.parquet
 ];
 const GENERATED: &[&str] = &[
-    "faa3f6bcb4371f24fcc3941b631caa561f70ba7b1b0bc3cdb1b70147156c55bd", // scores.parquet
-    "812436a844c5eef0ea02bc6b6918f93fd46175e931df3e31a342f88a86adec65", // distribution.csv
-    "0e75110f4514a79303f18b531f9a037f562de21b7daf8d77f35175777d6a0e10", // summary.json
-    "79a49bb40dc2268a8a9f9cad9fbf0483d13034e68fd8841c83ffb6e4709aba77", // reclassify.parquet
-    "e236a0d9a52cf20a7622c4f0c2a97c51f65a1b99e9ce490df13b1e960820581a", // reclassify.csv
-    "f417c3678018763964ec0e5f0bef87e0191d3f9bbfc85941f7a066f3c972dc22", // grades_next.parquet
-    "1732ded07bbc9f1f19f42f430d5286f0c77db3bbe89df08d5cea705cc9bf77ff", // grade_history.parquet
+    "900c288937d6b61532947f6634baa3fca69929d6875dd5ddbc666817cc36da38", // scores.parquet
+    "82cce8bf1f5ca14b97250790fa6e9eda50e7427c85b55d2668fcaa6b4355f92d", // distribution.csv
+    "863de4b0318b3a6f417971ed1efcb75b1351e43c34c62f696575e39bf4c543a7", // summary.json
+    "ae088f4c69f88df90153ba3b0dc143ac3ac03e715f62ba26f90da6d7df3ba4a9", // reclassify.parquet
+    "307ac2da99000a2aa508ebbfad99f27d4e89ed2cb45e252b60fe9a3f4e9d1268", // reclassify.csv
+    "38105f99ed5001d49c3c9e77bdadf89103eac3e9f2af9a4d3affde3a19403d4d", // grades_next.parquet
+    "cbb2db0c11ba1e53b0d93ba4f859c966a900eef7ff563601c82c2dbee4b693d0", // grade_history.parquet
+    "274e0de4c5ce4e684647783aff9b7fca4a0301824e837afa24d03e550232d0aa", // beneficial_owners.parquet
 ];
 
 /// The columns `scores.parquet` and `reclassify.parquet` had under the 2013 guideline alone.

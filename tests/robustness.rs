@@ -18,6 +18,7 @@ fn portfolio(dir: &Path, customers: u64) {
         as_of: riskgrade::dates::days_since_epoch(
             chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
         ),
+        graph_only: false,
     };
     generate(&opts, dir, &Progress::new(true)).unwrap();
 }
@@ -84,8 +85,9 @@ fn one_and_two_threads_give_byte_identical_outputs() {
         assert!(st.success());
         runs.push(hashes(&out));
     }
-    // nine outputs (report.html and report.json included), features.parquet and the marker
-    assert_eq!(runs[0].len(), 11);
+    // nine outputs (report.html and report.json included), features.parquet,
+    // beneficial_owners.parquet (the book has an ownership graph) and the marker
+    assert_eq!(runs[0].len(), 12);
     assert_eq!(runs[0], runs[1]);
 }
 

@@ -61,7 +61,11 @@ fn split(data: &Path, n: u32, into: &Path) -> Vec<PathBuf> {
     }
     for e in std::fs::read_dir(data).unwrap() {
         let path = e.unwrap().path();
-        if path.extension().is_none_or(|x| x != "parquet") {
+        // The ownership graph is not split: it crosses buckets (riskgrade owners).
+        let graph = ["ownership.parquet", "persons.parquet"]
+            .iter()
+            .any(|g| path.ends_with(g));
+        if path.extension().is_none_or(|x| x != "parquet") || graph {
             continue;
         }
         let df = LazyFrame::scan_parquet(PlRefPath::from(s(&path)), ScanArgsParquet::default())
@@ -90,6 +94,7 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
         as_of: riskgrade::dates::days_since_epoch(
             chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
         ),
+        graph_only: false,
     };
     generate(&opts, &data, &Progress::new(true)).unwrap();
     let single = t.join("single");
@@ -112,6 +117,25 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     let (code, err) = riskgrade(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
 
+    // The beneficial owners of the whole book, solved once (L-BOI6).
+    let owners = t.join("owners.parquet");
+    let mut a = vec![
+        "owners",
+        "-q",
+        "--as-of",
+        "2026-10-31",
+        "--data",
+        s(&data),
+        "--out",
+        s(&owners),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    a.extend(model_args());
+    let (code, err) = riskgrade(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+
     let n = 4;
     let dirs = split(&data, n, &t.join("buckets"));
     let mut runs = Vec::new();
@@ -123,6 +147,8 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
             &[
                 "--links",
                 s(&links),
+                "--owners",
+                s(&owners),
                 "--bucket",
                 &format!("{k}/{n}"),
                 "--keep-features",
@@ -357,6 +383,20 @@ fn e77_e82_buckets_merged_equal_one_run_and_mismatched_runs_are_refused() {
     let (code, err) = merge(&[&runs[0], &runs[1], &runs[2], &runs[2]]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("bucket 2/4 is given twice"), "{err}");
+    // A bucket graded without the book's beneficial-owners table (E93).
+    let bare = t.join("bare-3");
+    let (code, err) = assess(
+        &dirs[3],
+        &bare,
+        &["--links", s(&links), "--bucket", "3/4", "--keep-features"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = merge(&[&runs[0], &runs[1], &runs[2], &bare]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("graded with no beneficial-owners table"),
+        "{err}"
+    );
     let other = t.join("other-day");
     let links_nov = t.join("links-nov.parquet");
     let mut a = vec![

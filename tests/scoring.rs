@@ -840,3 +840,88 @@ fn pr3_t4_name_lists_in_order_across_groups() {
     .unwrap();
     assert_eq!(strs(&three, "l"), vec![Some("n1+n3".to_string()), None]);
 }
+
+/// S1.5 over the ownership graph (default model; L-BOI6, PR3): a book without a graph (the
+/// graph's features null) is scored on the record alone and not marked missing; with one,
+/// beneficial owners not identified score 5, a chain of 3 links 3 and of 5 links 5, a cycle 5,
+/// an owner who owns 10 entity customers 3 and 50 entity customers 5, the worst rule winning.
+#[test]
+fn s1_5_reads_the_ownership_graph_where_the_book_has_one() {
+    let model = default_model();
+    let mut df = base_features(7);
+    set_str(&mut df, "kind", &["non_natural"; 7]);
+    set_num(&mut df, "existence_days", &[1000.0; 7]);
+    set_num(&mut df, "ownership_layers", &[1.0; 7]);
+    // Row 0: no graph (nulls). Rows 1-6: the graph's values.
+    let graph = |v: &[Option<f64>]| Series::new("x".into(), v.to_vec());
+    let mut put = |name: &str, s: Series| {
+        df.with_column(s.with_name(name.into()).into_column())
+            .unwrap();
+    };
+    put(
+        "bo_identified",
+        Series::new(
+            "x".into(),
+            [
+                None,
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(true),
+                Some(true),
+                Some(true),
+            ],
+        ),
+    );
+    put(
+        "ownership_depth",
+        graph(&[
+            None,
+            Some(1.0),
+            Some(1.0),
+            Some(3.0),
+            Some(5.0),
+            Some(1.0),
+            Some(2.0),
+        ]),
+    );
+    put(
+        "circular_ownership",
+        Series::new(
+            "x".into(),
+            [
+                None,
+                Some(false),
+                Some(false),
+                Some(false),
+                Some(false),
+                Some(true),
+                Some(false),
+            ],
+        ),
+    );
+    put(
+        "bo_fanout",
+        graph(&[
+            None,
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(10.0),
+        ]),
+    );
+    let out = score(df, &model);
+    let s15: Vec<i64> = ints(&out, "s1_5").into_iter().map(|x| x.unwrap()).collect();
+    // limited company 2 on the record; graph: identified 1, not identified 5, depth 3 → 3,
+    // depth 5 → 5, cycle 5, fan-out 10 → 3.
+    assert_eq!(s15, [2, 2, 5, 3, 5, 5, 3]);
+    let missing = strs(&out, "missing_subitems");
+    assert!(
+        missing
+            .iter()
+            .all(|m| !m.as_deref().unwrap_or("").contains("s1_5")),
+        "{missing:?}"
+    );
+}

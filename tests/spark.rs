@@ -85,6 +85,7 @@ fn book(customers: u64) -> Book {
         as_of: riskgrade::dates::days_since_epoch(
             chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
         ),
+        graph_only: false,
     };
     generate(&opts, &data, &Progress::new(true)).unwrap();
     let single = t.join("single");

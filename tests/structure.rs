@@ -25,6 +25,7 @@ fn feature_frame_is_the_catalogue_in_order() {
         reference: &reference,
         as_of,
         links: None,
+        owners: None,
     };
     let df = features::build_partitioned(
         &inputs,

@@ -16,13 +16,14 @@ use crate::error::{Error, Result};
 use crate::features::{self, LinksSource};
 use crate::guard::{Guard, OutFolder, Staged};
 use crate::io;
+use crate::owners;
 use crate::progress::Progress;
 use crate::report::{self, RunFacts, Summary};
 use crate::review::{self, Review};
 use crate::run_folder::{
-    self, Assessment, FileHash, InputRows, LinksUsed, Manifest, Record, StageTime, DISTRIBUTION,
-    FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV, REPORT, REPORT_DATA, SCORES,
-    SUMMARY,
+    self, Assessment, FileHash, InputRows, LinksUsed, Manifest, OwnersUsed, Record, StageTime,
+    BENEFICIAL_OWNERS, DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, RECLASSIFY, RECLASSIFY_CSV,
+    REPORT, REPORT_DATA, SCORES, SUMMARY,
 };
 use crate::scoring;
 use crate::validate::TransactionCounts;
@@ -116,6 +117,9 @@ struct Job<'a> {
     customers: CustomerSet,
     /// The links table of `--links`, what it was computed from, and its SHA-256.
     links: Option<(DataFrame, LinksSource, String)>,
+    /// The beneficial-owners table of the run's customers and where it came from (read from
+    /// `--owners`, or solved from the book's graph in its own stage).
+    owners: Option<(DataFrame, OwnersUsed)>,
 }
 
 /// Runs the job: prepare, grade, review, write.
@@ -126,6 +130,26 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
         times: Vec::new(),
     };
     let mut job = st.run("validate inputs", || prepare(args, progress))?;
+    if job.owners.is_none() && owners::has_graph(&job.book.inputs) {
+        let book = &job.book;
+        let table = st.run("beneficial owners", || {
+            owners::table(
+                &book.inputs,
+                book.as_of,
+                book.model.params.beneficial_owner_share,
+            )
+        })?;
+        let used = OwnersUsed {
+            file: None,
+            sha256: None,
+            computed_from: owners::OwnersSource {
+                as_of: book.as_of,
+                threshold: book.model.params.beneficial_owner_share,
+                book: job.customers,
+            },
+        };
+        job.owners = Some((table, used));
+    }
     let book = &job.book;
     progress.line(&format!(
         "model {} {}; as of {}; FATF lists {}",
@@ -190,6 +214,7 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
         ("--model", &inp.model),
         ("--reference", &inp.reference),
         ("--links", &args.links),
+        ("--owners", &args.owners),
     ] {
         if let Some(p) = p {
             guard.input(flag, p);
@@ -223,13 +248,81 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
         }
         None => None,
     };
+    let owners = match &args.owners {
+        Some(p) => {
+            let (table, source) = owners::read(p)?;
+            check_owners_source(
+                p,
+                &source,
+                &book,
+                args.bucket.is_none().then_some(customers),
+            )?;
+            let rows = owners::rows_of(
+                &table,
+                book.inputs.required(&crate::contract::CUSTOMERS),
+            )?;
+            let used = OwnersUsed {
+                file: Some(abs(p)),
+                sha256: Some(io::sha256_file(p)?),
+                computed_from: source,
+            };
+            Some((rows, used))
+        }
+        None if args.bucket.is_some() && owners::has_graph(&book.inputs) => {
+            return Err(Error::Usage(format!(
+                "--data {} holds ownership.parquet, but it is bucket {} of a book: its entities may be owned through entities of other buckets. Solve the graph once for the whole book with riskgrade owners and give the table with --owners",
+                args.inputs.data.display(),
+                args.bucket.map(|b| b.to_string()).unwrap_or_default()
+            )))
+        }
+        None => None,
+    };
     Ok(Job {
         args,
         book,
         out,
         customers,
         links,
+        owners,
     })
+}
+
+/// A beneficial-owners table must have been computed for this as-of date and threshold, and
+/// (for a run of the whole book) from these customers; a bucket's book is checked by `merge`.
+fn check_owners_source(
+    path: &Path,
+    source: &owners::OwnersSource,
+    book: &Book,
+    whole: Option<CustomerSet>,
+) -> Result<()> {
+    let bad = |what: String| {
+        Error::Input(format!(
+            "--owners {}: {what}; make the table of this book with riskgrade owners for this as-of date and model",
+            path.display()
+        ))
+    };
+    if source.as_of != book.as_of {
+        return Err(bad(format!(
+            "computed as of {}, but this run is as of {}",
+            source.as_of, book.as_of
+        )));
+    }
+    let share = book.model.params.beneficial_owner_share;
+    if source.threshold != share {
+        return Err(bad(format!(
+            "computed with a beneficial-owner share of {}, but the model's [features] beneficial_owner_share is {share}",
+            source.threshold
+        )));
+    }
+    if let Some(c) = whole {
+        if c != source.book {
+            return Err(bad(format!(
+                "computed from another book ({}), not from --data ({c})",
+                source.book
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A links table must have been computed for this as-of date and look-back window, and (for a
@@ -276,7 +369,10 @@ fn grade(job: &Job<'_>, staged: &Staged, st: &mut Stages<'_>) -> Result<Graded> 
     let (hashes, scored) = std::thread::scope(|s| {
         let h = s.spawn(|| hash_inputs(job));
         let scored = (|| -> Result<(DataFrame, Option<TransactionCounts>)> {
-            let ctx = job.book.ctx(job.links.as_ref().map(|l| &l.0));
+            let ctx = job.book.ctx(
+                job.links.as_ref().map(|l| &l.0),
+                job.owners.as_ref().map(|o| &o.0),
+            );
             let (feats, txn) = st.run("features", || {
                 features::build_partitioned(
                     &job.book.inputs,
@@ -390,6 +486,9 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
             io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
             io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
             io::write_parquet(&mut rev.history, &staging.path(HISTORY))?;
+            if let Some((table, _)) = &job.owners {
+                io::write_parquet(&mut table.clone(), &staging.path(BENEFICIAL_OWNERS))?;
+            }
             let t = Instant::now();
             let agg = report::html::Aggregates::of(&scored, &rev.reclassify, model)?;
             let page = report::html::render(&summary, model, &agg)?;
@@ -517,6 +616,7 @@ fn manifest(
             bucket: job.args.bucket,
             horizon_days: job.args.horizon,
             keep_features: job.args.keep_features,
+            owners: job.owners.as_ref().map(|o| o.1.clone()),
             total_formula: TOTAL_FORMULA.to_string(),
             timings: times.to_vec(),
             merged_from: None,

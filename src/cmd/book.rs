@@ -103,12 +103,30 @@ impl Book {
     }
 
     /// What the features depend on besides the data.
-    pub fn ctx<'a>(&'a self, links: Option<&'a DataFrame>) -> Ctx<'a> {
+    pub fn ctx<'a>(
+        &'a self,
+        links: Option<&'a DataFrame>,
+        owners: Option<&'a DataFrame>,
+    ) -> Ctx<'a> {
         Ctx {
             params: &self.model.params,
             reference: &self.reference,
             as_of: self.as_of,
             links,
+            owners,
         }
+    }
+
+    /// The beneficial-owners table of the book's ownership graph (`None`: it has none).
+    pub fn owners(&self) -> Result<Option<DataFrame>> {
+        if !crate::owners::has_graph(&self.inputs) {
+            return Ok(None);
+        }
+        crate::owners::table(
+            &self.inputs,
+            self.as_of,
+            self.model.params.beneficial_owner_share,
+        )
+        .map(Some)
     }
 }

@@ -158,9 +158,10 @@ fn features_of(
         },
         progress,
     )?;
+    let owners = book.owners()?;
     let (feats, txn) = features::build_partitioned(
         &book.inputs,
-        book.ctx(None),
+        book.ctx(None, owners.as_ref()),
         args.partition_rows as usize,
         progress,
         book.txn_checks.as_ref(),

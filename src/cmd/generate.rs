@@ -15,16 +15,18 @@ pub fn run(args: &GenerateArgs, progress: &Progress) -> Result<()> {
         customers: args.customers,
         seed: args.seed,
         as_of: days_since_epoch(args.as_of),
+        graph_only: args.graph_only,
     };
     let s = generate(&opts, &args.out, progress)?;
     crate::outln!(
-        "wrote {} customers, {} accounts, {} transactions, {} reports, {} grades, {} events to {} in {:.1}s",
+        "wrote {} customers, {} accounts, {} transactions, {} reports, {} grades, {} events, {} ownership edges to {} in {:.1}s",
         s.customers,
         s.accounts,
         s.transactions,
         s.reports,
         s.grades,
         s.events,
+        s.ownership,
         args.out.display(),
         start.elapsed().as_secs_f64()
     );

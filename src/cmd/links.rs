@@ -35,7 +35,7 @@ pub fn run(args: &LinksArgs, progress: &Progress) -> Result<()> {
         model,
         progress,
     )?;
-    let mut table = features::links(&book.inputs, book.ctx(None))?;
+    let mut table = features::links(&book.inputs, book.ctx(None, None))?;
     let dir = out
         .parent()
         .map(|p| p.to_path_buf())

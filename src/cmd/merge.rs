@@ -25,8 +25,8 @@ use crate::report::html::Aggregates;
 use crate::report::{self, Summary};
 use crate::run_folder::{
     part_name, Assessment, FileHash, FolderKind, LinksUsed, Manifest, MergedFrom, MergedRun,
-    Record, RunFolder, BUCKETS, DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY, PER_CUSTOMER,
-    RECLASSIFY, RECLASSIFY_CSV, REPORT, REPORT_DATA, SCORES, SUMMARY,
+    Record, RunFolder, BENEFICIAL_OWNERS, BUCKETS, DISTRIBUTION, FEATURES, GRADES_NEXT, HISTORY,
+    PER_CUSTOMER, RECLASSIFY, RECLASSIFY_CSV, REPORT, REPORT_DATA, SCORES, SUMMARY,
 };
 
 fn refuse(run: &Path, what: String) -> Error {
@@ -165,6 +165,19 @@ fn check_runs(runs: &[RunFolder], model: &Model, model_name: &str, empty: &[u32]
         if a.horizon_days != a0.horizon_days {
             return Err(refuse(r.dir(), "made with another --horizon".to_string()));
         }
+        // Every bucket graded with the one beneficial-owners table of the book, or none.
+        let source = |a: &crate::run_folder::Assessment| a.owners.as_ref().map(|o| o.computed_from);
+        if source(a) != source(a0) {
+            return Err(refuse(
+                r.dir(),
+                format!(
+                    "graded with {}, unlike {} ({}); give every bucket the beneficial-owners table of the book (riskgrade owners, assess --owners)",
+                    describe_owners(a),
+                    first.dir().display(),
+                    describe_owners(a0)
+                ),
+            ));
+        }
         if a.keep_features != a0.keep_features {
             return Err(refuse(
                 r.dir(),
@@ -237,7 +250,29 @@ fn check_runs(runs: &[RunFolder], model: &Model, model_name: &str, empty: &[u32]
             )));
         }
     }
+    // The buckets together are the book the beneficial-owners table was computed from.
+    if let Some(o) = &a0.owners {
+        let union = CustomerSet::union(runs.iter().map(|r| r.assessment().customers));
+        if union != o.computed_from.book {
+            return Err(Error::Usage(format!(
+                "the bucket runs hold {union}, but their beneficial-owners table was computed from a book of {}; \
+                 merge the buckets of the book the table was made from, with every bucket given",
+                o.computed_from.book
+            )));
+        }
+    }
     Ok(())
+}
+
+/// The beneficial-owners table a run graded with, in words.
+fn describe_owners(a: &crate::run_folder::Assessment) -> String {
+    match &a.owners {
+        None => "no beneficial-owners table".into(),
+        Some(o) => format!(
+            "a beneficial-owners table computed as of {} with threshold {} from a book of {}",
+            o.computed_from.as_of, o.computed_from.threshold, o.computed_from.book
+        ),
+    }
 }
 
 /// The runs' `file`, each checked against its run's manifest, concatenated and sorted by `by`
@@ -325,6 +360,7 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     let datasets: Vec<&str> = PER_CUSTOMER
         .into_iter()
         .filter(|f| *f != FEATURES || a0.keep_features)
+        .filter(|f| *f != BENEFICIAL_OWNERS || a0.owners.is_some())
         .collect();
     let parts = !args.single_file && a0.bucket.is_some();
     let mut hashes = Vec::new();
@@ -382,6 +418,10 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
             let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
             io::write_parquet_with(&mut f, &staged.path(FEATURES), &kv)?;
         }
+        if a0.owners.is_some() {
+            let mut bo = concat_sorted(&runs, BENEFICIAL_OWNERS, &["customer_id", "person_id"])?;
+            io::write_parquet(&mut bo, &staged.path(BENEFICIAL_OWNERS))?;
+        }
     }
     // Every bucket's manifest, copied, and the merged manifest naming them.
     io::create_private_dir(&staged.path(BUCKETS))?;
@@ -412,6 +452,10 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
             customers: CustomerSet::union(runs.iter().map(|r| r.assessment().customers)),
             // The table each bucket read lies where its task ran: its hash and size are kept.
             links: a0.links.clone().map(|l| LinksUsed { file: None, ..l }),
+            owners: a0
+                .owners
+                .clone()
+                .map(|o| crate::run_folder::OwnersUsed { file: None, ..o }),
             bucket: None,
             timings: Vec::new(),
             merged_from: Some(MergedFrom {

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod extract;
 pub mod init;
 pub mod links;
+pub mod owners;
 pub mod merge;
 pub mod retention;
 pub mod generate;

@@ -155,7 +155,27 @@ const DIRECT_LOW_REASON: &str = "风险程度显著较低且预估能够有效�
 
 /// The basis of the run's final grade of a customer (over the scores columns).
 pub fn current(run: &Run) -> Expr {
-    let computed = when(col("direct_highest").is_not_null())
+    // XH3 from the ownership graph names the beneficial owner behind it.
+    let xh3 = col("direct_highest")
+        .map(
+            |c| {
+                let out: BooleanChunked = c
+                    .str()?
+                    .iter()
+                    .map(|v| Some(v.is_some_and(|v| v.split('+').any(|x| x == Xh::Xh3.id()))))
+                    .collect();
+                Ok(out.with_name(c.name().clone()).into_column())
+            },
+            |_, fl| Ok(Field::new(fl.name().clone(), DataType::Boolean)),
+        )
+        .and(col(super::run::XH3_OWNER).is_not_null());
+    let computed = when(xh3)
+        .then(concat_str(
+            [direct_highest(run), lit("; "), col(super::run::XH3_OWNER)],
+            "",
+            false,
+        ))
+        .when(col("direct_highest").is_not_null())
         .then(direct_highest(run))
         .when(col("basis").eq(lit("direct_low")))
         .then(direct_low(run))

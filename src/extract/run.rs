@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::inputs::scan_path;
-use crate::run_folder::{RunFolder, GRADES_NEXT, HISTORY, SCORES};
+use crate::run_folder::{RunFolder, BENEFICIAL_OWNERS, GRADES_NEXT, HISTORY, SCORES};
 
 /// A grade of the run's model.
 #[derive(Debug, Clone)]
@@ -212,8 +212,17 @@ impl Run {
         let scores = self.scan(SCORES, piece)?.filter(within.clone());
         let next = self
             .scan(GRADES_NEXT, piece)?
-            .filter(within)
+            .filter(within.clone())
             .select([col("customer_id"), col("last_reviewed").alias("_set_on")]);
+        let scores = match self.folder.has(BENEFICIAL_OWNERS) {
+            true => scores.join(
+                xh3_owners(self.scan(BENEFICIAL_OWNERS, piece)?.filter(within)),
+                [col("customer_id")],
+                [col("customer_id")],
+                crate::frame::left_in_order(),
+            ),
+            false => scores.with_column(lit(NULL).cast(DataType::String).alias(XH3_OWNER)),
+        };
         Ok(scores
             .join(
                 customers.select([
@@ -260,4 +269,59 @@ impl Run {
         let s = self.folder.summary()?;
         serde_json::to_value(s).map_err(|e| crate::error::Error::Internal(e.to_string()))
     }
+}
+
+/// The column of [`Run::graded`] naming, per entity customer, the beneficial owner behind XH3:
+/// the PEP or listed owner with the largest effective share (`受益所有人 P1 (股权 30%; 经 C1 <
+/// X1 < P1)`), null where there is none.
+pub const XH3_OWNER: &str = "_xh3_owner";
+
+/// [`XH3_OWNER`] from the run's beneficial-owners rows.
+fn xh3_owners(rows: LazyFrame) -> LazyFrame {
+    let basis = crate::frame::lookup(
+        col("basis"),
+        crate::owners::kernel::BASES.to_vec(),
+        vec![
+            "股权",
+            "收益权或表决权",
+            "实际控制",
+            "国有企业法定代表人",
+            "日常经营管理人员",
+        ],
+        col("basis"),
+        DataType::String,
+    );
+    let share = when(col("basis").eq(lit("voting")))
+        .then(col("voting_share"))
+        .otherwise(col("effective_share"));
+    rows.filter(
+        col("person_pep_relation")
+            .neq(lit("none"))
+            .fill_null(lit(false))
+            .or(col("person_watchlist_hit").fill_null(lit(false))),
+    )
+    .sort(
+        ["customer_id", "effective_share"],
+        SortMultipleOptions::default().with_order_descending_multi([false, true]),
+    )
+    .group_by_stable([col("customer_id")])
+    .agg([concat_str(
+        [
+            lit("受益所有人 "),
+            col("person_id"),
+            lit(" ("),
+            basis,
+            lit(" "),
+            (share * lit(100.0))
+                .round(2, RoundMode::HalfAwayFromZero)
+                .cast(DataType::String),
+            lit("%; 经 "),
+            col("path"),
+            lit(")"),
+        ],
+        "",
+        true,
+    )
+    .first()
+    .alias(XH3_OWNER)])
 }

@@ -85,11 +85,25 @@ const OWN_COUNTRIES: [&str; 5] = [
 ];
 
 /// E2 and S3.3 over the range's window transactions `txn` and their per-customer totals
-/// `t_agg`.
-pub fn part(ctx: Ctx<'_>, t_agg: &LazyFrame, txn: &LazyFrame) -> PolarsResult<Part> {
+/// `t_agg`; with `bo_rows` (the beneficial-owners table's rows of the range), the beneficial
+/// owners' countries stand for `bo_country` where the graph names owners (S2.1–S2.4).
+pub fn part(
+    ctx: Ctx<'_>,
+    t_agg: &LazyFrame,
+    txn: &LazyFrame,
+    bo_rows: Option<LazyFrame>,
+) -> PolarsResult<Part> {
     let facts = CountryFacts::new(ctx);
     let cp_groups = counterparty_countries(ctx, txn);
-    let mut columns = country_columns(&facts)?;
+    let mut aggregates = vec![
+        main_counterparty_risk(ctx, &facts, &cp_groups, t_agg),
+        risky_cross_border(ctx, &cp_groups),
+    ];
+    let graph = bo_rows.is_some();
+    if let Some(rows) = bo_rows {
+        aggregates.push(owner_countries(&facts, rows));
+    }
+    let mut columns = country_columns(&facts, graph)?;
     columns.push(("region_predicate_level", region_level(ctx)?));
     columns.push(("address_locality", locality(ctx)?));
     let home = ctx.params.home_country.as_str();
@@ -103,12 +117,30 @@ pub fn part(ctx: Ctx<'_>, t_agg: &LazyFrame, txn: &LazyFrame) -> PolarsResult<Pa
         } + u32c("_xb_risky_foreign"),
     ));
     Ok(Part {
-        aggregates: vec![
-            main_counterparty_risk(ctx, &facts, &cp_groups, t_agg),
-            risky_cross_border(ctx, &cp_groups),
-        ],
+        aggregates,
         columns,
     })
+}
+
+/// The worst facts of the beneficial owners' countries, per customer (null where the graph
+/// names no owner with a country).
+fn owner_countries(facts: &CountryFacts, rows: LazyFrame) -> LazyFrame {
+    let [s, f, p, o] = facts.of(col("person_country"));
+    rows.filter(col("person_id").is_not_null())
+        .select([
+            col("customer_id"),
+            s.alias("_bo_sanc"),
+            f.alias("_bo_fatf"),
+            p.alias("_bo_pred"),
+            o.alias("_bo_off"),
+        ])
+        .group_by([col("customer_id")])
+        .agg([
+            col("_bo_sanc").max(),
+            col("_bo_fatf").max(),
+            col("_bo_pred").max(),
+            col("_bo_off").max(),
+        ])
 }
 
 /// The window's amounts and cross-border counts per (customer, foreign counterparty country).
@@ -180,12 +212,20 @@ fn main_counterparty_risk(
 }
 
 /// S2.1, S2.2, S2.3 (countries), S2.4 (offshore): the worst fact among the customer's own and
-/// main counterparty countries (null when it has none).
-fn country_columns(facts: &CountryFacts) -> PolarsResult<Vec<(&'static str, Expr)>> {
+/// main counterparty countries (null when it has none). With the ownership `graph`, the
+/// beneficial owners' countries stand for the record's `bo_country` where the graph gives them.
+fn country_columns(facts: &CountryFacts, graph: bool) -> PolarsResult<Vec<(&'static str, Expr)>> {
     let mut by_fact: [Vec<Expr>; 4] = Default::default();
+    let from_graph = ["_bo_sanc", "_bo_fatf", "_bo_pred", "_bo_off"];
     for c in OWN_COUNTRIES {
         for (k, e) in facts.of(col(c)).into_iter().enumerate() {
-            by_fact[k].push(e);
+            by_fact[k].push(if graph && c == "bo_country" {
+                when(col("_bo_fatf").is_not_null())
+                    .then(col(from_graph[k]))
+                    .otherwise(e)
+            } else {
+                e
+            });
         }
     }
     for (k, extra) in ["_cp_sanc", "_cp_fatf", "_cp_pred", "_cp_off"]

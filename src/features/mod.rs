@@ -13,6 +13,7 @@
 mod cross;
 mod customer;
 mod geography;
+mod owners;
 mod records;
 mod transactions;
 mod window;
@@ -56,6 +57,9 @@ pub struct Params {
     pub new_customer_days: u32,
     /// The institution's home country (ISO alpha-2).
     pub home_country: String,
+    /// Effective share of equity, or of income or voting rights, at which a natural person is
+    /// a beneficial owner (L-BOI6: 25 %).
+    pub beneficial_owner_share: f64,
 }
 
 impl Default for Params {
@@ -69,6 +73,7 @@ impl Default for Params {
             main_counterparty_share: 0.1,
             new_customer_days: 365,
             home_country: "CN".into(),
+            beneficial_owner_share: 0.25,
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct Ctx<'a> {
     /// A links table of the whole book (`riskgrade links`), when these inputs are one bucket
     /// of it: shared keys are then counted over the book (see [`links`]).
     pub links: Option<&'a DataFrame>,
+    /// The beneficial-owners table (`owners::table`) when the book has an ownership graph.
+    pub owners: Option<&'a DataFrame>,
 }
 
 /// Columns of the feature frame that are not features: the customer's ids and branch, and the
@@ -656,6 +663,9 @@ fn range_plan(
         geography::provinces_from_cities(range.filter(inputs.required(&contract::CUSTOMERS)));
     let keyed = |lf: LazyFrame| lf.with_column(col("customer_id").cast(key.clone()));
     let t_agg = transactions::per_customer(ctx, &txn);
+    let bo_rows = ctx
+        .owners
+        .map(|t| keyed(range.filter(t.clone().lazy())).filter(col("customer_id").is_not_null()));
     let parts = [
         records::part(
             ctx,
@@ -663,7 +673,8 @@ fn range_plan(
             keyed(range.filter(inputs.required(&contract::ACCOUNTS))),
         ),
         transactions::part(ctx, &t_agg, &txn),
-        geography::part(ctx, &t_agg, &txn)?,
+        geography::part(ctx, &t_agg, &txn, bo_rows.clone())?,
+        owners::part(bo_rows),
         Part {
             aggregates: vec![],
             columns: customer::columns(ctx)

@@ -8,6 +8,7 @@
 mod accounts;
 mod customers;
 pub mod distributions;
+mod ownership;
 mod records;
 mod transactions;
 
@@ -37,6 +38,8 @@ pub struct GenOptions {
     pub seed: u64,
     /// Date the portfolio is observed (transactions cover the 365 days before it).
     pub as_of: i32,
+    /// Only customers and the ownership graph; the other files empty.
+    pub graph_only: bool,
 }
 
 /// Row counts of a generated portfolio.
@@ -56,10 +59,14 @@ pub struct GenStats {
     pub events: u64,
     /// Grades set by hand.
     pub overrides: u64,
+    /// Edges of ownership.parquet.
+    pub ownership: u64,
+    /// Rows of persons.parquet (the shared pool not counted).
+    pub persons: u64,
 }
 
 struct Chunk {
-    frames: [DataFrame; 7],
+    frames: [DataFrame; 9],
 }
 
 /// One chunk of customers and everything about them, from its own random stream.
@@ -73,10 +80,34 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
         .map(|i| cust.push(&mut rng, &mut f, (first + i, i, chunk), opts.as_of))
         .collect();
     let customers = cust.finish()?;
-    let (accounts, first_account) = accounts::make(&mut rng, &mut f, &profiles, opts.as_of)?;
-    let transactions = transactions::make(&mut rng, &mut f, &profiles, &first_account, opts.as_of)?;
-    let [reports, grades, events, overrides] =
-        records::make(&mut rng, &mut f, &profiles, opts.as_of)?;
+    // The graph draws from a stream of its own: with --graph-only it is the same.
+    let [accounts, transactions, reports, grades, events, overrides] = if opts.graph_only {
+        [
+            contract::ACCOUNTS,
+            contract::TRANSACTIONS,
+            contract::REPORTS,
+            contract::GRADES,
+            contract::EVENTS,
+            contract::OVERRIDES,
+        ]
+        .map(|s| DataFrame::empty_with_schema(&s.schema()))
+    } else {
+        let (accounts, first_account) = accounts::make(&mut rng, &mut f, &profiles, opts.as_of)?;
+        let transactions =
+            transactions::make(&mut rng, &mut f, &profiles, &first_account, opts.as_of)?;
+        let [reports, grades, events, overrides] =
+            records::make(&mut rng, &mut f, &profiles, opts.as_of)?;
+        [accounts, transactions, reports, grades, events, overrides]
+    };
+    let [ownership, persons] = ownership::make(
+        &mut Rng::new(opts.seed, ownership::stream(chunk)),
+        &mut f,
+        &profiles,
+        customers.column("legal_form")?.str()?,
+        chunk,
+        opts.customers,
+        opts.as_of,
+    )?;
     Ok(Chunk {
         frames: [
             customers,
@@ -86,6 +117,8 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
             grades,
             events,
             overrides,
+            ownership,
+            persons,
         ],
     })
 }
@@ -93,7 +126,7 @@ fn gen_chunk(opts: &GenOptions, chunk: u64) -> PolarsResult<Chunk> {
 /// Generates the portfolio into `out` (created if needed); files are written under temporary
 /// names and renamed into place only when all of them are complete.
 pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<GenStats> {
-    let specs: [FileSpec; 7] = [
+    let specs: [FileSpec; 9] = [
         contract::CUSTOMERS,
         contract::ACCOUNTS,
         contract::TRANSACTIONS,
@@ -101,6 +134,8 @@ pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<Ge
         contract::GRADES,
         contract::EVENTS,
         contract::OVERRIDES,
+        contract::OWNERSHIP,
+        contract::PERSONS,
     ];
     let dest = Guard::new().folder("--out", out, FolderKind::Book)?;
     let started = crate::dates::now_rfc3339();
@@ -115,6 +150,10 @@ pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<Ge
                 .internal_ctx(s.file)
         })
         .collect::<Result<Vec<_>>>()?;
+    // The shared pool of persons who own many entities comes first in persons.parquet.
+    writers[8]
+        .write_batch(&ownership::pool(opts.seed, opts.customers)?)
+        .internal_ctx(contract::PERSONS.file)?;
     let chunks = opts.customers.div_ceil(CHUNK);
     let window = rayon::current_num_threads().max(1) as u64;
     let mut stats = GenStats::default();
@@ -135,6 +174,8 @@ pub fn generate(opts: &GenOptions, out: &Path, progress: &Progress) -> Result<Ge
             stats.grades += rows[4];
             stats.events += rows[5];
             stats.overrides += rows[6];
+            stats.ownership += rows[7];
+            stats.persons += rows[8];
             for (w, (df, s)) in writers.iter_mut().zip(chunk.frames.iter().zip(&specs)) {
                 w.write_batch(df).internal_ctx(s.file)?;
             }

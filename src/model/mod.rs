@@ -142,6 +142,15 @@ fn check_params(p: &Params) -> Result<()> {
             return Err(err(key, format!("{v}; give an amount in CNY, > 0")));
         }
     }
+    if !(p.beneficial_owner_share > 0.0 && p.beneficial_owner_share <= 1.0) {
+        return Err(err(
+            "features.beneficial_owner_share",
+            format!(
+                "{}; use a fraction in (0, 1]: 0.25 for the 25 % of L-BOI6",
+                p.beneficial_owner_share
+            ),
+        ));
+    }
     if !(0.0..=1.0).contains(&p.main_counterparty_share) {
         return Err(err(
             "features.main_counterparty_share",

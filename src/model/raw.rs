@@ -289,6 +289,9 @@ pub struct Disqualify {
     pub id_expired: Option<bool>,
     /// An open investigation or alert (alert level 2 or more).
     pub investigation: Option<bool>,
+    /// An entity whose beneficial owners the ownership graph does not identify (only the
+    /// fallback, or no one; L-BO); unset: on when the model declares L-BO.
+    pub bo_unidentified: Option<bool>,
 }
 
 /// A listed low-risk class (L-CDD29): its id, name and which customers are in it.
