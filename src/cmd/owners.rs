@@ -25,6 +25,7 @@ pub fn run(args: &OwnersArgs, progress: &Progress) -> Result<()> {
         }
     }
     let out = guard.file("--out", &args.out, FileKind::Owners)?;
+    crate::alloc::return_freed_memory();
     let book = Book::open(
         Opening {
             data: &inp.data,
@@ -35,16 +36,19 @@ pub fn run(args: &OwnersArgs, progress: &Progress) -> Result<()> {
         model,
         progress,
     )?;
+    // The book's customer set is read before the graph is built, and what the checks of the
+    // whole book freed goes back: the graph's stage holds only its own data.
+    let source = OwnersSource {
+        as_of: book.as_of,
+        threshold: book.model.params.beneficial_owner_share,
+        book: crate::bucket::CustomerSet::of_inputs(&book.inputs)?,
+    };
+    crate::alloc::release_freed_memory();
     let Some(mut table) = book.owners()? else {
         return Err(Error::Input(format!(
             "--data {}: no ownership.parquet; the table is made from the book's ownership graph (docs/data-contract.md)",
             inp.data.display()
         )));
-    };
-    let source = OwnersSource {
-        as_of: book.as_of,
-        threshold: book.model.params.beneficial_owner_share,
-        book: crate::bucket::CustomerSet::of_inputs(&book.inputs)?,
     };
     let dir = out
         .parent()

@@ -165,39 +165,21 @@ fn count_rows(lf: LazyFrame, pred: Expr) -> Result<u64> {
         .unwrap_or(0))
 }
 
-/// The nodes: customers first (in file order), then the rows of `persons.parquet`; with what
-/// each is and the facts a beneficial owner's row carries.
+/// The nodes: the customers the graph needs first (entity customers in file order, then the
+/// natural-person customers an edge names), then the rows of `persons.parquet`; with what each is and the
+/// facts a beneficial owner's row carries. A natural-person customer no edge names plays no part
+/// and is left out, so a book of millions of individuals costs only its entities.
 struct Nodes {
     /// id, kind (Node), customer (bool), country, pep_relation, watchlist_hit, state_owned.
     frame: DataFrame,
     customers: usize,
 }
 
-fn nodes(inputs: &Inputs) -> Result<Nodes> {
-    let cust = inputs
-        .required(&contract::CUSTOMERS)
-        .select([
-            col("customer_id").alias("id"),
-            col("kind").cast(DataType::String).alias("kind"),
-            lit(true).alias("customer"),
-            col("nationality")
-                .fill_null(col("registration_country"))
-                .alias("country"),
-            col("pep_relation").cast(DataType::String),
-            col("watchlist_hit"),
-            col("legal_form")
-                .cast(DataType::String)
-                .eq(lit("state_owned"))
-                .fill_null(lit(false))
-                .alias("state_owned"),
-        ])
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    let customers = cust.height();
+fn nodes(inputs: &Inputs, edges: &DataFrame) -> Result<Nodes> {
     let persons = match inputs.get(&PERSONS) {
-        None => cust.clear(),
-        Some(p) => p
-            .select([
+        None => None,
+        Some(p) => Some(
+            p.select([
                 col("person_id").alias("id"),
                 col("kind").cast(DataType::String).alias("kind"),
                 lit(false).alias("customer"),
@@ -208,18 +190,61 @@ fn nodes(inputs: &Inputs) -> Result<Nodes> {
             ])
             .collect_with_engine(Engine::Streaming)?
             .unwrap_single(),
+        ),
     };
-    // A person id that is also a customer id would make an edge ambiguous.
-    let clash = persons
-        .clone()
-        .lazy()
-        .join(
-            cust.clone().lazy().select([col("id")]),
-            [col("id")],
-            [col("id")],
+    // The customers that are nodes: every entity, and each natural person an edge names.
+    let mut named = edges.column("owned_id")?.as_materialized_series().clone();
+    named.append(edges.column("owner_id")?.as_materialized_series())?;
+    let semi = |lf: LazyFrame, ids: Series| -> Result<LazyFrame> {
+        let ids = DataFrame::new_infer_height(vec![ids
+            .unique()?
+            .with_name("customer_id".into())
+            .into_column()])?;
+        Ok(lf.join(
+            ids.lazy(),
+            [col("customer_id")],
+            [col("customer_id")],
             JoinArgs::new(JoinType::Semi),
-        )
-        .collect()?;
+        ))
+    };
+    let all = inputs.required(&contract::CUSTOMERS);
+    let natural = col("kind").cast(DataType::String).eq(lit("natural"));
+    let cust = concat(
+        [
+            all.clone().filter(natural.clone().not()),
+            semi(all.clone().filter(natural), named)?,
+        ],
+        UnionArgs::default(),
+    )?
+    .select([
+        col("customer_id").alias("id"),
+        col("kind").cast(DataType::String).alias("kind"),
+        lit(true).alias("customer"),
+        col("nationality")
+            .fill_null(col("registration_country"))
+            .alias("country"),
+        col("pep_relation").cast(DataType::String),
+        col("watchlist_hit"),
+        col("legal_form")
+            .cast(DataType::String)
+            .eq(lit("state_owned"))
+            .fill_null(lit(false))
+            .alias("state_owned"),
+    ])
+    .collect_with_engine(Engine::Streaming)?
+    .unwrap_single();
+    // A person id that is also a customer id would make an edge ambiguous: every customer id
+    // is checked against the persons' ids.
+    let clash = match &persons {
+        None => cust.clear(),
+        Some(p) => semi(
+            all.select([col("customer_id")]),
+            p.column("id")?.as_materialized_series().clone(),
+        )?
+        .select([col("customer_id").alias("id")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single(),
+    };
     if clash.height() > 0 {
         let ids: Vec<String> = clash
             .column("id")?
@@ -237,131 +262,200 @@ fn nodes(inputs: &Inputs) -> Result<Nodes> {
             ),
         ));
     }
+    let customers = cust.height();
+    let persons = persons.unwrap_or_else(|| cust.clear());
     let mut frame = cust.vstack(&persons)?;
     frame.rechunk_mut();
     Ok(Nodes { frame, customers })
 }
 
-/// The live edges with their owned and owner nodes (`a`, `b`), checked: every id known, every
-/// held node an entity, managers and legal representatives natural persons, no edge twice,
-/// shares of one entity adding up to at most 1.
-fn numbered_edges(edges: DataFrame, nodes: &Nodes) -> Result<DataFrame> {
+/// What an edge says of the owned entity.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Owner,
+    Manager,
+    Representative,
+}
+
+/// The live edges, numbered: owned node `a`, owner node `b`, role and shares, in file order.
+struct Edges {
+    a: Vec<u32>,
+    b: Vec<u32>,
+    role: Vec<Role>,
+    equity: Vec<f64>,
+    voting: Vec<f64>,
+    controls: Vec<bool>,
+}
+
+/// The live edges with their owned and owner nodes, checked: every id known, every held node
+/// an entity, managers and legal representatives natural persons, no edge twice, shares of one
+/// entity adding up to at most 1. Ids are looked up in one hash map of the nodes (no join of
+/// text columns); an error names up to five rows of the file (from 0).
+fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Edges> {
     let file = OWNERSHIP.file;
-    let ids = nodes
-        .frame
-        .clone()
-        .lazy()
-        .select([col("id"), col("kind")])
-        .with_row_index("node", None);
-    let args = crate::frame::left_in_order();
-    let joined = edges
-        .lazy()
-        .join(
-            ids.clone().select([
-                col("id"),
-                col("node").alias("a"),
-                col("kind").alias("owned_kind"),
-            ]),
-            [col("owned_id")],
-            [col("id")],
-            args.clone(),
-        )
-        .join(
-            ids.select([
-                col("id"),
-                col("node").alias("b"),
-                col("kind").alias("owner_kind"),
-            ]),
-            [col("owner_id")],
-            [col("id")],
-            args,
-        )
-        .collect()?;
-    let lf = joined.clone().lazy();
-    let checks: [(Expr, String); 4] = [
+    let ids = nodes.frame.column("id")?.str()?;
+    let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(id) = id {
+            index.insert(id, i as u32);
+        }
+    }
+    let number = |c: &str| -> Result<Vec<u32>> {
+        let v: Vec<Option<&str>> = edges.column(c)?.str()?.iter().collect();
+        Ok(v.par_iter()
+            .map(|id| {
+                id.and_then(|id| index.get(id).copied())
+                    .unwrap_or(kernel::NONE)
+            })
+            .collect())
+    };
+    let (a, b) = (number("owned_id")?, number("owner_id")?);
+    let rows: Vec<u32> = edges
+        .column("row")?
+        .cast(&DataType::UInt32)?
+        .u32()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let role: Vec<Role> = edges
+        .column("role")?
+        .str()?
+        .iter()
+        .map(|r| match r {
+            Some("owner") => Role::Owner,
+            Some("manager") => Role::Manager,
+            _ => Role::Representative,
+        })
+        .collect();
+    let f64s = |c: &str| -> Result<Vec<f64>> {
+        Ok(edges
+            .column(c)?
+            .f64()?
+            .iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect())
+    };
+    let (equity, voting) = (f64s("equity_share")?, f64s("voting_share")?);
+    let controls: Vec<bool> = edges
+        .column("controls")?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let natural = |v: u32| kinds[v as usize] == Node::Person;
+    let bad_rows = |bad: &dyn Fn(usize) -> bool| -> (usize, String) {
+        let hits: Vec<usize> = (0..rows.len()).filter(|&i| bad(i)).collect();
+        let eg: Vec<String> = hits.iter().take(5).map(|&i| rows[i].to_string()).collect();
+        (hits.len(), eg.join(", "))
+    };
+    let checks: [(&dyn Fn(usize) -> bool, &str); 4] = [
         (
-            col("a").is_null(),
-            "name an owned_id that is neither a customer_id of customers.parquet nor a person_id of persons.parquet".into(),
+            &|i| a[i] == kernel::NONE,
+            "name an owned_id that is neither a customer_id of customers.parquet nor a person_id of persons.parquet",
         ),
         (
-            col("b").is_null(),
-            "name an owner_id that is neither a customer_id of customers.parquet nor a person_id of persons.parquet".into(),
+            &|i| b[i] == kernel::NONE,
+            "name an owner_id that is neither a customer_id of customers.parquet nor a person_id of persons.parquet",
         ),
         (
-            col("owned_kind").eq(lit("natural")),
-            "hold a natural person (owned_id is a natural person; only entities are held)".into(),
+            &|i| natural(a[i]),
+            "hold a natural person (owned_id is a natural person; only entities are held)",
         ),
         (
-            col("role")
-                .neq(lit("owner"))
-                .and(col("owner_kind").neq(lit("natural"))),
-            "give an entity as manager or legal_representative (the person who runs the business or represents it is a natural person)".into(),
+            &|i| role[i] != Role::Owner && !natural(b[i]),
+            "give an entity as manager or legal_representative (the person who runs the business or represents it is a natural person)",
         ),
     ];
     for (bad, what) in checks {
-        let n = count_rows(lf.clone(), bad.clone())?;
+        let (n, eg) = bad_rows(bad);
         if n > 0 {
             return Err(fail(
                 file,
-                format!(
-                    "{n} live rows on the as-of date {what}, e.g. rows {}",
-                    examples(lf.clone(), bad, "row")
-                ),
+                format!("{n} live rows on the as-of date {what}, e.g. rows {eg}"),
             ));
         }
     }
-    let twice = lf
-        .clone()
-        .group_by([col("a"), col("b"), col("role")])
-        .agg([col("row").min(), len().alias("n")])
-        .filter(col("n").gt(lit(1)))
-        .sort(["row"], SortMultipleOptions::default())
-        .collect()?;
-    if twice.height() > 0 {
+    // The same (owned, owner, role) twice: sorted by it, neighbours compared; reported by the
+    // first row of each repeated edge, in file order.
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.par_sort_unstable_by_key(|&i| {
+        let i = i as usize;
+        (a[i], b[i], role[i], rows[i])
+    });
+    let mut twice: Vec<u32> = order
+        .windows(2)
+        .filter(|w| {
+            let (x, y) = (w[0] as usize, w[1] as usize);
+            (a[x], b[x], role[x]) == (a[y], b[y], role[y])
+        })
+        .map(|w| w[0])
+        .collect();
+    twice.dedup_by_key(|i| {
+        let i = *i as usize;
+        (a[i], b[i], role[i])
+    });
+    if !twice.is_empty() {
+        let mut first: Vec<u32> = twice.iter().map(|&i| rows[i as usize]).collect();
+        first.sort_unstable();
+        let eg: Vec<String> = first.iter().take(5).map(|r| r.to_string()).collect();
         return Err(fail(
             file,
             format!(
                 "{} (owned_id, owner_id, role) edges live on the as-of date twice or more, e.g. rows {}; give an edge once, its shares added up, or end one with ended_on",
-                twice.height(),
-                examples(twice.clone().lazy(), lit(true), "row")
+                twice.len(),
+                eg.join(", ")
             ),
         ));
     }
-    let over = lf
-        .clone()
-        .filter(col("role").eq(lit("owner")))
-        .group_by([col("owned_id")])
-        .agg([
-            col("equity_share").sum(),
-            col("voting_share").sum(),
-            col("row").min(),
-        ])
-        .filter(
-            col("equity_share")
-                .gt(lit(1.0 + 1e-6))
-                .or(col("voting_share").gt(lit(1.0 + 1e-6))),
-        )
-        .sort(["row"], SortMultipleOptions::default())
-        .collect()?;
-    if over.height() > 0 {
+    // Shares of one entity: summed per owned node; reported by owned id, in order of the
+    // entity's first row.
+    let n = kinds.len();
+    let (mut eq_sum, mut vo_sum) = (vec![0.0f64; n], vec![0.0f64; n]);
+    let mut first_row = vec![u32::MAX; n];
+    for i in 0..rows.len() {
+        let e = a[i] as usize;
+        first_row[e] = first_row[e].min(rows[i]);
+        if role[i] == Role::Owner {
+            eq_sum[e] += equity[i];
+            vo_sum[e] += voting[i];
+        }
+    }
+    let mut over: Vec<(u32, usize)> = (0..n)
+        .filter(|&e| eq_sum[e] > 1.0 + 1e-6 || vo_sum[e] > 1.0 + 1e-6)
+        .map(|e| (first_row[e], e))
+        .collect();
+    if !over.is_empty() {
+        over.sort_unstable();
+        let eg: Vec<&str> = over
+            .iter()
+            .take(5)
+            .map(|(_, e)| ids.get(*e).unwrap_or_default())
+            .collect();
         return Err(fail(
             file,
             format!(
                 "the live shares of {} entities add up to more than 1 (100 %), e.g. owned_id {}; correct the shares or end the edges no longer held",
-                over.height(),
-                examples(over.clone().lazy(), lit(true), "owned_id")
+                over.len(),
+                eg.join(", ")
             ),
         ));
     }
-    Ok(joined)
+    Ok(Edges {
+        a,
+        b,
+        role,
+        equity,
+        voting,
+        controls,
+    })
 }
 
 /// The beneficial-owners table of the book (see [`COLUMNS`]): a row per beneficial owner of
 /// every entity (non-natural) customer, and one row with no person for an entity that has
 /// none, sorted by customer and person. `threshold`: the effective share that makes an owner.
 pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFrame> {
-    let nodes = nodes(inputs)?;
-    let edges = numbered_edges(live_edges(inputs, as_of)?, &nodes)?;
+    let live = live_edges(inputs, as_of)?;
+    let nodes = nodes(inputs, &live)?;
     let n = nodes.frame.height();
     let kind_of = |kind: Option<&str>, state: Option<bool>| match (kind, state) {
         (Some("natural"), _) => Node::Person,
@@ -376,38 +470,28 @@ pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFr
         .zip(nodes.frame.column("state_owned")?.bool()?.iter())
         .map(|(k, s)| kind_of(k, s))
         .collect();
-    let u32s = |c: &str| -> Result<Vec<u32>> {
-        Ok(edges
-            .column(c)?
-            .cast(&DataType::UInt32)?
-            .u32()?
-            .iter()
-            .map(|v| v.unwrap_or(kernel::NONE))
-            .collect())
-    };
-    let (a, b) = (u32s("a")?, u32s("b")?);
-    let role = edges.column("role")?.str()?;
-    let eq = edges.column("equity_share")?.f64()?;
-    let vo = edges.column("voting_share")?.f64()?;
-    let ctl = edges.column("controls")?.bool()?;
+    let edges = numbered_edges(&live, &nodes, &kinds)?;
+    drop(live);
     let mut holdings = Vec::new();
     let mut managers: Vec<(u32, u32)> = Vec::new();
     let mut reps: Vec<(u32, u32)> = Vec::new();
-    for i in 0..edges.height() {
-        match role.get(i) {
-            Some("owner") => holdings.push((
-                a[i],
+    for i in 0..edges.a.len() {
+        let (a, b) = (edges.a[i], edges.b[i]);
+        match edges.role[i] {
+            Role::Owner => holdings.push((
+                a,
                 Holding {
-                    owner: b[i],
-                    equity: eq.get(i).unwrap_or(0.0),
-                    voting: vo.get(i).unwrap_or(0.0),
-                    controls: ctl.get(i).unwrap_or(false),
+                    owner: b,
+                    equity: edges.equity[i],
+                    voting: edges.voting[i],
+                    controls: edges.controls[i],
                 },
             )),
-            Some("manager") => managers.push((a[i], b[i])),
-            _ => reps.push((a[i], b[i])),
+            Role::Manager => managers.push((a, b)),
+            Role::Representative => reps.push((a, b)),
         }
     }
+    drop(edges);
     let graph = Graph::new(kinds, holdings);
     let reach = kernel::solve(&graph, Solver::default());
     let by_entity = |mut v: Vec<(u32, u32)>| {
@@ -450,18 +534,52 @@ pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFr
             fanout[o.person as usize] += 1;
         }
     }
-    build(&nodes, &reach, found, &fanout)
+    // The structure above each entity, then the graph and its solution go before the table is
+    // built.
+    let structure: Vec<Structure> = found
+        .iter()
+        .map(|(e, _)| {
+            let r = &reach[*e as usize];
+            Structure {
+                depth: r.depth,
+                above: r.above.len() as u32,
+                circular: r.circular,
+            }
+        })
+        .collect();
+    drop((graph, reach));
+    build(&nodes, &structure, &found, &fanout)
+}
+
+/// The structure above an entity: the table's per-entity columns.
+struct Structure {
+    depth: u32,
+    above: u32,
+    circular: bool,
 }
 
 /// The table's frame from what the kernel found.
 fn build(
     nodes: &Nodes,
-    reach: &[kernel::Reach],
-    found: Vec<(u32, Vec<kernel::Owner>)>,
+    structure: &[Structure],
+    found: &[(u32, Vec<kernel::Owner>)],
     fanout: &[u32],
 ) -> Result<DataFrame> {
     let ids = nodes.frame.column("id")?.str()?;
-    let rows: usize = found.iter().map(|(_, o)| o.len().max(1)).sum();
+    let id = |v: u32| ids.get(v as usize).unwrap_or_default();
+    // Rows in the table's order, customer then person (byte order of the ids, as Polars sorts
+    // text), sorted here rather than as a frame: no copy of the table.
+    let mut found: Vec<(&(u32, Vec<kernel::Owner>), &Structure)> =
+        found.iter().zip(structure).collect();
+    found.par_sort_by_key(|((e, _), _)| id(*e));
+    let mut found: Vec<(u32, Vec<&kernel::Owner>, &Structure)> = found
+        .into_iter()
+        .map(|((e, owners), r)| (*e, owners.iter().collect(), r))
+        .collect();
+    for (_, owners, _) in &mut found {
+        owners.sort_by_key(|o| id(o.person));
+    }
+    let rows: usize = found.iter().map(|(_, o, _)| o.len().max(1)).sum();
     let mut entity = Vec::with_capacity(rows);
     let mut person: Vec<Option<u32>> = Vec::with_capacity(rows);
     let mut basis: Vec<Option<&str>> = Vec::with_capacity(rows);
@@ -474,13 +592,12 @@ fn build(
     let mut above = Vec::with_capacity(rows);
     let mut circular = Vec::with_capacity(rows);
     let mut state = Vec::with_capacity(rows);
-    for (e, owners) in &found {
-        let r = &reach[*e as usize];
+    for (e, owners, r) in &found {
         let is_state = owners.iter().any(|o| o.basis == Basis::StateOwned);
         let mut push_entity = || {
             entity.push(*e);
             depth.push(r.depth);
-            above.push(r.above.len() as u32);
+            above.push(r.above);
             circular.push(r.circular);
             state.push(is_state);
         };
@@ -504,14 +621,14 @@ fn build(
             path.push(Some(
                 o.path
                     .iter()
-                    .map(|v| ids.get(*v as usize).unwrap_or_default())
+                    .map(|v| id(*v))
                     .collect::<Vec<_>>()
                     .join(" < "),
             ));
             fan.push(Some(fanout[o.person as usize]));
         }
     }
-    let customer: Vec<Option<&str>> = entity.iter().map(|v| ids.get(*v as usize)).collect();
+    let customer: Vec<&str> = entity.iter().map(|v| id(*v)).collect();
     let idx = |v: &[Option<u32>]| {
         IdxCa::from_iter_options("i".into(), v.iter().map(|x| x.map(|x| x as IdxSize)))
     };
@@ -545,13 +662,7 @@ fn build(
         Column::new("circular_ownership".into(), circular),
         Column::new("state_owned".into(), state),
     ])?;
-    Ok(out
-        .lazy()
-        .sort(
-            ["customer_id", "person_id"],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .collect()?)
+    Ok(out)
 }
 
 /// Reads and checks a beneficial-owners table file (`assess --owners`): written by
