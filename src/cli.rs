@@ -62,6 +62,11 @@ pub enum Command {
     /// (ownership.parquet, persons.parquet; L-BOI6): effective shares through chains and
     /// cycles, control, the fallback; for `assess --owners` on one bucket of the book.
     Owners(OwnersArgs),
+    /// Is the model still working? Runs of one book at successive as-of dates compared: score
+    /// stability (PSI), grade migration and its drivers, discrimination back-tested on later
+    /// suspicious-transaction reports (AUC, KS, capture per grade), process health
+    /// (docs/monitor.md).
+    Monitor(MonitorArgs),
     /// Combine the runs of every bucket of a book into one run folder, as a single `assess`
     /// of the whole book would have written it (docs/scale-out.md).
     Merge(MergeArgs),
@@ -301,6 +306,29 @@ pub struct OwnersArgs {
     pub as_of: Option<NaiveDate>,
     /// The Parquet file to write (replaced when the command succeeds).
     #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Flags of `monitor`.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The run folders (`assess` or `merge`), any order: at least two, each at its own as-of
+    /// date.
+    #[arg(long, value_name = "DIR", num_args = 1.., required = true)]
+    pub runs: Vec<PathBuf>,
+    /// A portfolio folder whose reports.parquet and customers.parquet hold what happened after
+    /// the runs. Default: the latest run's own input files (checked against its manifest).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The last day the reports observe. Default: the latest run's as-of date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub observed_to: Option<NaiveDate>,
+    /// Months after each as-of date within which a suspicious-transaction report counts.
+    #[arg(long, value_name = "MONTHS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub horizon_months: u32,
+    /// The folder to write monitor.json, monitor.csv and monitor.html into (replaced when
+    /// the command succeeds).
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
 

@@ -44,6 +44,9 @@ pub mod extract;
 // A customer's rating sheet.
 pub mod explain;
 
+// Monitoring of the model across runs: stability, migration, back-test, process health.
+pub mod monitor;
+
 // Commands: flags, and one module per subcommand.
 pub mod cli;
 pub mod cmd;

@@ -55,6 +55,10 @@ fn main() {
         Command::Retention(a) => cmd::retention::run(a),
         Command::Links(a) => cmd::links::run(a, &progress),
         Command::Owners(a) => cmd::owners::run(a, &progress),
+        Command::Monitor(a) => cmd::monitor::run(a, &progress).map(|screen| {
+            riskgrade::out!("{screen}");
+            riskgrade::outln!("outputs in {}", a.out.display());
+        }),
         Command::Merge(a) => cmd::merge::run(a, &progress).map(|screen| {
             riskgrade::out!("{screen}");
             riskgrade::outln!("outputs in {}", a.out.display());

@@ -101,6 +101,12 @@ pub const COMPARE_JSON: &str = "compare.json";
 pub const COMPARE_CSV: &str = "compare.csv";
 /// The comparison's lists of customers changing grade, one file per candidate.
 pub const CHANGED: &str = "changed";
+/// The monitor's figures (JSON).
+pub const MONITOR_JSON: &str = "monitor.json";
+/// The monitor's figures, a row each (CSV).
+pub const MONITOR_CSV: &str = "monitor.csv";
+/// The monitor's page.
+pub const MONITOR_HTML: &str = "monitor.html";
 
 /// What kind of folder riskgrade wrote: each command replaces only a folder of its own kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +120,8 @@ pub enum FolderKind {
     Compare,
     /// A synthetic portfolio (`generate`).
     Book,
+    /// The monitoring of runs (`monitor`).
+    Monitor,
 }
 
 impl FolderKind {
@@ -124,6 +132,7 @@ impl FolderKind {
             FolderKind::Extract => "extract",
             FolderKind::Compare => "compare",
             FolderKind::Book => "book",
+            FolderKind::Monitor => "monitor",
         }
     }
 
@@ -134,6 +143,7 @@ impl FolderKind {
             FolderKind::Extract => "inspection tables (riskgrade extract)",
             FolderKind::Compare => "a comparison (riskgrade compare)",
             FolderKind::Book => "a synthetic portfolio (riskgrade generate)",
+            FolderKind::Monitor => "the monitoring of runs (riskgrade monitor)",
         }
     }
 
@@ -143,6 +153,7 @@ impl FolderKind {
             FolderKind::Extract,
             FolderKind::Compare,
             FolderKind::Book,
+            FolderKind::Monitor,
         ]
         .into_iter()
         .find(|k| k.name() == s)
@@ -327,6 +338,19 @@ pub struct Generated {
     pub as_of: String,
 }
 
+/// What a monitor records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Monitored {
+    /// The runs' as-of dates, oldest first (their manifests are among the inputs).
+    pub as_of: Vec<String>,
+    /// The back-test's horizon, months.
+    pub horizon_months: u32,
+    /// The last day the reports observe.
+    pub observed_to: String,
+    /// Where the reports came from.
+    pub reports_from: String,
+}
+
 /// What the command that wrote a folder records, by command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
@@ -341,6 +365,8 @@ pub enum Record {
     Compare(Compared),
     /// `riskgrade generate`.
     Generate(Generated),
+    /// `riskgrade monitor`.
+    Monitor(Monitored),
 }
 
 impl Record {
@@ -351,6 +377,7 @@ impl Record {
             Record::Extract(_) => FolderKind::Extract,
             Record::Compare(_) => FolderKind::Compare,
             Record::Generate(_) => FolderKind::Book,
+            Record::Monitor(_) => FolderKind::Monitor,
         }
     }
 }
@@ -664,6 +691,7 @@ fn required_outputs(record: &Record) -> Vec<String> {
         }
         Record::Extract(_) => vec![CONTROL_CSV.into(), CONTROL_JSON.into()],
         Record::Compare(_) => vec![COMPARE_JSON.into(), COMPARE_CSV.into()],
+        Record::Monitor(_) => vec![MONITOR_JSON.into(), MONITOR_CSV.into(), MONITOR_HTML.into()],
         Record::Generate(_) => crate::contract::FILES
             .iter()
             .filter(|f| f.required)
@@ -696,7 +724,7 @@ fn required_inputs(record: &Record) -> Vec<String> {
             r
         }
         Record::Extract(_) => vec![MANIFEST.into(), crate::contract::CUSTOMERS.file.into()],
-        Record::Compare(_) | Record::Generate(_) => Vec::new(),
+        Record::Compare(_) | Record::Generate(_) | Record::Monitor(_) => Vec::new(),
     }
 }
 

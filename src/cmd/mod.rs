@@ -9,6 +9,7 @@ pub mod init;
 pub mod links;
 pub mod owners;
 pub mod merge;
+pub mod monitor;
 pub mod retention;
 pub mod generate;
 pub mod validate;

@@ -336,7 +336,8 @@ pub fn make(
                 g.edge(&id, &rep, "legal_representative", (0.0, 0.0), false, since);
             }
         }
-        // A former holder whose edge ended before the as-of date; a holder from a date after it.
+        // A former holder whose edge ended the day the present holders' began (so the live
+        // shares add up to at most 1 on every date); a holder from a date after the as-of date.
         // Neither is live on the as-of date, so neither is added to a live edge.
         g.first = g.owned.len();
         if rng.chance(0.04) && since + 2 < as_of {
@@ -345,7 +346,8 @@ pub fn make(
             let n = g.ended.len();
             g.equity[n - 1] = Some(0.3);
             g.voting[n - 1] = Some(0.3);
-            g.ended[n - 1] = Some((since + 1).max(as_of - rng.range(1, 400) as i32));
+            g.formed[n - 1] = Some(since - rng.range(1, 400) as i32);
+            g.ended[n - 1] = Some(since);
         } else if rng.chance(0.01) {
             let later = holder(&mut g, rng, &mut ids, &ctx, true);
             g.owns(&id, &later, 0.0, since);

@@ -188,7 +188,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A sortable table.
-fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
     let mut s = format!("<table class=\"sortable\" id=\"{id}\"><thead><tr>");
     for h in head {
         s += &format!("<th>{}</th>", esc(h));
@@ -204,7 +204,7 @@ fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
     s + "</tbody></table>"
 }
 
-fn figure(id: &str, svg: String) -> String {
+pub(crate) fn figure(id: &str, svg: String) -> String {
     format!("<figure class=\"chart\" id=\"{id}\">{svg}</figure>")
 }
 
@@ -238,7 +238,7 @@ fn by_key(
     (keys, counts, rows)
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}\
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
 td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer}\
@@ -246,7 +246,7 @@ figure{margin:1em 0}.note{color:#555;font-size:.9em}";
 
 /// Sorts a table by the clicked column (numbers as numbers); checks every chart is drawn and
 /// says so on `body` (`data-ready`), for the browser test.
-const SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){\
+pub(crate) const SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){\
 th.addEventListener('click',function(){var tb=th.closest('table').tBodies[0];\
 var rows=Array.prototype.slice.call(tb.rows);var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
 rows.sort(function(a,b){var x=a.cells[i].textContent,y=b.cells[i].textContent;\

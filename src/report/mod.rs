@@ -2,7 +2,7 @@
 //! `summary.json` (the same plus bases, exception counts and missing-data counts) and the
 //! one-screen summary printed at the end.
 
-mod charts;
+pub(crate) mod charts;
 pub mod html;
 
 use polars::lazy::dsl;

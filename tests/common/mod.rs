@@ -348,3 +348,121 @@ pub fn assert_same_as_parts(single: &std::path::Path, parts: &std::path::Path, b
     seen.sort_unstable();
     assert_eq!(all, seen, "reclassify.csv parts");
 }
+
+/// The book of `src` as it stood on `day` (YYYY-MM-DD), written into `dst`: customers who had
+/// started by then (born and founded by then), their accounts opened by then, transactions,
+/// reports, events, overrides and ownership edges dated by then; dates after `day` that say
+/// something ended or was done later (relationship and account ends, CDD, BO verification)
+/// cleared; grades on file reviewed after `day` left out (not yet on file).
+pub fn book_as_of(src: &std::path::Path, dst: &std::path::Path, day: &str) {
+    std::fs::create_dir_all(dst).unwrap();
+    let d = lit(day).cast(DataType::Date);
+    let scan = |f: &str| read_parquet(&src.join(f)).lazy();
+    let by = |c: &str| col(c).is_null().or(col(c).lt_eq(d.clone()));
+    let clear_after = |c: &str| {
+        when(col(c).gt(d.clone()))
+            .then(lit(NULL).cast(DataType::Date))
+            .otherwise(col(c))
+            .alias(c)
+    };
+    let semi = |lf: LazyFrame, keys: &DataFrame, c: &str| {
+        lf.join(
+            keys.clone().lazy(),
+            [col(c)],
+            [col(c)],
+            JoinArgs::new(JoinType::Semi),
+        )
+    };
+    let mut customers = scan("customers.parquet")
+        .filter(
+            col("relationship_start")
+                .lt_eq(d.clone())
+                .and(by("birth_date"))
+                .and(by("founding_date")),
+        )
+        .with_columns([
+            clear_after("relationship_end"),
+            clear_after("cdd_completed_on"),
+            clear_after("bo_verified_on"),
+        ])
+        .collect()
+        .unwrap();
+    let ids = customers.select(["customer_id"]).unwrap();
+    let mut accounts = semi(scan("accounts.parquet"), &ids, "customer_id")
+        .filter(col("opened_date").lt_eq(d.clone()))
+        .with_columns([clear_after("closed_date")])
+        .collect()
+        .unwrap();
+    let accts = accounts.select(["account_id"]).unwrap();
+    let end_of_day = lit(format!("{day} 23:59:59")).str().to_datetime(
+        None,
+        None,
+        StrptimeOptions::default(),
+        lit("raise"),
+    );
+    let ts_type = read_parquet(&src.join("transactions.parquet"))
+        .column("ts")
+        .unwrap()
+        .dtype()
+        .clone();
+    let mut txns = semi(scan("transactions.parquet"), &accts, "account_id")
+        .filter(col("ts").lt_eq(end_of_day.cast(ts_type)))
+        .collect()
+        .unwrap();
+    let dated = |f: &str, c: &str| {
+        semi(scan(f), &ids, "customer_id")
+            .filter(col(c).lt_eq(d.clone()))
+            .collect()
+            .unwrap()
+    };
+    let mut reports = dated("reports.parquet", "report_date");
+    let mut events = dated("events.parquet", "event_date");
+    let mut overrides = dated("overrides.parquet", "set_on");
+    let mut grades = semi(scan("grades.parquet"), &ids, "customer_id")
+        .filter(
+            col("last_reviewed")
+                .lt_eq(d.clone())
+                .and(by("first_graded")),
+        )
+        .collect()
+        .unwrap();
+    write(&mut customers, dst, "customers.parquet");
+    write(&mut accounts, dst, "accounts.parquet");
+    write(&mut txns, dst, "transactions.parquet");
+    write(&mut reports, dst, "reports.parquet");
+    write(&mut events, dst, "events.parquet");
+    write(&mut overrides, dst, "overrides.parquet");
+    write(&mut grades, dst, "grades.parquet");
+    if src.join("ownership.parquet").is_file() {
+        let mut persons = read_parquet(&src.join("persons.parquet"));
+        let mut known = ids.clone();
+        known
+            .vstack_mut(
+                &persons
+                    .select(["person_id"])
+                    .unwrap()
+                    .rename("person_id", "customer_id".into())
+                    .unwrap()
+                    .clone(),
+            )
+            .unwrap();
+        let k = |c: &str| {
+            known
+                .clone()
+                .lazy()
+                .select([col("customer_id").alias(c)])
+                .collect()
+                .unwrap()
+        };
+        let mut edges = semi(
+            semi(scan("ownership.parquet"), &k("owned_id"), "owned_id"),
+            &k("owner_id"),
+            "owner_id",
+        )
+        .filter(col("formed_on").lt_eq(d.clone()))
+        .collect()
+        .unwrap();
+        write(&mut edges, dst, "ownership.parquet");
+        write(&mut persons, dst, "persons.parquet");
+    }
+}

@@ -1,0 +1,433 @@
+//! The monitor's files besides `monitor.json`: `monitor.csv` (one row per figure) and
+//! `monitor.html` (one self-contained page: tables and inline SVG, no network).
+
+use polars::prelude::*;
+
+use super::Monitor;
+use crate::error::Result;
+use crate::report::charts;
+use crate::report::html::{esc, figure, table, SCRIPT, STYLE};
+
+fn f4(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |v| format!("{v:.4}"))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// Every figure as a row: section, run (as-of date, or `FROM→TO`), subject, measure, value.
+pub fn csv(m: &Monitor) -> Result<DataFrame> {
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    let mut put = |sec: &str, run: &str, subj: &str, what: &str, v: String| {
+        rows.push([sec.into(), run.into(), subj.into(), what.into(), v]);
+    };
+    for r in &m.runs {
+        put("runs", &r.as_of, "", "customers", r.customers.to_string());
+        for (g, n) in &r.grades {
+            put("runs", &r.as_of, g, "customers", n.to_string());
+        }
+    }
+    let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v}"));
+    for p in &m.stability.total_score {
+        put(
+            "stability",
+            &p.as_of,
+            "total_score",
+            "psi_vs_previous",
+            opt(p.vs_previous),
+        );
+        put(
+            "stability",
+            &p.as_of,
+            "total_score",
+            "psi_vs_first",
+            opt(p.vs_first),
+        );
+    }
+    for s in &m.stability.subitems {
+        for p in &s.runs {
+            put(
+                "stability",
+                &p.as_of,
+                &s.subitem,
+                "psi_vs_previous",
+                opt(p.vs_previous),
+            );
+            put(
+                "stability",
+                &p.as_of,
+                &s.subitem,
+                "psi_vs_first",
+                opt(p.vs_first),
+            );
+        }
+    }
+    for g in &m.migration {
+        let run = format!("{}→{}", g.from, g.to);
+        put("migration", &run, "", "in_both", g.in_both.to_string());
+        put("migration", &run, "", "changed", g.changed.to_string());
+        put(
+            "migration",
+            &run,
+            "",
+            "changed_share",
+            format!("{}", g.changed_share),
+        );
+        put("migration", &run, "", "entered", g.entered.to_string());
+        put("migration", &run, "", "left", g.left.to_string());
+        for (i, a) in g.from_grades.iter().enumerate() {
+            for (j, b) in g.to_grades.iter().enumerate() {
+                put(
+                    "migration",
+                    &run,
+                    &format!("{a}→{b}"),
+                    "customers",
+                    g.matrix[i][j].to_string(),
+                );
+            }
+        }
+        for d in &g.drivers {
+            put(
+                "migration",
+                &run,
+                &d.subitem,
+                "changed_grade_score_up",
+                d.up.to_string(),
+            );
+            put(
+                "migration",
+                &run,
+                &d.subitem,
+                "changed_grade_score_down",
+                d.down.to_string(),
+            );
+        }
+    }
+    for b in &m.discrimination.runs {
+        put(
+            "discrimination",
+            &b.as_of,
+            "",
+            "horizon_complete",
+            b.horizon_complete.to_string(),
+        );
+        put(
+            "discrimination",
+            &b.as_of,
+            "",
+            "customers",
+            b.customers.to_string(),
+        );
+        put(
+            "discrimination",
+            &b.as_of,
+            "",
+            "left_out",
+            b.left_out.to_string(),
+        );
+        put(
+            "discrimination",
+            &b.as_of,
+            "",
+            "reported",
+            b.reported.to_string(),
+        );
+        put("discrimination", &b.as_of, "total_score", "auc", opt(b.auc));
+        put("discrimination", &b.as_of, "total_score", "ks", opt(b.ks));
+        for c in &b.capture {
+            put(
+                "discrimination",
+                &b.as_of,
+                &c.grade,
+                "customers",
+                c.customers.to_string(),
+            );
+            put(
+                "discrimination",
+                &b.as_of,
+                &c.grade,
+                "reported",
+                c.reported.to_string(),
+            );
+            put(
+                "discrimination",
+                &b.as_of,
+                &c.grade,
+                "capture_rate",
+                format!("{}", c.capture_rate),
+            );
+        }
+    }
+    for h in &m.health {
+        let r = &h.as_of;
+        put(
+            "health",
+            r,
+            "",
+            "override_rate",
+            format!("{}", h.override_rate),
+        );
+        put("health", r, "", "overrides_up", h.overrides_up.to_string());
+        put(
+            "health",
+            r,
+            "",
+            "overrides_down",
+            h.overrides_down.to_string(),
+        );
+        put(
+            "health",
+            r,
+            "",
+            "direct_highest_rate",
+            format!("{}", h.direct_highest_rate),
+        );
+        for (k, n) in &h.direct_highest_by_condition {
+            put("health", r, k, "direct_highest", n.to_string());
+        }
+        put(
+            "health",
+            r,
+            "",
+            "direct_low_rate",
+            format!("{}", h.direct_low_rate),
+        );
+        for (k, n) in &h.direct_low_by_class {
+            put("health", r, k, "direct_low", n.to_string());
+        }
+        for (k, n) in &h.scored_on_missing_data {
+            put("health", r, k, "scored_on_missing_data", n.to_string());
+        }
+        put("health", r, "", "work_list", h.work_list.to_string());
+        put("health", r, "", "overdue", h.overdue.to_string());
+        for o in &h.branch_outliers {
+            put(
+                "health",
+                r,
+                &o.branch,
+                "highest_share_z",
+                format!("{}", o.z),
+            );
+        }
+    }
+    let column = |i: usize, name: &str| {
+        Column::new(
+            name.into(),
+            rows.iter().map(|r| r[i].clone()).collect::<Vec<String>>(),
+        )
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        column(0, "section"),
+        column(1, "run"),
+        column(2, "subject"),
+        column(3, "measure"),
+        column(4, "value"),
+    ])?)
+}
+
+/// The page.
+pub fn html(m: &Monitor) -> Result<String> {
+    let mut b = String::new();
+    let first = &m.runs[0];
+    let last = &m.runs[m.runs.len() - 1];
+    b += &format!(
+        "<h1>Model monitoring, {} to {}</h1><p>{} runs of the book; model <b>{}</b> in the first run.</p>",
+        esc(&first.as_of),
+        esc(&last.as_of),
+        m.runs.len(),
+        esc(&first.model)
+    );
+    if m.model_changes.is_empty() {
+        b += "<p>Every run was made with the same model.</p>";
+    } else {
+        b += "<p>Models differ:</p><ul>";
+        for c in &m.model_changes {
+            b += &format!("<li>{}</li>", esc(c));
+        }
+        b += "</ul>";
+    }
+    // Grades per run.
+    let grades: Vec<String> = first.grades.iter().map(|g| g.0.clone()).collect();
+    let mut head = vec!["as of", "customers"];
+    head.extend(grades.iter().map(|g| g.as_str()));
+    let rows: Vec<Vec<String>> = m
+        .runs
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.as_of.clone(), r.customers.to_string()];
+            row.extend(
+                r.grades
+                    .iter()
+                    .map(|(_, n)| format!("{n} ({})", pct(*n as f64 / r.customers.max(1) as f64))),
+            );
+            row
+        })
+        .collect();
+    b += "<h2>Grades per run</h2>";
+    b += &table("grades", &head, &rows);
+    let dates: Vec<String> = m.runs.iter().map(|r| r.as_of.clone()).collect();
+    let counts: Vec<Vec<u64>> = m
+        .runs
+        .iter()
+        .map(|r| r.grades.iter().map(|g| g.1).collect())
+        .collect();
+    b += &figure(
+        "grades-chart",
+        charts::stacked("Customers per grade", &dates, &grades, &counts)?,
+    );
+    // Stability.
+    b += "<h2>Stability (population stability index)</h2><p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain.</p>";
+    let rows: Vec<Vec<String>> = std::iter::once(("total score", &m.stability.total_score))
+        .chain(
+            m.stability
+                .subitems
+                .iter()
+                .map(|s| (s.subitem.as_str(), &s.runs)),
+        )
+        .flat_map(|(name, runs)| {
+            runs.iter().skip(1).map(move |p| {
+                vec![
+                    name.to_string(),
+                    p.as_of.clone(),
+                    f4(p.vs_previous),
+                    f4(p.vs_first),
+                ]
+            })
+        })
+        .collect();
+    b += &table(
+        "stability",
+        &["what", "as of", "PSI vs previous run", "PSI vs first run"],
+        &rows,
+    );
+    // Migration.
+    b += "<h2>Migration between consecutive runs</h2>";
+    for g in &m.migration {
+        b += &format!(
+            "<h3>{} → {}</h3><p>{} customers in both, {} changed grade ({}); {} entered, {} left.</p>",
+            esc(&g.from),
+            esc(&g.to),
+            g.in_both,
+            g.changed,
+            pct(g.changed_share),
+            g.entered,
+            g.left
+        );
+        let mut head = vec!["from \\ to".to_string()];
+        head.extend(g.to_grades.iter().cloned());
+        let head: Vec<&str> = head.iter().map(|s| s.as_str()).collect();
+        let rows: Vec<Vec<String>> = g
+            .from_grades
+            .iter()
+            .zip(&g.matrix)
+            .map(|(a, row)| {
+                let mut r = vec![a.clone()];
+                r.extend(row.iter().map(|n| n.to_string()));
+                r
+            })
+            .collect();
+        b += &table(&format!("migration-{}", g.to), &head, &rows);
+        let rows: Vec<Vec<String>> = g
+            .drivers
+            .iter()
+            .map(|d| vec![d.subitem.clone(), d.up.to_string(), d.down.to_string()])
+            .collect();
+        b += &table(
+            &format!("drivers-{}", g.to),
+            &[
+                "sub-item",
+                "changed grade, score up",
+                "changed grade, score down",
+            ],
+            &rows,
+        );
+    }
+    // Discrimination.
+    let d = &m.discrimination;
+    b += &format!(
+        "<h2>Discrimination, back-tested</h2><p class=\"note\">Suspicious-transaction reports filed within {} months after each as-of date ({}, observed to {}). A customer not reported is counted only when watched for the whole horizon; the others are left out. AUC: the probability that a reported customer scored above one not reported (ties ½). KS: the largest gap between their score distributions.</p>",
+        d.horizon_months,
+        esc(&d.reports_from),
+        esc(&d.observed_to)
+    );
+    let rows: Vec<Vec<String>> = d
+        .runs
+        .iter()
+        .map(|x| {
+            vec![
+                x.as_of.clone(),
+                x.horizon_end.clone(),
+                if x.horizon_complete { "yes" } else { "no" }.into(),
+                x.customers.to_string(),
+                x.left_out.to_string(),
+                x.reported.to_string(),
+                f4(x.auc),
+                f4(x.ks),
+                x.capture
+                    .iter()
+                    .map(|c| format!("{} {}", c.grade, pct(c.capture_rate)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]
+        })
+        .collect();
+    b += &table(
+        "discrimination",
+        &[
+            "as of",
+            "horizon to",
+            "complete",
+            "customers",
+            "left out",
+            "reported",
+            "AUC",
+            "KS",
+            "capture per grade",
+        ],
+        &rows,
+    );
+    // Health.
+    b += &format!("<h2>Process health</h2><p class=\"note\">Branches apart: a branch whose highest-grade share lies {} or more standard errors from the book's (z = (p − p₀)/√(p₀(1 − p₀)/n)).</p>", super::OUTLIER_Z);
+    let rows: Vec<Vec<String>> = m
+        .health
+        .iter()
+        .map(|h| {
+            vec![
+                h.as_of.clone(),
+                format!("{} ({})", h.overrides, pct(h.override_rate)),
+                format!("{} / {}", h.overrides_up, h.overrides_down),
+                format!("{} ({})", h.direct_highest, pct(h.direct_highest_rate)),
+                format!("{} ({})", h.direct_low, pct(h.direct_low_rate)),
+                h.scored_on_missing_data.values().sum::<u64>().to_string(),
+                h.work_list.to_string(),
+                h.overdue.to_string(),
+                h.branch_outliers
+                    .iter()
+                    .map(|o| format!("{} (z {:.1})", o.branch, o.z))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]
+        })
+        .collect();
+    b += &table(
+        "health",
+        &[
+            "as of",
+            "overrides",
+            "up / down",
+            "direct highest",
+            "direct low",
+            "scores on missing data",
+            "work list",
+            "overdue",
+            "branches apart",
+        ],
+        &rows,
+    );
+    Ok(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade monitor {} to {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        esc(&first.as_of),
+        esc(&last.as_of)
+    ))
+}
