@@ -116,7 +116,7 @@ const SAMPLE: &[&str] = &[
     "aede47c2d407cb56c8778fab640af30e259214271a485fecf25a132aaa1ca73c", // reclassify.csv
     "c772e3478c4bb5732e44e3064daf8bf454d0dec35fa1e80c7c0640b35c6d9bb6", // grades_next.parquet
     "e11cb5762b2c6a89c3a39bd27fc2d9b1302c70085a353487596a889cde55302a", // grade_history.parquet
-    "7124df279ea71503368a41aa51b2a239881763e2de486ca57bb845c45819f028", // beneficial_owners.parquet
+    "aa31cb1feb99f35d9a0c86dc3bf3348088550282da700b698649d59c61dfea6e", // beneficial_owners.parquet
 ];
 const GENERATED_INPUTS: &[&str] = &[
     "06bd5e1be0be0f3469a67dca03285ae05bd075d939e193da2ed4e46c291e4d7a", // customers.parquet
@@ -137,7 +137,7 @@ const GENERATED: &[&str] = &[
     "307ac2da99000a2aa508ebbfad99f27d4e89ed2cb45e252b60fe9a3f4e9d1268", // reclassify.csv
     "38105f99ed5001d49c3c9e77bdadf89103eac3e9f2af9a4d3affde3a19403d4d", // grades_next.parquet
     "cbb2db0c11ba1e53b0d93ba4f859c966a900eef7ff563601c82c2dbee4b693d0", // grade_history.parquet
-    "274e0de4c5ce4e684647783aff9b7fca4a0301824e837afa24d03e550232d0aa", // beneficial_owners.parquet
+    "3ddfb5c9ce2356244935c83f10a63c862dbff7e2faf058b4ae6aa5158edbad4f", // beneficial_owners.parquet
 ];
 
 /// The columns `scores.parquet` and `reclassify.parquet` had under the 2013 guideline alone.

@@ -465,6 +465,54 @@ fn l_boi6_a_bucket_reads_the_books_table_and_grades_alike() {
     let (code, err) = e.run_with(&args);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("computed as of 2026-10-31"), "{err}");
+    args[d + 1] = "2026-10-31".into();
+    // A table edited after riskgrade wrote it (its metadata kept) is checked row by row: an
+    // entity's rows removed, a basis invented, a share over 1; each refused (exit 3).
+    let kv = riskgrade::owners::OwnersSource::read(&table)
+        .unwrap()
+        .unwrap()
+        .metadata();
+    let whole = read_parquet(&table);
+    let edits: [(&str, LazyFrame); 3] = [
+        (
+            "entity customers have no row",
+            whole.clone().lazy().filter(col("customer_id").neq(lit(a))),
+        ),
+        (
+            "a basis that is none of",
+            whole.clone().lazy().with_column(
+                when(col("customer_id").eq(lit(a)))
+                    .then(lit("bribe"))
+                    .otherwise(col("basis"))
+                    .alias("basis"),
+            ),
+        ),
+        (
+            "an effective_share outside 0..1",
+            whole
+                .clone()
+                .lazy()
+                .with_column((col("effective_share") * lit(5.0)).alias("effective_share")),
+        ),
+    ];
+    for (i, (want, lf)) in edits.into_iter().enumerate() {
+        let edited = e.out.parent().unwrap().join(format!("edited{i}.parquet"));
+        riskgrade::io::write_parquet_with(&mut lf.collect().unwrap(), &edited, &kv).unwrap();
+        let mut args = args.clone();
+        args[at + 1] = s(&e.out.parent().unwrap().join(format!("out-edit{i}"))).to_string();
+        let o = args.iter().position(|a| a == "--owners").unwrap();
+        args[o + 1] = s(&edited).to_string();
+        let (code, err) = e.run_with(&args);
+        assert_eq!(code, 3, "{want}: {err}");
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    // The table of another graph of the same customers: refused where --data holds the graph.
+    write_graph(&e, &[own(a, "P", 0.9)], &[person("P"), person("Q")]);
+    let mut args = args.clone();
+    args[at + 1] = s(&e.out.parent().unwrap().join("out-graph")).to_string();
+    let (code, err) = e.run_with(&args);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("another ownership graph"), "{err}");
 }
 
 /// Random graphs with cycles: the kernel's effective shares against a dense solve of
@@ -517,7 +565,7 @@ fn effective_shares_agree_with_dense_inversion_on_random_graphs() {
         kinds.extend(vec![Node::Person; m]);
         let g = Graph::new(kinds, edges.clone());
         for solver in [Solver::default(), Solver { dense_max: 0 }] {
-            let reach = kernel::solve(&g, solver);
+            let reach = kernel::solve(&g, solver).unwrap();
             for p in 0..m {
                 // Dense: (I − A) x = r for person p.
                 let mut a = vec![vec![0.0; n + 1]; n];

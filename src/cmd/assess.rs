@@ -146,6 +146,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
                 as_of: book.as_of,
                 threshold: book.model.params.beneficial_owner_share,
                 book: job.customers,
+                graph_sha256: owners::graph_sha256(&book.inputs)?,
             },
         };
         job.owners = Some((table, used));
@@ -261,6 +262,12 @@ fn prepare<'a>(args: &'a AssessArgs, progress: &Progress) -> Result<Job<'a>> {
                 &table,
                 book.inputs.required(&crate::contract::CUSTOMERS),
             )?;
+            owners::check_rows(
+                &rows,
+                book.inputs.required(&crate::contract::CUSTOMERS),
+                p,
+                args.bucket.is_none().then_some(table.height()),
+            )?;
             let used = OwnersUsed {
                 file: Some(abs(p)),
                 sha256: Some(io::sha256_file(p)?),
@@ -319,6 +326,14 @@ fn check_owners_source(
             return Err(bad(format!(
                 "computed from another book ({}), not from --data ({c})",
                 source.book
+            )));
+        }
+    }
+    // Where --data holds the graph, the table must be of this graph.
+    if let (Some(here), Some(there)) = (owners::graph_sha256(&book.inputs)?, &source.graph_sha256) {
+        if &here != there {
+            return Err(bad(format!(
+                "computed from another ownership graph (ownership.parquet and persons.parquet hash to {there}, those of --data to {here})"
             )));
         }
     }

@@ -166,7 +166,11 @@ fn check_runs(runs: &[RunFolder], model: &Model, model_name: &str, empty: &[u32]
             return Err(refuse(r.dir(), "made with another --horizon".to_string()));
         }
         // Every bucket graded with the one beneficial-owners table of the book, or none.
-        let source = |a: &crate::run_folder::Assessment| a.owners.as_ref().map(|o| o.computed_from);
+        let source = |a: &crate::run_folder::Assessment| {
+            a.owners
+                .as_ref()
+                .map(|o| (o.computed_from.clone(), o.sha256.clone()))
+        };
         if source(a) != source(a0) {
             return Err(refuse(
                 r.dir(),
@@ -269,8 +273,8 @@ fn describe_owners(a: &crate::run_folder::Assessment) -> String {
     match &a.owners {
         None => "no beneficial-owners table".into(),
         Some(o) => format!(
-            "a beneficial-owners table computed as of {} with threshold {} from a book of {}",
-            o.computed_from.as_of, o.computed_from.threshold, o.computed_from.book
+            "a beneficial-owners table computed as of {} with threshold {} from a book of {} (sha256 {})",
+            o.computed_from.as_of, o.computed_from.threshold, o.computed_from.book, o.sha256.as_deref().unwrap_or("made in the run")
         ),
     }
 }

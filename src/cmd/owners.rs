@@ -42,6 +42,7 @@ pub fn run(args: &OwnersArgs, progress: &Progress) -> Result<()> {
         as_of: book.as_of,
         threshold: book.model.params.beneficial_owner_share,
         book: crate::bucket::CustomerSet::of_inputs(&book.inputs)?,
+        graph_sha256: crate::owners::graph_sha256(&book.inputs)?,
     };
     crate::alloc::release_freed_memory();
     let Some(mut table) = book.owners()? else {

@@ -207,7 +207,8 @@ pub struct Reach {
     /// Links on the longest ownership chain up to an ultimate owner (a cycle of k entities
     /// counts as k − 1 links).
     pub depth: u32,
-    /// The distinct entities above it (its owners, theirs, and so on), sorted.
+    /// The distinct entities above it (its owners, theirs, and so on), sorted; the first
+    /// [`ABOVE_CAP`] of them.
     pub above: Vec<u32>,
     /// Whether it or an entity above it lies on an ownership cycle.
     pub circular: bool,
@@ -233,7 +234,7 @@ pub struct Solver {
 
 impl Default for Solver {
     fn default() -> Self {
-        Solver { dense_max: 400 }
+        Solver { dense_max: 1000 }
     }
 }
 
@@ -302,26 +303,36 @@ pub fn components(g: &Graph) -> Vec<Vec<u32>> {
 }
 
 /// The reach of every entity (persons: empty), solved component by component, owners first.
-pub fn solve(g: &Graph, solver: Solver) -> Vec<Reach> {
+/// `Err`: the members of a cycle whose sweeps did not converge (larger than
+/// [`Solver::dense_max`] and almost closed on itself); nothing approximate is returned.
+pub fn solve(g: &Graph, solver: Solver) -> std::result::Result<Vec<Reach>, Vec<u32>> {
     let mut reach: Vec<Reach> = vec![Reach::default(); g.len()];
     for comp in components(g) {
         if comp.len() == 1 && !g.holdings(comp[0]).iter().any(|h| h.owner == comp[0]) {
             let r = single(g, &reach, comp[0]);
             reach[comp[0] as usize] = r;
         } else {
-            for (v, r) in cycle(g, &reach, &comp, solver) {
+            let Some(solved) = cycle(g, &reach, &comp, solver) else {
+                return Err(comp);
+            };
+            for (v, r) in solved {
                 reach[v as usize] = r;
             }
         }
     }
-    reach
+    Ok(reach)
 }
 
-/// Merges sorted id lists.
+/// The entities above one entity are listed up to this many: a longer list stands for "this
+/// many or more" (`intermediate_entities`), and memory stays linear in a chain's depth.
+pub const ABOVE_CAP: usize = 100;
+
+/// Merges sorted id lists (at most [`ABOVE_CAP`] kept).
 fn union_sorted(parts: impl Iterator<Item = u32>) -> Vec<u32> {
     let mut v: Vec<u32> = parts.collect();
     v.sort_unstable();
     v.dedup();
+    v.truncate(ABOVE_CAP);
     v
 }
 
@@ -354,7 +365,7 @@ fn single(g: &Graph, reach: &[Reach], v: u32) -> Reach {
 
 /// The entities of one cycle (a strongly connected component, or one entity holding its own
 /// shares), solved together.
-fn cycle(g: &Graph, reach: &[Reach], comp: &[u32], solver: Solver) -> Vec<(u32, Reach)> {
+fn cycle(g: &Graph, reach: &[Reach], comp: &[u32], solver: Solver) -> Option<Vec<(u32, Reach)>> {
     let k = comp.len();
     let local = |v: u32| comp.binary_search(&v).ok();
     // Inside edges (i held by j) and what comes from outside, per member.
@@ -406,7 +417,7 @@ fn cycle(g: &Graph, reach: &[Reach], comp: &[u32], solver: Solver) -> Vec<(u32, 
                     .collect()
             })
             .collect();
-        let x = solve_linear(&a, &r, solver);
+        let x = solve_linear(&a, &r, solver)?;
         for (c, col) in x.iter().enumerate() {
             for (i, v) in col.iter().enumerate() {
                 if *v != 0.0 {
@@ -453,21 +464,23 @@ fn cycle(g: &Graph, reach: &[Reach], comp: &[u32], solver: Solver) -> Vec<(u32, 
     }
     let depth = depth_out + (k as u32 - 1);
     let above = union_sorted(above.into_iter());
-    comp.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let shares = table[i].iter().flatten().copied().filter(Share::counts);
-            (
-                v,
-                Reach {
-                    shares: shares.collect(),
-                    depth,
-                    above: above.iter().copied().filter(|&a| a != v).collect(),
-                    circular: true,
-                },
-            )
-        })
-        .collect()
+    Some(
+        comp.iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let shares = table[i].iter().flatten().copied().filter(Share::counts);
+                (
+                    v,
+                    Reach {
+                        shares: shares.collect(),
+                        depth,
+                        above: above.iter().copied().filter(|&a| a != v).collect(),
+                        circular: true,
+                    },
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Which of a holding's shares a sum is over.
@@ -514,22 +527,25 @@ fn empty(person: u32) -> Share {
     }
 }
 
-/// Solves `x = r + A·x` for each right-hand side of `r` (`a[i]`: the (j, a_ij) of row i).
-fn solve_linear(a: &[Vec<(usize, f64)>], r: &[Vec<f64>], solver: Solver) -> Vec<Vec<f64>> {
+/// Solves `x = r + A·x` for each right-hand side of `r` (`a[i]`: the (j, a_ij) of row i);
+/// `None` when sweeps do not converge (a large cycle almost closed on itself).
+fn solve_linear(a: &[Vec<(usize, f64)>], r: &[Vec<f64>], solver: Solver) -> Option<Vec<Vec<f64>>> {
     let k = a.len();
     if k <= solver.dense_max {
         if let Some(inv) = inverse(a) {
-            return r
-                .iter()
-                .map(|rhs| {
-                    (0..k)
-                        .map(|i| (0..k).map(|j| inv[i * k + j] * rhs[j]).sum())
-                        .collect()
-                })
-                .collect();
+            return Some(
+                r.iter()
+                    .map(|rhs| {
+                        (0..k)
+                            .map(|i| (0..k).map(|j| inv[i * k + j] * rhs[j]).sum())
+                            .collect()
+                    })
+                    .collect(),
+            );
         }
     }
-    r.iter().map(|rhs| gauss_seidel(a, rhs)).collect()
+    let order = sweep_order(a, r);
+    r.iter().map(|rhs| gauss_seidel(a, rhs, &order)).collect()
 }
 
 /// `(I − A)⁻¹` by Gauss–Jordan elimination with partial pivoting; `None` when singular (a
@@ -577,22 +593,61 @@ fn inverse(a: &[Vec<(usize, f64)>]) -> Option<Vec<f64>> {
     )
 }
 
+/// Sweeps of Gauss–Seidel allowed for one component, in entries of `A` visited: past it the
+/// component is refused rather than answered approximately.
+pub const SWEEP_WORK: usize = 2_000_000_000;
+
 /// `x = r + A·x` by Gauss–Seidel sweeps from `x = r` until no value moves by 1e-15 (the least
 /// solution: the sum over paths; a cycle owned wholly inside itself keeps what comes in).
-fn gauss_seidel(a: &[Vec<(usize, f64)>], r: &[f64]) -> Vec<f64> {
+/// Members are visited in `order` (holders before the entities they hold, from where shares
+/// enter), so one sweep carries a share around a whole ring. `None`: not converged within
+/// [`SWEEP_WORK`].
+fn gauss_seidel(a: &[Vec<(usize, f64)>], r: &[f64], order: &[usize]) -> Option<Vec<f64>> {
     let mut x = r.to_vec();
-    for _ in 0..1_000_000 {
+    let entries: usize = a.iter().map(|row| row.len()).sum::<usize>().max(1);
+    for _ in 0..(SWEEP_WORK / entries).max(1000) {
         let mut moved = 0.0f64;
-        for (i, row) in a.iter().enumerate() {
-            let v = r[i] + row.iter().map(|(j, w)| w * x[*j]).sum::<f64>();
+        for &i in order {
+            let v = r[i] + a[i].iter().map(|(j, w)| w * x[*j]).sum::<f64>();
             moved = moved.max((v - x[i]).abs());
             x[i] = v;
         }
         if moved < 1e-15 {
-            break;
+            return Some(x);
         }
     }
-    x
+    None
+}
+
+/// The order of the sweeps: breadth first from the members shares enter (`r` non-zero in any
+/// column), along "held by" reversed; members nothing reaches last.
+fn sweep_order(a: &[Vec<(usize, f64)>], r: &[Vec<f64>]) -> Vec<usize> {
+    let k = a.len();
+    let mut held: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (i, row) in a.iter().enumerate() {
+        for (j, _) in row {
+            held[*j].push(i);
+        }
+    }
+    let mut seen = vec![false; k];
+    let mut order: Vec<usize> = (0..k)
+        .filter(|&i| r.iter().any(|rhs| rhs[i] != 0.0))
+        .collect();
+    for &i in &order {
+        seen[i] = true;
+    }
+    let mut at = 0;
+    while at < order.len() {
+        for &i in &held[order[at]] {
+            if !seen[i] {
+                seen[i] = true;
+                order.push(i);
+            }
+        }
+        at += 1;
+    }
+    order.extend((0..k).filter(|&i| !seen[i]));
+    order
 }
 
 /// Why a person is a beneficial owner (L-BOI6).
@@ -698,14 +753,7 @@ pub fn beneficial_owners(
         v.dedup_by_key(|o| o.person);
         v
     };
-    let state: f64 = here
-        .shares
-        .iter()
-        .filter(|s| g.kind(s.person) == Node::State)
-        .map(|s| s.equity)
-        .sum();
-    let state_owned = roles.state_owned || state > STATE_MAJORITY + TOLERANCE;
-    if state_owned && !roles.representatives.is_empty() {
+    if is_state_owned(g, reach, entity, &roles) && !roles.representatives.is_empty() {
         return named(roles.representatives, Basis::StateOwned);
     }
     let mut out = Vec::new();
@@ -714,9 +762,12 @@ pub fn beneficial_owners(
         .iter()
         .filter(|s| g.kind(s.person) == Node::Person)
     {
-        let basis = if s.equity + TOLERANCE >= threshold {
+        // At or above the threshold, allowing for rounding (relative, so a tiny threshold
+        // does not make a share of 0 an owner).
+        let reaches = |x: f64| x > 0.0 && x >= threshold * (1.0 - TOLERANCE);
+        let basis = if reaches(s.equity) {
             Basis::Equity
-        } else if s.voting + TOLERANCE >= threshold {
+        } else if reaches(s.voting) {
             Basis::Voting
         } else if s.len_control > 0 {
             Basis::Control
@@ -735,6 +786,19 @@ pub fn beneficial_owners(
         return named(roles.managers, Basis::Fallback);
     }
     out
+}
+
+/// Whether `entity` is state-owned: so recorded, or the state's effective equity in it is a
+/// majority. A state-owned entity's beneficial owner is its legal representative; without one
+/// on file its owners are looked for as for any entity (and the fallback may follow).
+pub fn is_state_owned(g: &Graph, reach: &[Reach], entity: u32, roles: &Roles<'_>) -> bool {
+    let state: f64 = reach[entity as usize]
+        .shares
+        .iter()
+        .filter(|s| g.kind(s.person) == Node::State)
+        .map(|s| s.equity)
+        .sum();
+    roles.state_owned || state > STATE_MAJORITY + TOLERANCE
 }
 
 /// The nodes from `entity` up to `person` along the path of `basis`.
@@ -784,7 +848,7 @@ mod tests {
     }
 
     fn owners(g: &Graph, e: u32, roles: Roles<'_>) -> Vec<Owner> {
-        beneficial_owners(g, &solve(g, Solver::default()), e, roles, 0.25)
+        beneficial_owners(g, &solve(g, Solver::default()).unwrap(), e, roles, 0.25)
     }
 
     #[test]
@@ -795,7 +859,7 @@ mod tests {
             2,
             vec![(0, own(1, 0.6)), (1, own(2, 0.5)), (1, own(3, 0.4))],
         );
-        let reach = solve(&g, Solver::default());
+        let reach = solve(&g, Solver::default()).unwrap();
         let e = &reach[0];
         assert!(close(e.of(2).unwrap().equity, 0.30));
         assert!(close(e.of(3).unwrap().equity, 0.24));
@@ -831,7 +895,7 @@ mod tests {
             vec![(1, own(0, 0.5)), (0, own(1, 0.2)), (0, own(2, 0.8))],
         );
         for solver in [Solver { dense_max: 400 }, Solver { dense_max: 0 }] {
-            let reach = solve(&g, solver);
+            let reach = solve(&g, solver).unwrap();
             assert!(close(reach[0].of(2).unwrap().equity, 0.8 / 0.9));
             assert!(close(reach[1].of(2).unwrap().equity, 0.4 / 0.9));
             assert!(reach[0].circular && reach[1].circular);
@@ -956,8 +1020,8 @@ mod tests {
             edges.push((k, own(n + k, 0.5)));
         }
         let g = graph(n as usize, n as usize, edges);
-        let dense = solve(&g, Solver { dense_max: 1000 });
-        let sweeps = solve(&g, Solver { dense_max: 0 });
+        let dense = solve(&g, Solver { dense_max: 1000 }).unwrap();
+        let sweeps = solve(&g, Solver { dense_max: 0 }).unwrap();
         for k in 0..n as usize {
             assert_eq!(dense[k].shares.len(), n as usize);
             for (a, b) in dense[k].shares.iter().zip(&sweeps[k].shares) {
@@ -967,6 +1031,39 @@ mod tests {
             assert!(close(dense[k].of(n + k as u32).unwrap().equity, 0.5));
             assert_eq!(dense[k].depth, n + 1 - 1);
         }
+    }
+
+    #[test]
+    fn a_ring_of_a_thousand_almost_closed_is_solved_exactly_or_refused() {
+        // H0 … H999 in a ring: H(k) held wholly by H(k+1), H999 by H0, except H0, held 0.999 by
+        // H1 and 0.001 by P: x = 0.001 + 0.999·x, so P holds all of every member (x = 1).
+        let n = 1000u32;
+        let p = n;
+        let mut edges = vec![(0, own(1, 0.999)), (0, own(p, 0.001))];
+        for k in 1..n {
+            edges.push((k, own((k + 1) % n, 1.0)));
+        }
+        let g = graph(n as usize, 1, edges);
+        for solver in [Solver { dense_max: 0 }, Solver { dense_max: 1000 }] {
+            let reach = solve(&g, solver).unwrap();
+            for k in [0usize, 1, 500, 999] {
+                let x = reach[k].of(p).unwrap().equity;
+                assert!((x - 1.0).abs() < 1e-9, "{solver:?} H{k}: {x}");
+            }
+        }
+        // Held 1e-12 from outside: sweeps cannot reach 1e-15 in time; refused, not guessed.
+        let mut edges = vec![(0, own(1, 1.0 - 1e-12)), (0, own(p, 1e-12))];
+        for k in 1..n {
+            edges.push((k, own((k + 1) % n, 1.0)));
+        }
+        let g = graph(n as usize, 1, edges);
+        assert_eq!(
+            solve(&g, Solver { dense_max: 0 })
+                .map(|_| ())
+                .unwrap_err()
+                .len(),
+            1000
+        );
     }
 
     #[test]
@@ -982,7 +1079,7 @@ mod tests {
                 (2, own(3, 0.5)),
             ],
         );
-        let reach = solve(&g, Solver::default());
+        let reach = solve(&g, Solver::default()).unwrap();
         assert!(reach[0].shares.is_empty());
         assert_eq!(reach[2].shares.len(), 1);
         assert!(close(reach[2].of(3).unwrap().equity, 0.5));

@@ -19,7 +19,7 @@ use crate::contract::{self, OWNERSHIP, PERSONS};
 use crate::dates::date_lit;
 use crate::error::{Error, Result};
 use crate::inputs::{examples, Inputs};
-use kernel::{Basis, Graph, Holding, Node, Roles, Solver};
+use kernel::{Graph, Holding, Node, Roles, Solver};
 
 /// Columns of the beneficial-owners table, in order.
 pub const COLUMNS: [&str; 15] = [
@@ -42,7 +42,7 @@ pub const COLUMNS: [&str; 15] = [
 
 /// What a beneficial-owners table was computed from, carried in its Parquet key-value metadata:
 /// a run refuses a table of another book, date or threshold.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OwnersSource {
     /// The as-of date.
     pub as_of: NaiveDate,
@@ -50,6 +50,135 @@ pub struct OwnersSource {
     pub threshold: f64,
     /// The book's customers.
     pub book: CustomerSet,
+    /// SHA-256 of the graph's files (`ownership.parquet`, then `persons.parquet` where
+    /// present), hashed together: a run whose folder holds the graph checks it is this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_sha256: Option<String>,
+}
+
+/// SHA-256 of the book's graph files (see [`OwnersSource::graph_sha256`]); `None` without
+/// `ownership.parquet`.
+pub fn graph_sha256(inputs: &Inputs) -> Result<Option<String>> {
+    let dir = &inputs.dir;
+    let own = dir.join(OWNERSHIP.file);
+    if !own.is_file() {
+        return Ok(None);
+    }
+    let mut text = crate::io::sha256_file(&own)?;
+    let persons = dir.join(PERSONS.file);
+    if persons.is_file() {
+        text += &crate::io::sha256_file(&persons)?;
+    }
+    Ok(Some(crate::io::sha256_bytes(text.as_bytes())))
+}
+
+/// Checks the rows of a beneficial-owners table read with `--owners` that concern this run's
+/// customers (`rows`), and, for a run of the whole book, that the table holds no other
+/// customer (`table_rows`: the whole table's height): values as `riskgrade owners` writes
+/// them, one row per (customer, person), a row for every entity customer and none for a
+/// natural person.
+pub fn check_rows(
+    rows: &DataFrame,
+    customers: LazyFrame,
+    path: &Path,
+    table_rows: Option<usize>,
+) -> Result<()> {
+    let bad = |m: String| {
+        Error::Input(format!(
+            "--owners {}: {m}; give the table riskgrade owners wrote for this book, unchanged",
+            path.display()
+        ))
+    };
+    let lf = rows.clone().lazy().with_row_index("row", None);
+    let labels: Vec<&str> = kernel::BASES.to_vec();
+    let share_bad = |c: &str| {
+        col(c).is_not_null().and(
+            col(c)
+                .lt(lit(0.0))
+                .or(col(c).gt(lit(1.0)))
+                .or(col(c).is_nan()),
+        )
+    };
+    let checks: [(Expr, &str); 5] = [
+        (
+            crate::validate::one_of(col("basis"), &labels)
+                .not()
+                .and(col("basis").is_not_null()),
+            "a basis that is none of equity, voting, control, state_owned_representative, fallback",
+        ),
+        (
+            share_bad("effective_share"),
+            "an effective_share outside 0..1",
+        ),
+        (share_bad("voting_share"), "a voting_share outside 0..1"),
+        (
+            col("person_id").is_null().neq(col("basis").is_null()),
+            "a person without a basis, or a basis without a person",
+        ),
+        (col("customer_id").is_null(), "no customer_id"),
+    ];
+    for (e, what) in checks {
+        let n = count_rows(lf.clone(), e.clone())?;
+        if n > 0 {
+            return Err(bad(format!(
+                "{n} rows with {what}, e.g. rows {} of this run's customers",
+                examples(lf.clone(), e, "row")
+            )));
+        }
+    }
+    let twice = lf
+        .clone()
+        .group_by([col("customer_id"), col("person_id")])
+        .agg([len().alias("n")])
+        .filter(col("n").gt(lit(1)))
+        .collect()?;
+    if twice.height() > 0 {
+        return Err(bad(format!(
+            "{} (customer_id, person_id) pairs given twice or more, e.g. customer {}",
+            twice.height(),
+            examples(twice.lazy(), lit(true), "customer_id")
+        )));
+    }
+    let entities = customers
+        .select([col("customer_id"), col("kind").cast(DataType::String)])
+        .join(
+            rows.clone()
+                .lazy()
+                .group_by([col("customer_id")])
+                .agg([len().alias("owner_rows")]),
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs::new(JoinType::Left),
+        );
+    let natural = col("kind").eq(lit("natural"));
+    let has = col("owner_rows").is_not_null();
+    for (e, what) in [
+        (
+            natural.clone().not().and(has.clone().not()),
+            "entity customers have no row (every entity has its owners, or one row with no person)",
+        ),
+        (
+            natural.and(has),
+            "natural-person customers have rows (only entities have beneficial owners)",
+        ),
+    ] {
+        let n = count_rows(entities.clone(), e.clone())?;
+        if n > 0 {
+            return Err(bad(format!(
+                "{n} {what}, e.g. customer_id {}",
+                examples(entities.clone(), e, "customer_id")
+            )));
+        }
+    }
+    if let Some(all) = table_rows {
+        if all != rows.height() {
+            return Err(bad(format!(
+                "{} rows are of customers not in --data",
+                all - rows.height()
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl OwnersSource {
@@ -297,6 +426,21 @@ fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Ed
     let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         if let Some(id) = id {
+            // A path is written "entity < owner < …": an id may hold neither the separator nor
+            // a control character (which would also reach a terminal through explain).
+            if id.contains(" < ") || id.chars().any(char::is_control) {
+                let file = if i < nodes.customers {
+                    contract::CUSTOMERS.file
+                } else {
+                    PERSONS.file
+                };
+                return Err(fail(
+                    file,
+                    format!(
+                        "the id {id:?} of the ownership graph holds \" < \" or a control character; an id is printable text without the path separator \" < \""
+                    ),
+                ));
+            }
             index.insert(id, i as u32);
         }
     }
@@ -493,7 +637,23 @@ pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFr
     }
     drop(edges);
     let graph = Graph::new(kinds, holdings);
-    let reach = kernel::solve(&graph, Solver::default());
+    let reach = kernel::solve(&graph, Solver::default()).map_err(|comp| {
+        let ids = nodes.frame.column("id").ok().and_then(|c| c.str().ok().cloned());
+        let eg: Vec<&str> = comp
+            .iter()
+            .take(5)
+            .filter_map(|v| ids.as_ref().and_then(|c| c.get(*v as usize)))
+            .collect();
+        fail(
+            OWNERSHIP.file,
+            format!(
+                "an ownership cycle of {} entities (e.g. {}) is held almost wholly inside itself and too large to solve exactly (more than {} entities; sweeps did not reach 1e-15); check its shares",
+                comp.len(),
+                eg.join(", "),
+                Solver::default().dense_max
+            ),
+        )
+    })?;
     let by_entity = |mut v: Vec<(u32, u32)>| {
         v.sort_unstable();
         let mut start = vec![0usize; n + 1];
@@ -512,18 +672,20 @@ pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFr
     let entities: Vec<u32> = (0..nodes.customers as u32)
         .filter(|&v| cust_kind.get(v as usize) == Some("non_natural"))
         .collect();
+    let roles = |e: u32| {
+        let i = e as usize;
+        Roles {
+            state_owned: state_flag.get(i).unwrap_or(false),
+            representatives: &r_of[r_start[i]..r_start[i + 1]],
+            managers: &m_of[m_start[i]..m_start[i + 1]],
+        }
+    };
     let found: Vec<(u32, Vec<kernel::Owner>)> = entities
         .par_iter()
         .map(|&e| {
-            let i = e as usize;
-            let roles = Roles {
-                state_owned: state_flag.get(i).unwrap_or(false),
-                representatives: &r_of[r_start[i]..r_start[i + 1]],
-                managers: &m_of[m_start[i]..m_start[i + 1]],
-            };
             (
                 e,
-                kernel::beneficial_owners(&graph, &reach, e, roles, threshold),
+                kernel::beneficial_owners(&graph, &reach, e, roles(e), threshold),
             )
         })
         .collect();
@@ -544,6 +706,7 @@ pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFr
                 depth: r.depth,
                 above: r.above.len() as u32,
                 circular: r.circular,
+                state_owned: kernel::is_state_owned(&graph, &reach, *e, &roles(*e)),
             }
         })
         .collect();
@@ -551,11 +714,26 @@ pub fn table(inputs: &Inputs, as_of: NaiveDate, threshold: f64) -> Result<DataFr
     build(&nodes, &structure, &found, &fanout)
 }
 
+/// Nodes of a path written out in full; a longer path is written as its first and last
+/// [`PATH_SHOWN`]/2 nodes around " < … < " (`path_length` keeps the whole length).
+pub const PATH_SHOWN: usize = 40;
+
+/// A path as text: ids joined by " < ", from the entity up to the person.
+fn path_text<'a>(path: &[u32], id: impl Fn(u32) -> &'a str) -> String {
+    let ids = |p: &[u32]| p.iter().map(|v| id(*v)).collect::<Vec<_>>().join(" < ");
+    if path.len() <= PATH_SHOWN {
+        return ids(path);
+    }
+    let h = PATH_SHOWN / 2;
+    format!("{} < … < {}", ids(&path[..h]), ids(&path[path.len() - h..]))
+}
+
 /// The structure above an entity: the table's per-entity columns.
 struct Structure {
     depth: u32,
     above: u32,
     circular: bool,
+    state_owned: bool,
 }
 
 /// The table's frame from what the kernel found.
@@ -593,13 +771,12 @@ fn build(
     let mut circular = Vec::with_capacity(rows);
     let mut state = Vec::with_capacity(rows);
     for (e, owners, r) in &found {
-        let is_state = owners.iter().any(|o| o.basis == Basis::StateOwned);
         let mut push_entity = || {
             entity.push(*e);
             depth.push(r.depth);
             above.push(r.above);
             circular.push(r.circular);
-            state.push(is_state);
+            state.push(r.state_owned);
         };
         if owners.is_empty() {
             push_entity();
@@ -618,13 +795,7 @@ fn build(
             equity.push(Some(o.equity));
             voting.push(Some(o.voting));
             length.push(Some((o.path.len() - 1) as u16));
-            path.push(Some(
-                o.path
-                    .iter()
-                    .map(|v| id(*v))
-                    .collect::<Vec<_>>()
-                    .join(" < "),
-            ));
+            path.push(Some(path_text(&o.path, id)));
             fan.push(Some(fanout[o.person as usize]));
         }
     }
