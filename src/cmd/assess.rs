@@ -146,7 +146,7 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
                 as_of: book.as_of,
                 threshold: book.model.params.beneficial_owner_share,
                 book: job.customers,
-                graph_sha256: owners::graph_sha256(&book.inputs)?,
+                graph_sha256: super::owners::graph_sha256(&book.inputs)?,
             },
         };
         job.owners = Some((table, used));
@@ -330,7 +330,10 @@ fn check_owners_source(
         }
     }
     // Where --data holds the graph, the table must be of this graph.
-    if let (Some(here), Some(there)) = (owners::graph_sha256(&book.inputs)?, &source.graph_sha256) {
+    if let (Some(here), Some(there)) = (
+        super::owners::graph_sha256(&book.inputs)?,
+        &source.graph_sha256,
+    ) {
         if &here != there {
             return Err(bad(format!(
                 "computed from another ownership graph (ownership.parquet and persons.parquet hash to {there}, those of --data to {here})"

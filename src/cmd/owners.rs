@@ -42,7 +42,7 @@ pub fn run(args: &OwnersArgs, progress: &Progress) -> Result<()> {
         as_of: book.as_of,
         threshold: book.model.params.beneficial_owner_share,
         book: crate::bucket::CustomerSet::of_inputs(&book.inputs)?,
-        graph_sha256: crate::owners::graph_sha256(&book.inputs)?,
+        graph_sha256: graph_sha256(&book.inputs)?,
     };
     crate::alloc::release_freed_memory();
     let Some(mut table) = book.owners()? else {
@@ -74,4 +74,20 @@ pub fn run(args: &OwnersArgs, progress: &Progress) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// SHA-256 of the book's graph files (see [`crate::owners::OwnersSource::graph_sha256`]); `None` without
+/// `ownership.parquet`.
+pub fn graph_sha256(inputs: &crate::inputs::Inputs) -> Result<Option<String>> {
+    let dir = &inputs.dir;
+    let own = dir.join(crate::contract::OWNERSHIP.file);
+    if !own.is_file() {
+        return Ok(None);
+    }
+    let mut text = crate::io::sha256_file(&own)?;
+    let persons = dir.join(crate::contract::PERSONS.file);
+    if persons.is_file() {
+        text += &crate::io::sha256_file(&persons)?;
+    }
+    Ok(Some(crate::io::sha256_bytes(text.as_bytes())))
 }

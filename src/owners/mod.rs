@@ -56,22 +56,6 @@ pub struct OwnersSource {
     pub graph_sha256: Option<String>,
 }
 
-/// SHA-256 of the book's graph files (see [`OwnersSource::graph_sha256`]); `None` without
-/// `ownership.parquet`.
-pub fn graph_sha256(inputs: &Inputs) -> Result<Option<String>> {
-    let dir = &inputs.dir;
-    let own = dir.join(OWNERSHIP.file);
-    if !own.is_file() {
-        return Ok(None);
-    }
-    let mut text = crate::io::sha256_file(&own)?;
-    let persons = dir.join(PERSONS.file);
-    if persons.is_file() {
-        text += &crate::io::sha256_file(&persons)?;
-    }
-    Ok(Some(crate::io::sha256_bytes(text.as_bytes())))
-}
-
 /// Checks the rows of a beneficial-owners table read with `--owners` that concern this run's
 /// customers (`rows`), and, for a run of the whole book, that the table holds no other
 /// customer (`table_rows`: the whole table's height): values as `riskgrade owners` writes
