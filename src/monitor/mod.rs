@@ -4,12 +4,13 @@
 //! after each run (AUC, KS, capture per grade), and process health (overrides, exceptions,
 //! missing data, work list, branches apart). Formulas in docs/monitor.md.
 
+mod measures;
 pub mod page;
 pub mod stats;
 
 use std::collections::BTreeMap;
 
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -35,7 +36,7 @@ pub struct Run {
     /// Sub-item ids.
     pub subitems: Vec<String>,
     /// customer_id, branch_id, total_score, computed_grade, grade, basis, direct_low_class and
-    /// a column per sub-item, sorted by customer_id.
+    /// a column per sub-item (Int16, -1 where the sub-item does not apply).
     pub scores: DataFrame,
     /// summary.json.
     pub summary: Value,
@@ -76,13 +77,10 @@ impl Run {
             subitems
                 .iter()
                 .filter(|s| schema.contains(s))
-                .map(|s| col(s.as_str()).cast(DataType::Int16)),
+                // A sub-item that does not apply to a customer (no score): level -1.
+                .map(|s| col(s.as_str()).cast(DataType::Int16).fill_null(lit(-1i16))),
         );
-        let scores = f
-            .scan(SCORES)?
-            .select(cols)
-            .sort(["customer_id"], SortMultipleOptions::default())
-            .collect()?;
+        let scores = f.scan(SCORES)?.select(cols).collect()?;
         let text = std::fs::read_to_string(f.file(SUMMARY)?)
             .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?;
         let summary: Value = serde_json::from_str(&text)
@@ -102,30 +100,6 @@ impl Run {
             summary,
         })
     }
-
-    fn strs(&self, c: &str) -> Result<Vec<Option<String>>> {
-        Ok(self
-            .scores
-            .column(c)?
-            .str()?
-            .iter()
-            .map(|s| s.map(String::from))
-            .collect())
-    }
-
-    fn floats(&self, c: &str) -> Result<Vec<f64>> {
-        Ok(self
-            .scores
-            .column(c)?
-            .f64()?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
-    }
-
-    fn rank(&self, grade: Option<&str>) -> Option<usize> {
-        grade.and_then(|g| self.grades.iter().position(|x| x == g))
-    }
 }
 
 /// The suspicious-transaction reports the back-test reads, and the customers' relationship
@@ -133,10 +107,10 @@ impl Run {
 pub struct Outcomes {
     /// Where they were read from.
     pub source: String,
-    /// (customer_id, report_date) of every suspicious report.
-    pub reports: Vec<(String, NaiveDate)>,
-    /// relationship_end of each customer of the book (`None`: still a customer).
-    pub customers: BTreeMap<String, Option<NaiveDate>>,
+    /// customer_id and report_date of every suspicious report.
+    pub reports: DataFrame,
+    /// customer_id and relationship_end (null: still a customer) of every customer of the book.
+    pub customers: DataFrame,
     /// The last day the book observes.
     pub observed_to: NaiveDate,
 }
@@ -149,7 +123,7 @@ impl Outcomes {
         customers: LazyFrame,
         observed_to: NaiveDate,
     ) -> Result<Outcomes> {
-        let r = reports
+        let reports = reports
             .filter(
                 col("report_type")
                     .cast(DataType::String)
@@ -160,27 +134,12 @@ impl Outcomes {
                 col("report_date"),
             ])
             .collect()?;
-        let days = r.column("report_date")?.date()?.physical().clone();
-        let ids = r.column("customer_id")?.str()?;
-        let reports = ids
-            .iter()
-            .zip(days.iter())
-            .filter_map(|(c, d)| Some((c?.to_string(), day(d?))))
-            .collect();
-        let c = customers
+        let customers = customers
             .select([
                 col("customer_id").cast(DataType::String),
                 col("relationship_end"),
             ])
             .collect()?;
-        let ends = c.column("relationship_end")?.date()?.physical().clone();
-        let customers = c
-            .column("customer_id")?
-            .str()?
-            .iter()
-            .zip(ends.iter())
-            .filter_map(|(id, d)| Some((id?.to_string(), d.map(day))))
-            .collect();
         Ok(Outcomes {
             source,
             reports,
@@ -421,17 +380,7 @@ pub fn monitor(runs: &[Run], outcomes: &Outcomes, horizon_months: u32) -> Result
         .collect();
     let mut infos = Vec::new();
     for r in runs {
-        let grades = r.strs("grade")?;
-        let counts = r
-            .grades
-            .iter()
-            .map(|g| {
-                (
-                    g.clone(),
-                    grades.iter().filter(|x| x.as_deref() == Some(g)).count() as u64,
-                )
-            })
-            .collect();
+        let counts = measures::grade_counts(r)?;
         infos.push(RunInfo {
             as_of: r.as_of.to_string(),
             folder: r.folder.clone(),
@@ -444,336 +393,12 @@ pub fn monitor(runs: &[Run], outcomes: &Outcomes, horizon_months: u32) -> Result
     Ok(Monitor {
         runs: infos,
         model_changes,
-        stability: stability(runs)?,
+        stability: measures::stability(runs)?,
         migration: runs
             .windows(2)
-            .map(|w| migration(&w[0], &w[1]))
+            .map(|w| measures::migration(&w[0], &w[1]))
             .collect::<Result<_>>()?,
-        discrimination: discrimination(runs, outcomes, horizon_months)?,
-        health: runs.iter().map(health).collect::<Result<_>>()?,
+        discrimination: measures::discrimination(runs, outcomes, horizon_months)?,
+        health: runs.iter().map(measures::health).collect::<Result<_>>()?,
     })
-}
-
-fn psi_rows(counts: &[Vec<u64>], dates: &[String]) -> Vec<Psi> {
-    counts
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Psi {
-            as_of: dates[i].clone(),
-            counts: c.clone(),
-            vs_previous: (i > 0).then(|| stats::psi(&counts[i - 1], c)).flatten(),
-            vs_first: stats::psi(&counts[0], c),
-        })
-        .collect()
-}
-
-fn stability(runs: &[Run]) -> Result<Stability> {
-    let edges = stats::decile_edges(&runs[0].floats("total_score")?);
-    let dates: Vec<String> = runs.iter().map(|r| r.as_of.to_string()).collect();
-    let counts = runs
-        .iter()
-        .map(|r| Ok(stats::bin_counts(&r.floats("total_score")?, &edges)))
-        .collect::<Result<Vec<_>>>()?;
-    let total_score = psi_rows(&counts, &dates);
-    let mut subitems = Vec::new();
-    for s in &runs[0].subitems {
-        // The runs that score it, from the first on (a sub-item dropped by a later model ends
-        // the series).
-        let scored: Vec<&Run> = runs
-            .iter()
-            .take_while(|r| r.scores.column(s).is_ok())
-            .collect();
-        if scored.is_empty() {
-            continue;
-        }
-        let values = scored
-            .iter()
-            .map(|r| {
-                Ok(r.scores
-                    .column(s)?
-                    .i16()?
-                    .iter()
-                    .map(|v| v.unwrap_or(-1))
-                    .collect::<Vec<i16>>())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut levels: Vec<i16> = values.iter().flatten().copied().collect();
-        levels.sort_unstable();
-        levels.dedup();
-        let counts: Vec<Vec<u64>> = values
-            .iter()
-            .map(|v| {
-                let mut c = vec![0u64; levels.len()];
-                for x in v {
-                    c[levels.binary_search(x).unwrap_or(0)] += 1;
-                }
-                c
-            })
-            .collect();
-        subitems.push(SubitemPsi {
-            subitem: s.clone(),
-            levels,
-            runs: psi_rows(&counts, &dates[..scored.len()]),
-        });
-    }
-    Ok(Stability {
-        score_edges: edges,
-        total_score,
-        subitems,
-    })
-}
-
-fn migration(a: &Run, b: &Run) -> Result<Migration> {
-    let (ida, idb) = (a.strs("customer_id")?, b.strs("customer_id")?);
-    let (ga, gb) = (a.strs("grade")?, b.strs("grade")?);
-    let common: Vec<&String> = a
-        .subitems
-        .iter()
-        .filter(|s| b.subitems.contains(s))
-        .collect();
-    let scores = |r: &Run| -> Result<Vec<Vec<i16>>> {
-        common
-            .iter()
-            .map(|s| {
-                Ok(r.scores
-                    .column(s.as_str())?
-                    .i16()?
-                    .iter()
-                    .map(|v| v.unwrap_or(-1))
-                    .collect())
-            })
-            .collect()
-    };
-    let (sa, sb) = (scores(a)?, scores(b)?);
-    let mut matrix = vec![vec![0u64; b.grades.len()]; a.grades.len()];
-    let (mut in_both, mut changed, mut left) = (0u64, 0u64, 0u64);
-    let mut up = vec![0u64; common.len()];
-    let mut down = vec![0u64; common.len()];
-    // Both frames are sorted by customer id: walked side by side.
-    let (mut i, mut j) = (0usize, 0usize);
-    while i < ida.len() {
-        match (j < idb.len()).then(|| ida[i].cmp(&idb[j])) {
-            Some(std::cmp::Ordering::Greater) => j += 1,
-            Some(std::cmp::Ordering::Equal) => {
-                in_both += 1;
-                if let (Some(x), Some(y)) = (a.rank(ga[i].as_deref()), b.rank(gb[j].as_deref())) {
-                    matrix[x][y] += 1;
-                }
-                if ga[i] != gb[j] {
-                    changed += 1;
-                    for k in 0..common.len() {
-                        match sb[k][j].cmp(&sa[k][i]) {
-                            std::cmp::Ordering::Greater => up[k] += 1,
-                            std::cmp::Ordering::Less => down[k] += 1,
-                            _ => {}
-                        }
-                    }
-                }
-                i += 1;
-                j += 1;
-            }
-            _ => {
-                left += 1;
-                i += 1;
-            }
-        }
-    }
-    let mut drivers: Vec<Driver> = common
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| up[*k] + down[*k] > 0)
-        .map(|(k, s)| Driver {
-            subitem: s.to_string(),
-            up: up[k],
-            down: down[k],
-        })
-        .collect();
-    drivers.sort_by_key(|d| std::cmp::Reverse(d.up + d.down));
-    Ok(Migration {
-        from: a.as_of.to_string(),
-        to: b.as_of.to_string(),
-        from_grades: a.grades.clone(),
-        to_grades: b.grades.clone(),
-        matrix,
-        in_both,
-        changed,
-        changed_share: changed as f64 / in_both.max(1) as f64,
-        entered: idb.len() as u64 - in_both,
-        left,
-        drivers,
-    })
-}
-
-fn discrimination(runs: &[Run], o: &Outcomes, horizon_months: u32) -> Result<Discrimination> {
-    let mut by_customer: BTreeMap<&str, Vec<NaiveDate>> = BTreeMap::new();
-    for (c, d) in &o.reports {
-        by_customer.entry(c.as_str()).or_default().push(*d);
-    }
-    let mut out = Vec::new();
-    for r in runs {
-        let end = r
-            .as_of
-            .checked_add_months(Months::new(horizon_months))
-            .unwrap_or(NaiveDate::MAX);
-        let complete = end <= o.observed_to;
-        let ids = r.strs("customer_id")?;
-        let totals = r.floats("total_score")?;
-        let grades = r.strs("grade")?;
-        let (mut scores, mut labels, mut gr) = (Vec::new(), Vec::new(), Vec::new());
-        let mut left_out = 0u64;
-        for (k, id) in ids.iter().enumerate() {
-            let id = id.as_deref().unwrap_or_default();
-            let reported = by_customer
-                .get(id)
-                .is_some_and(|ds| ds.iter().any(|d| *d > r.as_of && *d <= end));
-            // A customer not reported is known to be negative only if watched for the whole
-            // horizon: the book observes it, and the customer stayed.
-            let watched = complete
-                && match o.customers.get(id) {
-                    None => false,
-                    Some(None) => true,
-                    Some(Some(ended)) => *ended >= end,
-                };
-            if !reported && !watched {
-                left_out += 1;
-                continue;
-            }
-            scores.push(totals[k]);
-            labels.push(reported);
-            gr.push(r.rank(grades[k].as_deref()));
-        }
-        // An incomplete horizon leaves only the reported: no back-test.
-        let usable = complete;
-        let reported = labels.iter().filter(|x| **x).count() as u64;
-        let capture = r
-            .grades
-            .iter()
-            .enumerate()
-            .map(|(g, name)| {
-                let inside: Vec<usize> = (0..gr.len()).filter(|k| gr[*k] == Some(g)).collect();
-                let rep = inside.iter().filter(|k| labels[**k]).count() as u64;
-                Capture {
-                    grade: name.clone(),
-                    customers: inside.len() as u64,
-                    reported: rep,
-                    capture_rate: rep as f64 / reported.max(1) as f64,
-                }
-            })
-            .collect();
-        out.push(Backtest {
-            as_of: r.as_of.to_string(),
-            horizon_end: end.to_string(),
-            horizon_complete: complete,
-            customers: if usable { labels.len() as u64 } else { 0 },
-            left_out: if usable { left_out } else { ids.len() as u64 },
-            reported: if usable { reported } else { 0 },
-            auc: usable.then(|| stats::auc(&scores, &labels)).flatten(),
-            ks: usable.then(|| stats::ks(&scores, &labels)).flatten(),
-            capture: if usable { capture } else { Vec::new() },
-        });
-    }
-    Ok(Discrimination {
-        reports_from: o.source.clone(),
-        observed_to: o.observed_to.to_string(),
-        horizon_months,
-        runs: out,
-    })
-}
-
-/// The date of a Polars date (days since 1970-01-01).
-fn day(d: i32) -> NaiveDate {
-    crate::dates::epoch() + chrono::TimeDelta::days(i64::from(d))
-}
-
-fn count_map(v: &Value) -> BTreeMap<String, u64> {
-    v.as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
-        .collect()
-}
-
-fn health(r: &Run) -> Result<Health> {
-    let n = r.scores.height() as u64;
-    let basis = r.strs("basis")?;
-    let (computed, grade) = (r.strs("computed_grade")?, r.strs("grade")?);
-    let count = |b: &str| basis.iter().filter(|x| x.as_deref() == Some(b)).count() as u64;
-    let (mut up, mut down) = (0u64, 0u64);
-    for k in 0..basis.len() {
-        if basis[k].as_deref() == Some("override") {
-            // Grades are ranked highest first: a smaller rank is a higher grade.
-            match (r.rank(grade[k].as_deref()), r.rank(computed[k].as_deref())) {
-                (Some(g), Some(c)) if g < c => up += 1,
-                (Some(g), Some(c)) if g > c => down += 1,
-                _ => {}
-            }
-        }
-    }
-    let mut by_class: BTreeMap<String, u64> = BTreeMap::new();
-    for (b, c) in basis.iter().zip(r.strs("direct_low_class")?) {
-        if b.as_deref() == Some("direct_low") {
-            *by_class
-                .entry(c.unwrap_or_else(|| "(no class recorded)".into()))
-                .or_default() += 1;
-        }
-    }
-    let mut dh = count_map(&r.summary["direct_highest"]);
-    dh.remove("several_conditions");
-    let rec = &r.summary["reclassification"];
-    let rate = |x: u64| x as f64 / n.max(1) as f64;
-    Ok(Health {
-        as_of: r.as_of.to_string(),
-        customers: n,
-        overrides: count("override"),
-        override_rate: rate(count("override")),
-        overrides_up: up,
-        overrides_down: down,
-        direct_highest: count("direct_highest"),
-        direct_highest_rate: rate(count("direct_highest")),
-        direct_highest_by_condition: dh,
-        direct_low: count("direct_low"),
-        direct_low_rate: rate(count("direct_low")),
-        direct_low_by_class: by_class,
-        scored_on_missing_data: count_map(&r.summary["scored_on_missing_data"]),
-        work_list: rec["customers_needing_action"].as_u64().unwrap_or(0),
-        overdue: rec["overdue"].as_u64().unwrap_or(0),
-        branch_outliers: outliers(r, &grade)?,
-    })
-}
-
-/// Branches whose highest-grade share lies OUTLIER_Z standard errors or more from the book's
-/// (a z-test of one proportion against the book's share).
-fn outliers(r: &Run, grade: &[Option<String>]) -> Result<Vec<BranchOutlier>> {
-    let Some(highest) = r.grades.first() else {
-        return Ok(Vec::new());
-    };
-    let mut per: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for (b, g) in r.strs("branch_id")?.into_iter().zip(grade) {
-        let e = per.entry(b.unwrap_or_default()).or_default();
-        e.0 += 1;
-        e.1 += u64::from(g.as_ref() == Some(highest));
-    }
-    let (n, h) = per
-        .values()
-        .fold((0u64, 0u64), |(a, b), (x, y)| (a + x, b + y));
-    let p = h as f64 / n.max(1) as f64;
-    if p <= 0.0 || p >= 1.0 {
-        return Ok(Vec::new());
-    }
-    let mut out: Vec<BranchOutlier> = per
-        .into_iter()
-        .filter_map(|(branch, (c, hi))| {
-            let share = hi as f64 / c as f64;
-            let z = (share - p) / (p * (1.0 - p) / c as f64).sqrt();
-            (z.abs() >= OUTLIER_Z).then_some(BranchOutlier {
-                branch,
-                customers: c,
-                highest_share: share,
-                book_share: p,
-                z,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| b.z.abs().total_cmp(&a.z.abs()));
-    Ok(out)
 }
