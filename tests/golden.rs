@@ -126,7 +126,7 @@ const GENERATED_INPUTS: &[&str] = &[
     "7cebc7d4ea04eb53f762559feb5e502f6b999eaf316b9c1f4a9367a62b54159d", // grades.parquet
     "d9ad4bcb3d00c146b1d56faffc6331bb0b6a74d3e8e2da0a3e2f444312de541d", // events.parquet
     "58f54167f4fa6f7690f060e7af8269cb77031667c2212e3e604aa44ec28f4176", // overrides.parquet
-    "5cbed9e888d6f4a9dee548d05f23292dd3f5da2dae9ec3d2c15ee54ed5e88e49", // ownership.parquet
+    "c4adabc25a2a7836f8f7ec7612724bfc91d5b812aa4a0192e82dce7f686c12e9", // ownership.parquet
     "2a07ac37965b35937f1fd6fe800101cb1bab940760de6f5429ba36843fb23242", // persons.parquet
 ];
 const GENERATED: &[&str] = &[

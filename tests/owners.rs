@@ -721,3 +721,73 @@ fn l_bo_a_bucket_with_the_graph_but_no_table_and_a_book_without_a_graph_are_refu
     assert!(String::from_utf8_lossy(&o.stderr).contains("no ownership.parquet"));
     assert!(!bo.exists());
 }
+
+/// L-BO: the generated graph is a history, not only a picture of the as-of date: on every day
+/// an edge starts or ends (before and after the as-of date) the live shares of each entity add
+/// up to at most 1, so the book can be graded at other dates (`monitor`).
+#[test]
+fn l_bo_generated_shares_add_up_to_at_most_one_on_every_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("book");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args([
+            "generate",
+            "-q",
+            "--customers",
+            "20000",
+            "--as-of",
+            "2026-10-31",
+        ])
+        .args(["--out", s(&book)])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let edges = read_parquet(&book.join("ownership.parquet"))
+        .lazy()
+        .filter(col("role").cast(DataType::String).eq(lit("owner")))
+        .collect()
+        .unwrap();
+    let days: Vec<i32> = {
+        let d = |c: &str| -> Vec<i32> {
+            edges
+                .column(c)
+                .unwrap()
+                .date()
+                .unwrap()
+                .physical()
+                .iter()
+                .flatten()
+                .collect()
+        };
+        let mut v = d("formed_on");
+        v.extend(d("ended_on"));
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    assert!(days.iter().any(|d| *d > date("2026-10-31")), "future edges");
+    let dated = edges
+        .lazy()
+        .with_columns([
+            col("formed_on").cast(DataType::Int32),
+            col("ended_on").cast(DataType::Int32),
+        ])
+        .collect()
+        .unwrap();
+    for day in days {
+        let over = dated
+            .clone()
+            .lazy()
+            .filter(
+                col("formed_on")
+                    .lt_eq(lit(day))
+                    .and(col("ended_on").is_null().or(col("ended_on").gt(lit(day)))),
+            )
+            .group_by([col("owned_id")])
+            .agg([col("equity_share").fill_null(lit(0.0)).sum()])
+            .filter(col("equity_share").gt(lit(1.0 + 1e-6)))
+            .collect()
+            .unwrap();
+        assert_eq!(over.height(), 0, "day {day}: {over}");
+    }
+}

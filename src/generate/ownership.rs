@@ -232,132 +232,177 @@ pub fn make(
         let mut ids = Ids { g: p.g, k: 0 };
         let manager = holder(&mut g, rng, &mut ids, &ctx, false);
         g.edge(&id, &manager, "manager", (0.0, 0.0), false, since);
-        match shape {
-            Shape::Direct => {
-                if rng.chance(0.5) {
-                    let a = holder(&mut g, rng, &mut ids, &ctx, false);
-                    g.owns(&id, &a, 1.0, since);
-                } else {
-                    let s = 0.5 + rng.range(0, 40) as f64 / 100.0;
-                    let (a, b) = (
-                        holder(&mut g, rng, &mut ids, &ctx, false),
-                        holder(&mut g, rng, &mut ids, &ctx, false),
-                    );
-                    if a != b {
-                        g.owns(&id, &a, s, since);
-                        g.owns(&id, &b, 1.0 - s, since);
-                    } else {
-                        g.owns(&id, &a, 1.0, since);
-                    }
-                }
-            }
-            Shape::Chain => {
-                let depth = *rng.pick(&[
-                    (2, 40.0),
-                    (3, 25.0),
-                    (4, 15.0),
-                    (5, 8.0),
-                    (6, 6.0),
-                    (7, 3.0),
-                    (8, 3.0),
-                ]);
-                let mut below = id.clone();
-                for level in 1..depth {
-                    let h = ids.fresh("H");
-                    g.entity(rng, h.clone(), false);
-                    let share = 0.5 + rng.range(0, 51) as f64 / 100.0;
-                    g.owns(&below, &h, share, since);
-                    if share < 1.0 && rng.chance(0.5) {
-                        let m = holder(&mut g, rng, &mut ids, &ctx, level == 1);
-                        g.owns(&below, &m, 1.0 - share, since);
-                    }
-                    below = h;
-                }
-                let top = holder(&mut g, rng, &mut ids, &ctx, true);
-                g.owns(&below, &top, 0.4 + rng.range(0, 61) as f64 / 100.0, since);
-            }
-            Shape::Trust => {
-                let t = ids.fresh("H");
-                g.entity(rng, t.clone(), false);
-                g.owns(&id, &t, 0.7, since);
-                let settlor = holder(&mut g, rng, &mut ids, &ctx, false);
-                g.owns(&id, &settlor, 0.3, since);
-                for _ in 0..2 {
-                    let b = holder(&mut g, rng, &mut ids, &ctx, true);
-                    g.edge(&t, &b, "owner", (0.0, 0.5), false, since);
-                }
-                let protector = holder(&mut g, rng, &mut ids, &ctx, true);
-                g.edge(&t, &protector, "owner", (0.0, 0.0), true, since);
-            }
-            Shape::Nominee => {
-                let nominee = holder(&mut g, rng, &mut ids, &ctx, false);
-                g.owns(&id, &nominee, 0.9, since);
-                let behind = holder(&mut g, rng, &mut ids, &ctx, true);
-                g.edge(&id, &behind, "owner", (0.0, 0.0), true, since);
-            }
-            Shape::Dispersed => {
-                for _ in 0..rng.range(5, 12) {
-                    let h = holder(&mut g, rng, &mut ids, &ctx, false);
-                    g.owns(&id, &h, 0.08, since);
-                }
-            }
-            Shape::Cycle => {
-                let (a, b) = (ids.fresh("H"), ids.fresh("H"));
-                g.entity(rng, a.clone(), false);
-                g.entity(rng, b.clone(), false);
-                g.owns(&id, &a, 0.6, since);
-                g.owns(&a, &b, 0.3, since);
-                g.owns(&b, &a, 0.2, since);
-                let (x, y) = (
-                    holder(&mut g, rng, &mut ids, &ctx, true),
-                    holder(&mut g, rng, &mut ids, &ctx, true),
-                );
-                g.owns(&a, &x, 0.7, since);
-                g.owns(&b, &y, 0.8, since);
-                let z = holder(&mut g, rng, &mut ids, &ctx, false);
-                g.owns(&id, &z, 0.4, since);
-            }
-            Shape::HeldByCustomer => match earlier.last() {
-                Some(&parent) => {
-                    g.owns(&id, &format!("C{parent:010}"), 0.7, since);
-                    let m = holder(&mut g, rng, &mut ids, &ctx, false);
-                    g.owns(&id, &m, 0.3, since);
-                }
-                None => {
-                    let a = holder(&mut g, rng, &mut ids, &ctx, false);
-                    g.owns(&id, &a, 1.0, since);
-                }
-            },
-            Shape::StateOwned => {
-                let soe = ids.fresh("H");
-                g.entity(rng, soe.clone(), true);
-                g.owns(&id, &soe, 0.6, since);
-                let rep = holder(&mut g, rng, &mut ids, &ctx, false);
-                g.edge(&id, &rep, "legal_representative", (0.0, 0.0), false, since);
-            }
-        }
-        // A former holder whose edge ended the day the present holders' began (so the live
-        // shares add up to at most 1 on every date); a holder from a date after the as-of date.
-        // Neither is live on the as-of date, so neither is added to a live edge.
-        g.first = g.owned.len();
-        if rng.chance(0.04) && since + 2 < as_of {
-            let old = holder(&mut g, rng, &mut ids, &ctx, true);
-            g.owns(&id, &old, 0.0, since);
-            let n = g.ended.len();
-            g.equity[n - 1] = Some(0.3);
-            g.voting[n - 1] = Some(0.3);
-            g.formed[n - 1] = Some(since - rng.range(1, 400) as i32);
-            g.ended[n - 1] = Some(since);
-        } else if rng.chance(0.01) {
-            let later = holder(&mut g, rng, &mut ids, &ctx, true);
-            g.owns(&id, &later, 0.0, since);
-            let n = g.formed.len();
-            g.equity[n - 1] = Some(0.3);
-            g.formed[n - 1] = Some(as_of + rng.range(1, 60) as i32);
-        }
+        let present = g.owned.len();
+        structure(&mut g, rng, &mut ids, &ctx, &id, shape, since, &earlier);
+        let drawn = present..g.owned.len();
+        history(&mut g, rng, &mut ids, &ctx, &id, since, as_of, drawn);
         earlier.push(p.g);
     }
     g.finish()
+}
+
+/// The edges that hold entity `id` in the given shape, formed on `since`.
+#[allow(clippy::too_many_arguments)]
+fn structure(
+    g: &mut Graph,
+    rng: &mut Rng,
+    ids: &mut Ids,
+    ctx: &Holders,
+    id: &str,
+    shape: Shape,
+    since: i32,
+    earlier: &[u64],
+) {
+    match shape {
+        Shape::Direct => {
+            if rng.chance(0.5) {
+                let a = holder(g, rng, ids, ctx, false);
+                g.owns(id, &a, 1.0, since);
+            } else {
+                let s = 0.5 + rng.range(0, 40) as f64 / 100.0;
+                let (a, b) = (
+                    holder(g, rng, ids, ctx, false),
+                    holder(g, rng, ids, ctx, false),
+                );
+                if a != b {
+                    g.owns(id, &a, s, since);
+                    g.owns(id, &b, 1.0 - s, since);
+                } else {
+                    g.owns(id, &a, 1.0, since);
+                }
+            }
+        }
+        Shape::Chain => {
+            let depth = *rng.pick(&[
+                (2, 40.0),
+                (3, 25.0),
+                (4, 15.0),
+                (5, 8.0),
+                (6, 6.0),
+                (7, 3.0),
+                (8, 3.0),
+            ]);
+            let mut below = id.to_string();
+            for level in 1..depth {
+                let h = ids.fresh("H");
+                g.entity(rng, h.clone(), false);
+                let share = 0.5 + rng.range(0, 51) as f64 / 100.0;
+                g.owns(&below, &h, share, since);
+                if share < 1.0 && rng.chance(0.5) {
+                    let m = holder(g, rng, ids, ctx, level == 1);
+                    g.owns(&below, &m, 1.0 - share, since);
+                }
+                below = h;
+            }
+            let top = holder(g, rng, ids, ctx, true);
+            g.owns(&below, &top, 0.4 + rng.range(0, 61) as f64 / 100.0, since);
+        }
+        Shape::Trust => {
+            let t = ids.fresh("H");
+            g.entity(rng, t.clone(), false);
+            g.owns(id, &t, 0.7, since);
+            let settlor = holder(g, rng, ids, ctx, false);
+            g.owns(id, &settlor, 0.3, since);
+            for _ in 0..2 {
+                let b = holder(g, rng, ids, ctx, true);
+                g.edge(&t, &b, "owner", (0.0, 0.5), false, since);
+            }
+            let protector = holder(g, rng, ids, ctx, true);
+            g.edge(&t, &protector, "owner", (0.0, 0.0), true, since);
+        }
+        Shape::Nominee => {
+            let nominee = holder(g, rng, ids, ctx, false);
+            g.owns(id, &nominee, 0.9, since);
+            let behind = holder(g, rng, ids, ctx, true);
+            g.edge(id, &behind, "owner", (0.0, 0.0), true, since);
+        }
+        Shape::Dispersed => {
+            for _ in 0..rng.range(5, 12) {
+                let h = holder(g, rng, ids, ctx, false);
+                g.owns(id, &h, 0.08, since);
+            }
+        }
+        Shape::Cycle => {
+            let (a, b) = (ids.fresh("H"), ids.fresh("H"));
+            g.entity(rng, a.clone(), false);
+            g.entity(rng, b.clone(), false);
+            g.owns(id, &a, 0.6, since);
+            g.owns(&a, &b, 0.3, since);
+            g.owns(&b, &a, 0.2, since);
+            let (x, y) = (
+                holder(g, rng, ids, ctx, true),
+                holder(g, rng, ids, ctx, true),
+            );
+            g.owns(&a, &x, 0.7, since);
+            g.owns(&b, &y, 0.8, since);
+            let z = holder(g, rng, ids, ctx, false);
+            g.owns(id, &z, 0.4, since);
+        }
+        Shape::HeldByCustomer => match earlier.last() {
+            Some(&parent) => {
+                g.owns(id, &format!("C{parent:010}"), 0.7, since);
+                let m = holder(g, rng, ids, ctx, false);
+                g.owns(id, &m, 0.3, since);
+            }
+            None => {
+                let a = holder(g, rng, ids, ctx, false);
+                g.owns(id, &a, 1.0, since);
+            }
+        },
+        Shape::StateOwned => {
+            let soe = ids.fresh("H");
+            g.entity(rng, soe.clone(), true);
+            g.owns(id, &soe, 0.6, since);
+            let rep = holder(g, rng, ids, ctx, false);
+            g.edge(id, &rep, "legal_representative", (0.0, 0.0), false, since);
+        }
+    }
+}
+
+/// A former holder whose edge ended the day the present holders' began; or a holder from a
+/// date after the as-of date who that day takes over the stake of the first present holder
+/// (edges `present`), whose edge ends then. So the live shares add up to at most 1 on every
+/// date, and neither is live on the as-of date.
+#[allow(clippy::too_many_arguments)]
+fn history(
+    g: &mut Graph,
+    rng: &mut Rng,
+    ids: &mut Ids,
+    ctx: &Holders,
+    id: &str,
+    since: i32,
+    as_of: i32,
+    present: std::ops::Range<usize>,
+) {
+    // A former holder whose edge ended the day the present holders' began (so the live
+    // shares add up to at most 1 on every date); a holder from a date after the as-of date.
+    // Neither is live on the as-of date, so neither is added to a live edge.
+    g.first = g.owned.len();
+    if rng.chance(0.04) && since + 2 < as_of {
+        let old = holder(g, rng, ids, ctx, true);
+        g.owns(id, &old, 0.0, since);
+        let n = g.ended.len();
+        g.equity[n - 1] = Some(0.3);
+        g.voting[n - 1] = Some(0.3);
+        g.formed[n - 1] = Some(since - rng.range(1, 400) as i32);
+        g.ended[n - 1] = Some(since);
+    } else if rng.chance(0.01) {
+        let later = holder(g, rng, ids, ctx, true);
+        g.owns(id, &later, 0.0, since);
+        let n = g.formed.len();
+        let day = as_of + rng.range(1, 60) as i32;
+        g.formed[n - 1] = Some(day);
+        let seller = present
+            .clone()
+            .find(|&k| g.owned[k] == id && g.role[k] == "owner" && g.equity[k].is_some());
+        g.equity[n - 1] = match seller {
+            Some(k) => {
+                g.ended[k] = Some(day);
+                g.equity[k]
+            }
+            None => Some(0.3),
+        };
+    }
 }
 
 /// New ids under one entity customer: `P…` for persons, `H…` for entities.

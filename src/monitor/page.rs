@@ -16,205 +16,130 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
-/// Every figure as a row: section, run (as-of date, or `FROM→TO`), subject, measure, value.
-pub fn csv(m: &Monitor) -> Result<DataFrame> {
-    let mut rows: Vec<[String; 5]> = Vec::new();
-    let mut put = |sec: &str, run: &str, subj: &str, what: &str, v: String| {
-        rows.push([sec.into(), run.into(), subj.into(), what.into(), v]);
-    };
-    for r in &m.runs {
-        put("runs", &r.as_of, "", "customers", r.customers.to_string());
-        for (g, n) in &r.grades {
-            put("runs", &r.as_of, g, "customers", n.to_string());
-        }
+/// The rows of `monitor.csv`: section, run, subject, measure, value.
+#[derive(Default)]
+struct Rows(Vec<[String; 5]>);
+
+impl Rows {
+    fn put(&mut self, sec: &str, run: &str, subj: &str, what: &str, v: impl ToString) {
+        self.0.push([
+            sec.into(),
+            run.into(),
+            subj.into(),
+            what.into(),
+            v.to_string(),
+        ]);
     }
-    let opt = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v}"));
-    for p in &m.stability.total_score {
-        put(
+
+    /// A PSI pair of one run, empty where there is none.
+    fn psi(&mut self, p: &super::Psi, subject: &str) {
+        let opt = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
+        let r = p.as_of.as_str();
+        self.put(
             "stability",
-            &p.as_of,
-            "total_score",
+            r,
+            subject,
             "psi_vs_previous",
             opt(p.vs_previous),
         );
-        put(
-            "stability",
-            &p.as_of,
-            "total_score",
-            "psi_vs_first",
-            opt(p.vs_first),
-        );
+        self.put("stability", r, subject, "psi_vs_first", opt(p.vs_first));
+    }
+}
+
+fn runs_rows(m: &Monitor, rows: &mut Rows) {
+    for r in &m.runs {
+        rows.put("runs", &r.as_of, "", "customers", r.customers);
+        for (g, n) in &r.grades {
+            rows.put("runs", &r.as_of, g, "customers", n);
+        }
+    }
+    for p in &m.stability.total_score {
+        rows.psi(p, "total_score");
     }
     for s in &m.stability.subitems {
         for p in &s.runs {
-            put(
-                "stability",
-                &p.as_of,
-                &s.subitem,
-                "psi_vs_previous",
-                opt(p.vs_previous),
-            );
-            put(
-                "stability",
-                &p.as_of,
-                &s.subitem,
-                "psi_vs_first",
-                opt(p.vs_first),
-            );
+            rows.psi(p, &s.subitem);
         }
     }
+}
+
+fn migration_rows(m: &Monitor, rows: &mut Rows) {
     for g in &m.migration {
         let run = format!("{}→{}", g.from, g.to);
-        put("migration", &run, "", "in_both", g.in_both.to_string());
-        put("migration", &run, "", "changed", g.changed.to_string());
-        put(
-            "migration",
-            &run,
-            "",
-            "changed_share",
-            format!("{}", g.changed_share),
-        );
-        put("migration", &run, "", "entered", g.entered.to_string());
-        put("migration", &run, "", "left", g.left.to_string());
+        let sec = "migration";
+        rows.put(sec, &run, "", "in_both", g.in_both);
+        rows.put(sec, &run, "", "changed", g.changed);
+        rows.put(sec, &run, "", "changed_share", g.changed_share);
+        rows.put(sec, &run, "", "entered", g.entered);
+        rows.put(sec, &run, "", "left", g.left);
         for (i, a) in g.from_grades.iter().enumerate() {
             for (j, b) in g.to_grades.iter().enumerate() {
-                put(
-                    "migration",
-                    &run,
-                    &format!("{a}→{b}"),
-                    "customers",
-                    g.matrix[i][j].to_string(),
-                );
+                rows.put(sec, &run, &format!("{a}→{b}"), "customers", g.matrix[i][j]);
             }
         }
         for d in &g.drivers {
-            put(
-                "migration",
-                &run,
-                &d.subitem,
-                "changed_grade_score_up",
-                d.up.to_string(),
-            );
-            put(
-                "migration",
-                &run,
-                &d.subitem,
-                "changed_grade_score_down",
-                d.down.to_string(),
-            );
+            rows.put(sec, &run, &d.subitem, "changed_grade_score_up", d.up);
+            rows.put(sec, &run, &d.subitem, "changed_grade_score_down", d.down);
         }
     }
+}
+
+fn discrimination_rows(m: &Monitor, rows: &mut Rows) {
+    let opt = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
+    let sec = "discrimination";
     for b in &m.discrimination.runs {
-        put(
-            "discrimination",
-            &b.as_of,
-            "",
-            "horizon_complete",
-            b.horizon_complete.to_string(),
-        );
-        put(
-            "discrimination",
-            &b.as_of,
-            "",
-            "customers",
-            b.customers.to_string(),
-        );
-        put(
-            "discrimination",
-            &b.as_of,
-            "",
-            "left_out",
-            b.left_out.to_string(),
-        );
-        put(
-            "discrimination",
-            &b.as_of,
-            "",
-            "reported",
-            b.reported.to_string(),
-        );
-        put("discrimination", &b.as_of, "total_score", "auc", opt(b.auc));
-        put("discrimination", &b.as_of, "total_score", "ks", opt(b.ks));
+        let r = b.as_of.as_str();
+        rows.put(sec, r, "", "horizon_complete", b.horizon_complete);
+        rows.put(sec, r, "", "customers", b.customers);
+        rows.put(sec, r, "", "left_out", b.left_out);
+        rows.put(sec, r, "", "reported", b.reported);
+        rows.put(sec, r, "total_score", "auc", opt(b.auc));
+        rows.put(sec, r, "total_score", "ks", opt(b.ks));
         for c in &b.capture {
-            put(
-                "discrimination",
-                &b.as_of,
-                &c.grade,
-                "customers",
-                c.customers.to_string(),
-            );
-            put(
-                "discrimination",
-                &b.as_of,
-                &c.grade,
-                "reported",
-                c.reported.to_string(),
-            );
-            put(
-                "discrimination",
-                &b.as_of,
-                &c.grade,
-                "capture_rate",
-                format!("{}", c.capture_rate),
-            );
+            rows.put(sec, r, &c.grade, "customers", c.customers);
+            rows.put(sec, r, &c.grade, "reported", c.reported);
+            rows.put(sec, r, &c.grade, "capture_rate", c.capture_rate);
         }
     }
+}
+
+fn health_rows(m: &Monitor, rows: &mut Rows) {
+    let sec = "health";
     for h in &m.health {
-        let r = &h.as_of;
-        put(
-            "health",
-            r,
-            "",
-            "override_rate",
-            format!("{}", h.override_rate),
-        );
-        put("health", r, "", "overrides_up", h.overrides_up.to_string());
-        put(
-            "health",
-            r,
-            "",
-            "overrides_down",
-            h.overrides_down.to_string(),
-        );
-        put(
-            "health",
-            r,
-            "",
-            "direct_highest_rate",
-            format!("{}", h.direct_highest_rate),
-        );
+        let r = h.as_of.as_str();
+        rows.put(sec, r, "", "override_rate", h.override_rate);
+        rows.put(sec, r, "", "overrides_up", h.overrides_up);
+        rows.put(sec, r, "", "overrides_down", h.overrides_down);
+        rows.put(sec, r, "", "direct_highest_rate", h.direct_highest_rate);
         for (k, n) in &h.direct_highest_by_condition {
-            put("health", r, k, "direct_highest", n.to_string());
+            rows.put(sec, r, k, "direct_highest", n);
         }
-        put(
-            "health",
-            r,
-            "",
-            "direct_low_rate",
-            format!("{}", h.direct_low_rate),
-        );
+        rows.put(sec, r, "", "direct_low_rate", h.direct_low_rate);
         for (k, n) in &h.direct_low_by_class {
-            put("health", r, k, "direct_low", n.to_string());
+            rows.put(sec, r, k, "direct_low", n);
         }
         for (k, n) in &h.scored_on_missing_data {
-            put("health", r, k, "scored_on_missing_data", n.to_string());
+            rows.put(sec, r, k, "scored_on_missing_data", n);
         }
-        put("health", r, "", "work_list", h.work_list.to_string());
-        put("health", r, "", "overdue", h.overdue.to_string());
+        rows.put(sec, r, "", "work_list", h.work_list);
+        rows.put(sec, r, "", "overdue", h.overdue);
         for o in &h.branch_outliers {
-            put(
-                "health",
-                r,
-                &o.branch,
-                "highest_share_z",
-                format!("{}", o.z),
-            );
+            rows.put(sec, r, &o.branch, "highest_share_z", o.z);
         }
     }
+}
+
+/// Every figure as a row: section, run (as-of date, or `FROM→TO`), subject, measure, value.
+pub fn csv(m: &Monitor) -> Result<DataFrame> {
+    let mut rows = Rows::default();
+    runs_rows(m, &mut rows);
+    migration_rows(m, &mut rows);
+    discrimination_rows(m, &mut rows);
+    health_rows(m, &mut rows);
     let column = |i: usize, name: &str| {
         Column::new(
             name.into(),
-            rows.iter().map(|r| r[i].clone()).collect::<Vec<String>>(),
+            rows.0.iter().map(|r| r[i].clone()).collect::<Vec<String>>(),
         )
     };
     Ok(DataFrame::new_infer_height(vec![
@@ -247,7 +172,21 @@ pub fn html(m: &Monitor) -> Result<String> {
         }
         b += "</ul>";
     }
-    // Grades per run.
+    grades_section(m, &mut b)?;
+    stability_section(m, &mut b)?;
+    migration_section(m, &mut b)?;
+    discrimination_section(m, &mut b)?;
+    health_section(m, &mut b)?;
+    Ok(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade monitor {} to {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        esc(&first.as_of),
+        esc(&last.as_of)
+    ))
+}
+
+/// Grades per run: a table and a stacked bar chart.
+fn grades_section(m: &Monitor, b: &mut String) -> Result<()> {
+    let first = &m.runs[0];
     let grades: Vec<String> = first.grades.iter().map(|g| g.0.clone()).collect();
     let mut head = vec!["as of", "customers"];
     head.extend(grades.iter().map(|g| g.as_str()));
@@ -264,20 +203,24 @@ pub fn html(m: &Monitor) -> Result<String> {
             row
         })
         .collect();
-    b += "<h2>Grades per run</h2>";
-    b += &table("grades", &head, &rows);
+    *b += "<h2>Grades per run</h2>";
+    *b += &table("grades", &head, &rows);
     let dates: Vec<String> = m.runs.iter().map(|r| r.as_of.clone()).collect();
     let counts: Vec<Vec<u64>> = m
         .runs
         .iter()
         .map(|r| r.grades.iter().map(|g| g.1).collect())
         .collect();
-    b += &figure(
+    *b += &figure(
         "grades-chart",
         charts::stacked("Customers per grade", &dates, &grades, &counts)?,
     );
-    // Stability.
-    b += "<h2>Stability (population stability index)</h2><p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain.</p>";
+    Ok(())
+}
+
+/// PSI of the total score and each sub-item.
+fn stability_section(m: &Monitor, b: &mut String) -> Result<()> {
+    *b += "<h2>Stability (population stability index)</h2><p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain.</p>";
     let rows: Vec<Vec<String>> = std::iter::once(("total score", &m.stability.total_score))
         .chain(
             m.stability
@@ -296,15 +239,19 @@ pub fn html(m: &Monitor) -> Result<String> {
             })
         })
         .collect();
-    b += &table(
+    *b += &table(
         "stability",
         &["what", "as of", "PSI vs previous run", "PSI vs first run"],
         &rows,
     );
-    // Migration.
-    b += "<h2>Migration between consecutive runs</h2>";
+    Ok(())
+}
+
+/// Migration matrices and drivers between consecutive runs.
+fn migration_section(m: &Monitor, b: &mut String) -> Result<()> {
+    *b += "<h2>Migration between consecutive runs</h2>";
     for g in &m.migration {
-        b += &format!(
+        *b += &format!(
             "<h3>{} → {}</h3><p>{} customers in both, {} changed grade ({}); {} entered, {} left.</p>",
             esc(&g.from),
             esc(&g.to),
@@ -327,13 +274,13 @@ pub fn html(m: &Monitor) -> Result<String> {
                 r
             })
             .collect();
-        b += &table(&format!("migration-{}", g.to), &head, &rows);
+        *b += &table(&format!("migration-{}", g.to), &head, &rows);
         let rows: Vec<Vec<String>> = g
             .drivers
             .iter()
             .map(|d| vec![d.subitem.clone(), d.up.to_string(), d.down.to_string()])
             .collect();
-        b += &table(
+        *b += &table(
             &format!("drivers-{}", g.to),
             &[
                 "sub-item",
@@ -343,9 +290,13 @@ pub fn html(m: &Monitor) -> Result<String> {
             &rows,
         );
     }
-    // Discrimination.
+    Ok(())
+}
+
+/// The back-test of each run.
+fn discrimination_section(m: &Monitor, b: &mut String) -> Result<()> {
     let d = &m.discrimination;
-    b += &format!(
+    *b += &format!(
         "<h2>Discrimination, back-tested</h2><p class=\"note\">Suspicious-transaction reports filed within {} months after each as-of date ({}, observed to {}). A customer not reported is counted only when watched for the whole horizon; the others are left out. AUC: the probability that a reported customer scored above one not reported (ties ½). KS: the largest gap between their score distributions.</p>",
         d.horizon_months,
         esc(&d.reports_from),
@@ -372,7 +323,7 @@ pub fn html(m: &Monitor) -> Result<String> {
             ]
         })
         .collect();
-    b += &table(
+    *b += &table(
         "discrimination",
         &[
             "as of",
@@ -387,8 +338,12 @@ pub fn html(m: &Monitor) -> Result<String> {
         ],
         &rows,
     );
-    // Health.
-    b += &format!("<h2>Process health</h2><p class=\"note\">Branches apart: a branch whose highest-grade share lies {} or more standard errors from the book's (z = (p − p₀)/√(p₀(1 − p₀)/n)).</p>", super::OUTLIER_Z);
+    Ok(())
+}
+
+/// Process health of each run.
+fn health_section(m: &Monitor, b: &mut String) -> Result<()> {
+    *b += &format!("<h2>Process health</h2><p class=\"note\">Branches apart: a branch whose highest-grade share lies {} or more standard errors from the book's (z = (p − p₀)/√(p₀(1 − p₀)/n)).</p>", super::OUTLIER_Z);
     let rows: Vec<Vec<String>> = m
         .health
         .iter()
@@ -410,7 +365,7 @@ pub fn html(m: &Monitor) -> Result<String> {
             ]
         })
         .collect();
-    b += &table(
+    *b += &table(
         "health",
         &[
             "as of",
@@ -425,9 +380,5 @@ pub fn html(m: &Monitor) -> Result<String> {
         ],
         &rows,
     );
-    Ok(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade monitor {} to {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
-        esc(&first.as_of),
-        esc(&last.as_of)
-    ))
+    Ok(())
 }

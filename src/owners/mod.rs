@@ -394,6 +394,7 @@ enum Role {
 struct Edges {
     a: Vec<u32>,
     b: Vec<u32>,
+    rows: Vec<u32>,
     role: Vec<Role>,
     equity: Vec<f64>,
     voting: Vec<f64>,
@@ -404,8 +405,9 @@ struct Edges {
 /// an entity, managers and legal representatives natural persons, no edge twice, shares of one
 /// entity adding up to at most 1. Ids are looked up in one hash map of the nodes (no join of
 /// text columns); an error names up to five rows of the file (from 0).
-fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Edges> {
-    let file = OWNERSHIP.file;
+/// The nodes' ids, numbered; an id may hold neither the path separator nor a control
+/// character.
+fn node_index(nodes: &Nodes) -> Result<PlHashMap<&str, u32>> {
     let ids = nodes.frame.column("id")?.str()?;
     let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
@@ -428,6 +430,11 @@ fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Ed
             index.insert(id, i as u32);
         }
     }
+    Ok(index)
+}
+
+fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Edges> {
+    let index = node_index(nodes)?;
     let number = |c: &str| -> Result<Vec<u32>> {
         let v: Vec<Option<&str>> = edges.column(c)?.str()?.iter().collect();
         Ok(v.par_iter()
@@ -470,6 +477,27 @@ fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Ed
         .iter()
         .map(|v| v.unwrap_or(false))
         .collect();
+    let e = Edges {
+        a,
+        b,
+        rows,
+        role,
+        equity,
+        voting,
+        controls,
+    };
+    check_kinds(&e, kinds)?;
+    check_twice(&e)?;
+    check_sums(&e, nodes, kinds.len())?;
+    Ok(e)
+}
+
+/// Every id known, held nodes entities, managers and representatives natural persons.
+fn check_kinds(e: &Edges, kinds: &[Node]) -> Result<()> {
+    let Edges {
+        a, b, rows, role, ..
+    } = e;
+    let file = OWNERSHIP.file;
     let natural = |v: u32| kinds[v as usize] == Node::Person;
     let bad_rows = |bad: &dyn Fn(usize) -> bool| -> (usize, String) {
         let hits: Vec<usize> = (0..rows.len()).filter(|&i| bad(i)).collect();
@@ -503,6 +531,15 @@ fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Ed
             ));
         }
     }
+    Ok(())
+}
+
+/// No (owned, owner, role) edge twice.
+fn check_twice(e: &Edges) -> Result<()> {
+    let Edges {
+        a, b, rows, role, ..
+    } = e;
+    let file = OWNERSHIP.file;
     // The same (owned, owner, role) twice: sorted by it, neighbours compared; reported by the
     // first row of each repeated edge, in file order.
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
@@ -535,9 +572,23 @@ fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Ed
             ),
         ));
     }
+    Ok(())
+}
+
+/// The live shares of one entity add up to at most 1.
+fn check_sums(e: &Edges, nodes: &Nodes, n: usize) -> Result<()> {
+    let Edges {
+        a,
+        rows,
+        role,
+        equity,
+        voting,
+        ..
+    } = e;
+    let file = OWNERSHIP.file;
+    let ids = nodes.frame.column("id")?.str()?;
     // Shares of one entity: summed per owned node; reported by owned id, in order of the
     // entity's first row.
-    let n = kinds.len();
     let (mut eq_sum, mut vo_sum) = (vec![0.0f64; n], vec![0.0f64; n]);
     let mut first_row = vec![u32::MAX; n];
     for i in 0..rows.len() {
@@ -568,14 +619,7 @@ fn numbered_edges(edges: &DataFrame, nodes: &Nodes, kinds: &[Node]) -> Result<Ed
             ),
         ));
     }
-    Ok(Edges {
-        a,
-        b,
-        role,
-        equity,
-        voting,
-        controls,
-    })
+    Ok(())
 }
 
 /// The beneficial-owners table of the book (see [`COLUMNS`]): a row per beneficial owner of
