@@ -17,7 +17,7 @@ use crate::bucket::CustomerSet;
 use crate::cli::MergeArgs;
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::guard::Guard;
+use crate::guard::{Guard, Staged};
 use crate::io;
 use crate::model::Model;
 use crate::progress::Progress;
@@ -90,108 +90,123 @@ fn reference_files(first: &RunFolder, given: Option<&Path>) -> Result<Vec<FileHa
 
 /// Checks that the runs are the buckets of one book, graded alike, each bucket once and every
 /// bucket present or declared empty.
+/// Checks that run `r` was graded like `first`: this riskgrade, a bucket run, the model of
+/// --model, the same date, lists, links and beneficial-owners tables, reference tables,
+/// horizon and kept features.
+fn check_alike(
+    r: &RunFolder,
+    first: &RunFolder,
+    model: &Model,
+    model_json: &serde_json::Value,
+    model_name: &str,
+) -> Result<()> {
+    let a0 = first.assessment();
+    let a = r.assessment();
+    let version = &r.manifest().riskgrade_version;
+    if version != env!("CARGO_PKG_VERSION") {
+        return Err(refuse(
+            r.dir(),
+            format!(
+                "made by riskgrade {version}, this is {}",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
+    if !matches!(r.manifest().record, Record::Assess(_)) {
+        return Err(refuse(
+            r.dir(),
+            "a merged run; merge the bucket runs themselves".into(),
+        ));
+    }
+    if a.model != *model_json {
+        return Err(refuse(
+            r.dir(),
+            format!(
+                "made with model {} {}, not with --model {model_name} ({} {})",
+                a.model["meta"]["id"],
+                a.model["meta"]["version"],
+                model.meta.id,
+                model.meta.version
+            ),
+        ));
+    }
+    for (what, mine, theirs) in [
+        ("as-of date", &a.as_of, &a0.as_of),
+        ("FATF lists", &a.fatf_lists, &a0.fatf_lists),
+    ] {
+        if mine != theirs {
+            return Err(refuse(
+                r.dir(),
+                format!(
+                    "{what} {mine} differs from {theirs} of {}",
+                    first.dir().display()
+                ),
+            ));
+        }
+    }
+    let sha = |l: &Option<LinksUsed>| l.as_ref().map(|l| l.sha256.clone());
+    if sha(&a.links) != sha(&a0.links) {
+        return Err(refuse(
+            r.dir(),
+            format!(
+                "made with links table {} (SHA-256 {}), not the one of {}",
+                a.links
+                    .as_ref()
+                    .and_then(|l| l.file.clone())
+                    .unwrap_or_else(|| "none".into()),
+                sha(&a.links).unwrap_or_else(|| "none".into()),
+                first.dir().display()
+            ),
+        ));
+    }
+    if reference_hashes(r) != reference_hashes(first) {
+        return Err(refuse(
+            r.dir(),
+            format!(
+                "made with other reference tables than {}",
+                first.dir().display()
+            ),
+        ));
+    }
+    if a.horizon_days != a0.horizon_days {
+        return Err(refuse(r.dir(), "made with another --horizon".to_string()));
+    }
+    // Every bucket graded with the one beneficial-owners table of the book, or none.
+    let source = |a: &crate::run_folder::Assessment| {
+        a.owners
+            .as_ref()
+            .map(|o| (o.computed_from.clone(), o.sha256.clone()))
+    };
+    if source(a) != source(a0) {
+        return Err(refuse(
+            r.dir(),
+            format!(
+                "graded with {}, unlike {} ({}); give every bucket the beneficial-owners table of the book (riskgrade owners, assess --owners)",
+                describe_owners(a),
+                first.dir().display(),
+                describe_owners(a0)
+            ),
+        ));
+    }
+    if a.keep_features != a0.keep_features {
+        return Err(refuse(
+            r.dir(),
+            format!(
+                "made {} --keep-features, unlike {}",
+                if a.keep_features { "with" } else { "without" },
+                first.dir().display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_runs(runs: &[RunFolder], model: &Model, model_name: &str, empty: &[u32]) -> Result<()> {
     let first = &runs[0];
     let a0 = first.assessment();
     let model_json = serde_json::to_value(model).map_err(|e| Error::Internal(e.to_string()))?;
     for r in runs {
-        let a = r.assessment();
-        let version = &r.manifest().riskgrade_version;
-        if version != env!("CARGO_PKG_VERSION") {
-            return Err(refuse(
-                r.dir(),
-                format!(
-                    "made by riskgrade {version}, this is {}",
-                    env!("CARGO_PKG_VERSION")
-                ),
-            ));
-        }
-        if !matches!(r.manifest().record, Record::Assess(_)) {
-            return Err(refuse(
-                r.dir(),
-                "a merged run; merge the bucket runs themselves".into(),
-            ));
-        }
-        if a.model != model_json {
-            return Err(refuse(
-                r.dir(),
-                format!(
-                    "made with model {} {}, not with --model {model_name} ({} {})",
-                    a.model["meta"]["id"],
-                    a.model["meta"]["version"],
-                    model.meta.id,
-                    model.meta.version
-                ),
-            ));
-        }
-        for (what, mine, theirs) in [
-            ("as-of date", &a.as_of, &a0.as_of),
-            ("FATF lists", &a.fatf_lists, &a0.fatf_lists),
-        ] {
-            if mine != theirs {
-                return Err(refuse(
-                    r.dir(),
-                    format!(
-                        "{what} {mine} differs from {theirs} of {}",
-                        first.dir().display()
-                    ),
-                ));
-            }
-        }
-        let sha = |l: &Option<LinksUsed>| l.as_ref().map(|l| l.sha256.clone());
-        if sha(&a.links) != sha(&a0.links) {
-            return Err(refuse(
-                r.dir(),
-                format!(
-                    "made with links table {} (SHA-256 {}), not the one of {}",
-                    a.links
-                        .as_ref()
-                        .and_then(|l| l.file.clone())
-                        .unwrap_or_else(|| "none".into()),
-                    sha(&a.links).unwrap_or_else(|| "none".into()),
-                    first.dir().display()
-                ),
-            ));
-        }
-        if reference_hashes(r) != reference_hashes(first) {
-            return Err(refuse(
-                r.dir(),
-                format!(
-                    "made with other reference tables than {}",
-                    first.dir().display()
-                ),
-            ));
-        }
-        if a.horizon_days != a0.horizon_days {
-            return Err(refuse(r.dir(), "made with another --horizon".to_string()));
-        }
-        // Every bucket graded with the one beneficial-owners table of the book, or none.
-        let source = |a: &crate::run_folder::Assessment| {
-            a.owners
-                .as_ref()
-                .map(|o| (o.computed_from.clone(), o.sha256.clone()))
-        };
-        if source(a) != source(a0) {
-            return Err(refuse(
-                r.dir(),
-                format!(
-                    "graded with {}, unlike {} ({}); give every bucket the beneficial-owners table of the book (riskgrade owners, assess --owners)",
-                    describe_owners(a),
-                    first.dir().display(),
-                    describe_owners(a0)
-                ),
-            ));
-        }
-        if a.keep_features != a0.keep_features {
-            return Err(refuse(
-                r.dir(),
-                format!(
-                    "made {} --keep-features, unlike {}",
-                    if a.keep_features { "with" } else { "without" },
-                    first.dir().display()
-                ),
-            ));
-        }
+        check_alike(r, first, model, &model_json, model_name)?;
     }
     let Some(b0) = a0.bucket else {
         // A run of the whole book: merged alone, it is copied.
@@ -243,6 +258,13 @@ fn check_runs(runs: &[RunFolder], model: &Model, model_name: &str, empty: &[u32]
             missing.join(", ")
         )));
     }
+    check_book(runs)
+}
+
+/// The buckets together are the book the links and beneficial-owners tables were computed
+/// from.
+fn check_book(runs: &[RunFolder]) -> Result<()> {
+    let a0 = runs[0].assessment();
     // The buckets together are the book the links table was computed from.
     if let Some(l) = &a0.links {
         let union = CustomerSet::union(runs.iter().map(|r| r.assessment().customers));
@@ -312,6 +334,125 @@ fn unique_sorted_ids(df: &DataFrame, file: &str) -> Result<()> {
     Ok(())
 }
 
+/// The small outputs (summary, distribution, report), from the buckets' own: no
+/// per-customer row is read for them. Returns the summary.
+fn write_small(runs: &[RunFolder], model: &Model, staged: &Staged) -> Result<Summary> {
+    let parts: Vec<Summary> = runs.iter().map(|r| r.summary()).collect::<Result<_>>()?;
+    let summary = report::merged_summary(model, &parts)?;
+    let mut dist = report::distribution_of(&summary)?;
+    io::write_csv(&mut dist, &staged.path(DISTRIBUTION))?;
+    let summary_json =
+        serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
+    io::write_json(&summary_json, &staged.path(SUMMARY))?;
+    let aggs = runs
+        .iter()
+        .map(|r| {
+            let p = r.file(REPORT_DATA)?;
+            std::fs::read_to_string(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                .map_err(|e| Error::Input(format!("{}: {e}", p.display())))
+        })
+        .collect::<Result<Vec<Aggregates>>>()?;
+    let agg = Aggregates::merge(&aggs);
+    let page = report::html::render(&summary, model, &agg)?;
+    io::write_private(&staged.path(REPORT), page.as_bytes())?;
+    let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
+    io::write_json(&data, &staged.path(REPORT_DATA))?;
+    Ok(summary)
+}
+
+/// Each bucket's per-customer files become its parts of `datasets`: linked, not read (the
+/// bucket manifests' hashes are listed; every reader and verify check them).
+fn link_parts(runs: &[RunFolder], datasets: &[&str], staged: &Staged) -> Result<Vec<FileHash>> {
+    let mut hashes = Vec::new();
+    for name in datasets {
+        io::create_private_dir(&staged.path(name))?;
+        for r in runs {
+            let k = r.assessment().bucket.map_or(0, |b| b.index);
+            let part = part_name(name, k);
+            let src = r.dir().join(name);
+            let sha = r
+                .manifest()
+                .outputs
+                .iter()
+                .find(|o| o.file == *name)
+                .map(|o| o.sha256.clone())
+                .ok_or_else(|| {
+                    Error::Input(format!("{}: the run has no {name}", r.dir().display()))
+                })?;
+            let copied = io::link_or_copy(&src, &staged.path(&part))?;
+            if copied {
+                // A copy is read anyway: its hash is checked as it is.
+                if io::sha256_file(&staged.path(&part))? != sha {
+                    return Err(Error::Input(format!(
+                        "{}: changed since the run (SHA-256 differs from the manifest's)",
+                        src.display()
+                    )));
+                }
+            }
+            hashes.push(FileHash {
+                file: part,
+                sha256: sha,
+            });
+        }
+    }
+    Ok(hashes)
+}
+
+/// The per-customer files concatenated and sorted as one `assess` writes them
+/// (`--single-file`).
+fn concat_files(runs: &[RunFolder], a0: &Assessment, staged: &Staged) -> Result<()> {
+    let mut scores = concat_sorted(runs, SCORES, &["customer_id"])?;
+    unique_sorted_ids(&scores, SCORES)?;
+    io::write_parquet(&mut scores, &staged.path(SCORES))?;
+    drop(scores);
+    let mut reclassify = concat_sorted(runs, RECLASSIFY, &["due_date", "customer_id"])?;
+    io::write_parquet(&mut reclassify, &staged.path(RECLASSIFY))?;
+    io::write_csv(&mut reclassify, &staged.path(RECLASSIFY_CSV))?;
+    let mut next = concat_sorted(runs, GRADES_NEXT, &["customer_id"])?;
+    unique_sorted_ids(&next, GRADES_NEXT)?;
+    io::write_parquet(&mut next, &staged.path(GRADES_NEXT))?;
+    let mut history = concat_sorted(runs, HISTORY, &["customer_id", "graded_on"])?;
+    io::write_parquet(&mut history, &staged.path(HISTORY))?;
+    if a0.keep_features {
+        let mut f = concat_sorted(runs, FEATURES, &["customer_id"])?;
+        unique_sorted_ids(&f, FEATURES)?;
+        let kv = crate::inputs::parquet_metadata(&runs[0].file(FEATURES)?)?;
+        let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        io::write_parquet_with(&mut f, &staged.path(FEATURES), &kv)?;
+    }
+    if a0.owners.is_some() {
+        let mut bo = concat_sorted(runs, BENEFICIAL_OWNERS, &["customer_id", "person_id"])?;
+        io::write_parquet(&mut bo, &staged.path(BENEFICIAL_OWNERS))?;
+    }
+    Ok(())
+}
+
+/// Every bucket's manifest, copied into `buckets/`, as the merged manifest names them.
+fn copy_manifests(runs: &[RunFolder], staged: &Staged) -> Result<Vec<MergedRun>> {
+    io::create_private_dir(&staged.path(BUCKETS))?;
+    let mut merged = Vec::new();
+    for r in runs {
+        let a = r.assessment();
+        let name = match a.bucket {
+            Some(b) => format!("{BUCKETS}/bucket-{:05}-of-{:05}.json", b.index, b.count),
+            None => format!("{BUCKETS}/run.json"),
+        };
+        io::write_private(&staged.path(&name), &r.manifest_bytes()?)?;
+        merged.push(MergedRun {
+            run: std::fs::canonicalize(r.dir())
+                .unwrap_or_else(|_| r.dir().to_path_buf())
+                .display()
+                .to_string(),
+            bucket: a.bucket,
+            manifest: name,
+            sha256: r.manifest_sha256().to_string(),
+        });
+    }
+    Ok(merged)
+}
+
 /// Runs the command; returns the one-screen summary.
 pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     let started = dates::now_rfc3339();
@@ -336,30 +477,8 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     check_runs(&runs, &model, &src.name, &args.empty_buckets)?;
     let reference = reference_files(&runs[0], args.reference.as_deref())?;
     progress.line(&format!("merging {} runs", runs.len()));
-    let parts: Vec<Summary> = runs.iter().map(|r| r.summary()).collect::<Result<_>>()?;
     let staged = out.stage()?;
-    // The small outputs, from the buckets' own: no per-customer row is read for them.
-    let summary = report::merged_summary(&model, &parts)?;
-    let mut dist = report::distribution_of(&summary)?;
-    io::write_csv(&mut dist, &staged.path(DISTRIBUTION))?;
-    let summary_json =
-        serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
-    io::write_json(&summary_json, &staged.path(SUMMARY))?;
-    let aggs = runs
-        .iter()
-        .map(|r| {
-            let p = r.file(REPORT_DATA)?;
-            std::fs::read_to_string(&p)
-                .map_err(|e| e.to_string())
-                .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-                .map_err(|e| Error::Input(format!("{}: {e}", p.display())))
-        })
-        .collect::<Result<Vec<Aggregates>>>()?;
-    let agg = Aggregates::merge(&aggs);
-    let page = report::html::render(&summary, &model, &agg)?;
-    io::write_private(&staged.path(REPORT), page.as_bytes())?;
-    let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
-    io::write_json(&data, &staged.path(REPORT_DATA))?;
+    let summary = write_small(&runs, &model, &staged)?;
     let a0 = runs[0].assessment().clone();
     let datasets: Vec<&str> = PER_CUSTOMER
         .into_iter()
@@ -367,86 +486,13 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
         .filter(|f| *f != BENEFICIAL_OWNERS || a0.owners.is_some())
         .collect();
     let parts = !args.single_file && a0.bucket.is_some();
-    let mut hashes = Vec::new();
-    if parts {
-        // Each bucket's per-customer files become its parts: linked, not read (the bucket
-        // manifests' hashes are listed; every reader and verify check them).
-        for name in &datasets {
-            io::create_private_dir(&staged.path(name))?;
-            for r in &runs {
-                let k = r.assessment().bucket.map_or(0, |b| b.index);
-                let part = part_name(name, k);
-                let src = r.dir().join(name);
-                let sha = r
-                    .manifest()
-                    .outputs
-                    .iter()
-                    .find(|o| o.file == *name)
-                    .map(|o| o.sha256.clone())
-                    .ok_or_else(|| {
-                        Error::Input(format!("{}: the run has no {name}", r.dir().display()))
-                    })?;
-                let copied = io::link_or_copy(&src, &staged.path(&part))?;
-                if copied {
-                    // A copy is read anyway: its hash is checked as it is.
-                    if io::sha256_file(&staged.path(&part))? != sha {
-                        return Err(Error::Input(format!(
-                            "{}: changed since the run (SHA-256 differs from the manifest's)",
-                            src.display()
-                        )));
-                    }
-                }
-                hashes.push(FileHash {
-                    file: part,
-                    sha256: sha,
-                });
-            }
-        }
+    let hashes = if parts {
+        link_parts(&runs, &datasets, &staged)?
     } else {
-        let mut scores = concat_sorted(&runs, SCORES, &["customer_id"])?;
-        unique_sorted_ids(&scores, SCORES)?;
-        io::write_parquet(&mut scores, &staged.path(SCORES))?;
-        drop(scores);
-        let mut reclassify = concat_sorted(&runs, RECLASSIFY, &["due_date", "customer_id"])?;
-        io::write_parquet(&mut reclassify, &staged.path(RECLASSIFY))?;
-        io::write_csv(&mut reclassify, &staged.path(RECLASSIFY_CSV))?;
-        let mut next = concat_sorted(&runs, GRADES_NEXT, &["customer_id"])?;
-        unique_sorted_ids(&next, GRADES_NEXT)?;
-        io::write_parquet(&mut next, &staged.path(GRADES_NEXT))?;
-        let mut history = concat_sorted(&runs, HISTORY, &["customer_id", "graded_on"])?;
-        io::write_parquet(&mut history, &staged.path(HISTORY))?;
-        if a0.keep_features {
-            let mut f = concat_sorted(&runs, FEATURES, &["customer_id"])?;
-            unique_sorted_ids(&f, FEATURES)?;
-            let kv = crate::inputs::parquet_metadata(&runs[0].file(FEATURES)?)?;
-            let kv: Vec<(&str, String)> = kv.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-            io::write_parquet_with(&mut f, &staged.path(FEATURES), &kv)?;
-        }
-        if a0.owners.is_some() {
-            let mut bo = concat_sorted(&runs, BENEFICIAL_OWNERS, &["customer_id", "person_id"])?;
-            io::write_parquet(&mut bo, &staged.path(BENEFICIAL_OWNERS))?;
-        }
-    }
-    // Every bucket's manifest, copied, and the merged manifest naming them.
-    io::create_private_dir(&staged.path(BUCKETS))?;
-    let mut merged = Vec::new();
-    for r in &runs {
-        let a = r.assessment();
-        let name = match a.bucket {
-            Some(b) => format!("{BUCKETS}/bucket-{:05}-of-{:05}.json", b.index, b.count),
-            None => format!("{BUCKETS}/run.json"),
-        };
-        io::write_private(&staged.path(&name), &r.manifest_bytes()?)?;
-        merged.push(MergedRun {
-            run: std::fs::canonicalize(r.dir())
-                .unwrap_or_else(|_| r.dir().to_path_buf())
-                .display()
-                .to_string(),
-            bucket: a.bucket,
-            manifest: name,
-            sha256: r.manifest_sha256().to_string(),
-        });
-    }
+        concat_files(&runs, &a0, &staged)?;
+        Vec::new()
+    };
+    let merged = copy_manifests(&runs, &staged)?;
     let mut manifest = Manifest::new(
         started,
         Record::Merge(Assessment {
