@@ -223,6 +223,103 @@ fn model_of(run: &RunFolder) -> Result<Model> {
     Ok(model)
 }
 
+/// Every sub-item the customer's segment weighs: each rule with the feature value, whether it
+/// applies and its score, evaluated by the run's own expressions over the feature row `f`;
+/// the sub-item's score from `s`, weight and points.
+fn subitem_lines(
+    model: &Model,
+    seg: &crate::model::Segment,
+    f: &DataFrame,
+    s: &DataFrame,
+    missing: &[String],
+    rules_of: &dyn Fn(&crate::model::Subitem) -> Vec<crate::model::Rule>,
+) -> Result<Vec<SubitemLine>> {
+    let mut exprs = Vec::new();
+    for sub in &model.subitems {
+        for (j, r) in rules_of(sub).iter().enumerate() {
+            exprs.push(scoring::rule_score(&r.feature, &r.kind).alias(format!("_{}_{j}", sub.id)));
+            let on = scoring::rule_applies(r).unwrap_or(lit(true));
+            exprs.push(
+                on.fill_null(lit(false))
+                    .alias(format!("_on_{}_{j}", sub.id)),
+            );
+        }
+    }
+    let scored = f.clone().lazy().select(exprs).collect()?;
+    let m = model.m() as f64;
+    let mut subitems = Vec::new();
+    for sub in &model.subitems {
+        let w = seg.weight_e2(&sub.id);
+        if w == 0 {
+            continue;
+        }
+        let rules = rules_of(sub)
+            .iter()
+            .enumerate()
+            .map(|(j, r)| {
+                let applies = scored
+                    .column(&format!("_on_{}_{j}", sub.id))?
+                    .bool()?
+                    .get(0)
+                    .unwrap_or(false);
+                Ok(RuleLine {
+                    feature: r.feature.clone(),
+                    value: text(f, &r.feature).unwrap_or_else(|| "missing".into()),
+                    applies,
+                    score: if applies {
+                        scored
+                            .column(&format!("_{}_{j}", sub.id))?
+                            .cast(&DataType::UInt8)?
+                            .u8()?
+                            .get(0)
+                    } else {
+                        None
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let score = s
+            .column(&sub.id)?
+            .cast(&DataType::UInt8)?
+            .u8()?
+            .get(0)
+            .unwrap_or(0);
+        subitems.push(SubitemLine {
+            id: sub.id.clone(),
+            label: sub.label.clone(),
+            rule_id: sub.rule_id.clone(),
+            rules,
+            score,
+            missing: missing.contains(&sub.id),
+            weight: fmt_e2(w),
+            points: score as f64 * w as f64 / (E2 as f64 * m),
+        });
+    }
+    Ok(subitems)
+}
+
+/// The customer's name and id number (`--with-pii`), from the run's own customers file (of
+/// the customer's bucket in a run of datasets).
+fn identity_of(run: &RunFolder, customer: &str) -> Result<Option<(String, String)>> {
+    let file = crate::contract::CUSTOMERS.file;
+    let files = match run.buckets() {
+        Some(n) => vec![run.input_of_bucket(file, crate::bucket::of(customer, n))?],
+        None => run.inputs(file)?,
+    };
+    let scans = files
+        .iter()
+        .map(|p| scan_path(p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(
+        one_row(concat(scans, UnionArgs::default())?, file, customer)?.map(|c| {
+            (
+                text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
+                text(&c, "id_number").unwrap_or_else(|| "@N".into()),
+            )
+        }),
+    )
+}
+
 /// Builds the sheet of `customer` from the run in `run`; every file read is checked against
 /// the run's manifest first.
 pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
@@ -275,77 +372,9 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
             .and_then(|o| o.rules.get(&sub.id).cloned())
             .unwrap_or_else(|| sub.rules.clone())
     };
-    // Every rule's score over the customer's feature row, with the run's own expressions.
-    let mut exprs = Vec::new();
-    for sub in &model.subitems {
-        for (j, r) in rules_of(sub).iter().enumerate() {
-            exprs.push(scoring::rule_score(&r.feature, &r.kind).alias(format!("_{}_{j}", sub.id)));
-        }
-    }
-    let scored = f.clone().lazy().select(exprs).collect()?;
-    let m = model.m() as f64;
-    let mut subitems = Vec::new();
-    for sub in &model.subitems {
-        let w = seg.weight_e2(&sub.id);
-        if w == 0 {
-            continue;
-        }
-        let rules = rules_of(sub)
-            .iter()
-            .enumerate()
-            .map(|(j, r)| {
-                // A rule over the ownership graph applies only where the run had one.
-                let graph = crate::catalog::GRAPH_FEATURES.contains(&r.feature.as_str());
-                let applies = r.applies_to(&kind) && !(graph && text(&f, &r.feature).is_none());
-                Ok(RuleLine {
-                    feature: r.feature.clone(),
-                    value: text(&f, &r.feature).unwrap_or_else(|| "missing".into()),
-                    applies,
-                    score: if applies {
-                        scored
-                            .column(&format!("_{}_{j}", sub.id))?
-                            .cast(&DataType::UInt8)?
-                            .u8()?
-                            .get(0)
-                    } else {
-                        None
-                    },
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let score = s
-            .column(&sub.id)?
-            .cast(&DataType::UInt8)?
-            .u8()?
-            .get(0)
-            .unwrap_or(0);
-        subitems.push(SubitemLine {
-            id: sub.id.clone(),
-            label: sub.label.clone(),
-            rule_id: sub.rule_id.clone(),
-            rules,
-            score,
-            missing: missing.contains(&sub.id),
-            weight: fmt_e2(w),
-            points: score as f64 * w as f64 / (E2 as f64 * m),
-        });
-    }
+    let subitems = subitem_lines(&model, seg, &f, &s, &missing, &rules_of)?;
     let identity = if with_pii {
-        let file = crate::contract::CUSTOMERS.file;
-        let files = match run.buckets() {
-            Some(n) => vec![run.input_of_bucket(file, crate::bucket::of(customer, n))?],
-            None => run.inputs(file)?,
-        };
-        let scans = files
-            .iter()
-            .map(|p| scan_path(p))
-            .collect::<Result<Vec<_>>>()?;
-        one_row(concat(scans, UnionArgs::default())?, file, customer)?.map(|c| {
-            (
-                text(&c, "customer_name").unwrap_or_else(|| "@N".into()),
-                text(&c, "id_number").unwrap_or_else(|| "@N".into()),
-            )
-        })
+        identity_of(&run, customer)?
     } else {
         None
     };

@@ -137,6 +137,17 @@ fn applies_expr(kinds: &[String]) -> Option<Expr> {
         .reduce(|a, b| a.or(b))
 }
 
+/// Where rule `r` applies (`None`: to every customer): to the customer kinds it names, and a
+/// rule over a feature of the ownership graph only where the book has one (not null).
+pub fn rule_applies(r: &Rule) -> Option<Expr> {
+    let on = applies_expr(&r.kinds);
+    if !crate::catalog::GRAPH_FEATURES.contains(&r.feature.as_str()) {
+        return on;
+    }
+    let has = col(r.feature.as_str()).is_not_null();
+    Some(on.map_or(has.clone(), |on| on.and(has)))
+}
+
 /// Stage 1: adds `segment`, one `u8` score column per sub-item (null where the customer's
 /// segment does not adopt it) and the `missing_subitems` list (PR3). A rule that does not apply
 /// to the customer's kind gives no score and does not mark the sub-item missing; the model
@@ -177,15 +188,7 @@ fn rules_score(rules: &[Rule], missing_score: u8) -> (Expr, Expr) {
     let mut any_missing: Option<Expr> = None;
     for r in rules {
         let raw = rule_score(&r.feature, &r.kind);
-        // A feature of the ownership graph applies only where the book has one.
-        let applies = match applies_expr(&r.kinds) {
-            on if crate::catalog::GRAPH_FEATURES.contains(&r.feature.as_str()) => {
-                let has = col(r.feature.as_str()).is_not_null();
-                Some(on.map_or(has.clone(), |on| on.and(has)))
-            }
-            on => on,
-        };
-        let (miss, score) = match applies {
+        let (miss, score) = match rule_applies(r) {
             None => (raw.clone().is_null(), raw.fill_null(lit(missing_score))),
             Some(on) => (
                 on.clone().and(raw.clone().is_null()),
