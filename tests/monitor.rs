@@ -326,32 +326,9 @@ fn s3_pr1_m4_five_quarterly_runs_agree_with_an_independent_computation() {
         .sum();
     assert_eq!(total, both);
     // The page loads in headless Chromium without console messages, its chart drawn.
-    let chromium =
-        std::env::var("RISKGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let profile = tmp.path().join("chromium-profile");
-    let o = Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", s(&profile)))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", s(&out.join("monitor.html"))))
-        .output()
-        .unwrap_or_else(|e| panic!("{chromium}: {e} (tests/run.sh installs it)"));
-    let dom = String::from_utf8_lossy(&o.stdout);
-    let log = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{log}");
+    let (dom, console) = common::chromium_dom(&out.join("monitor.html"));
     assert!(dom.contains("data-ready=\"1\""), "chart not drawn");
     assert!(dom.contains("Discrimination, back-tested"));
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
     // The monitor folder verifies, and the book it read is untouched.
     let (c, _, e) = rg(&["verify", "--run", s(&out)]);

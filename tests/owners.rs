@@ -111,6 +111,23 @@ fn assess(e: &Env) {
     assert_eq!(code, 0, "{err}");
 }
 
+/// `riskgrade owners` on the book of `e` as of 2026-10-31, into `out`.
+fn owners_table(e: &Env, out: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_riskgrade"))
+        .args([
+            "owners",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--data",
+            s(&e.data),
+        ])
+        .args(["--model", s(&e.model), "--reference", s(&e.reference)])
+        .args(["--out", s(out)])
+        .output()
+        .unwrap()
+}
+
 /// One beneficial-owners row: (person, basis, effective share, path length, path).
 type OwnerRow = (
     Option<String>,
@@ -426,19 +443,7 @@ fn l_boi6_a_bucket_reads_the_books_table_and_grades_alike() {
     );
     assess(&e);
     let table = e.out.parent().unwrap().join("bo.parquet");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_riskgrade"))
-        .args([
-            "owners",
-            "-q",
-            "--as-of",
-            "2026-10-31",
-            "--data",
-            s(&e.data),
-        ])
-        .args(["--model", s(&e.model), "--reference", s(&e.reference)])
-        .args(["--out", s(&table)])
-        .output()
-        .unwrap();
+    let o = owners_table(&e, &table);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         read_parquet(&table),
@@ -704,19 +709,7 @@ fn l_bo_a_bucket_with_the_graph_but_no_table_and_a_book_without_a_graph_are_refu
     let e = env();
     std::fs::remove_file(e.data.join("ownership.parquet")).unwrap();
     let bo = e.out.parent().unwrap().join("bo2.parquet");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_riskgrade"))
-        .args([
-            "owners",
-            "-q",
-            "--as-of",
-            "2026-10-31",
-            "--data",
-            s(&e.data),
-        ])
-        .args(["--model", s(&e.model), "--reference", s(&e.reference)])
-        .args(["--out", s(&bo)])
-        .output()
-        .unwrap();
+    let o = owners_table(&e, &bo);
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no ownership.parquet"));
     assert!(!bo.exists());

@@ -101,37 +101,10 @@ fn report_is_self_contained_and_says_what_the_summary_says() {
 /// drawn, and the browser logs no console message (no script error).
 #[test]
 fn report_renders_in_headless_chromium() {
-    let chromium =
-        std::env::var("RISKGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} not found: install Debian's chromium (.ci/run installs it when missing)"
-    );
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     run_sample(&out);
-    let profile = tmp.path().join("chromium-profile");
-    let o = Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", s(&profile)))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", s(&out.join("report.html"))))
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&o.stdout);
-    let log = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{log}");
+    let (dom, console) = chromium_dom(&out.join("report.html"));
     assert!(
         dom.contains(&format!("data-ready=\"{}\"", CHARTS.len())),
         "charts drawn: {}",
@@ -142,7 +115,6 @@ fn report_renders_in_headless_chromium() {
             .take(20)
             .collect::<String>()
     );
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
 }
 

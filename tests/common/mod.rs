@@ -466,3 +466,41 @@ pub fn book_as_of(src: &std::path::Path, dst: &std::path::Path, day: &str) {
         write(&mut persons, dst, "persons.parquet");
     }
 }
+
+/// Loads `page` in headless Chromium (`RISKGRADE_CHROMIUM`, default /usr/bin/chromium, which
+/// tests/run.sh installs): the DOM after its scripts ran, and the console messages it logged.
+pub fn chromium_dom(page: &std::path::Path) -> (String, Vec<String>) {
+    let chromium =
+        std::env::var("RISKGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} not found: install Debian's chromium (tests/run.sh installs it when missing)"
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", s(profile.path())))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", s(page)))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{log}");
+    let console = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(String::from)
+        .collect();
+    (String::from_utf8_lossy(&o.stdout).into_owned(), console)
+}
