@@ -341,6 +341,7 @@ fn s3_pr1_m4_five_quarterly_runs_agree_with_an_independent_computation() {
     let (dom, console) = common::chromium_dom(&out.join("monitor.html"));
     assert!(dom.contains("data-ready=\"1\""), "chart not drawn");
     assert!(dom.contains("Discrimination, back-tested"));
+    assert!(dom.contains("data-wide=\"false\""), "wider than 1280 px");
     assert!(console.is_empty(), "console messages: {console:?}");
     // The monitor folder verifies, and the book it read is untouched.
     let (c, _, e) = rg(&["verify", "--run", s(&out)]);

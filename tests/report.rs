@@ -116,6 +116,36 @@ fn report_renders_in_headless_chromium() {
             .collect::<String>()
     );
     assert!(console.is_empty(), "console messages: {console:?}");
+    // At 1280 px the page does not scroll sideways.
+    assert!(
+        dom.contains("data-wide=\"false\""),
+        "the page is wider than 1280 px"
+    );
+    // The headline: customers, the highest grade's share, to act on, overdue (summary.json).
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let head = dom.split("id=\"headline\"").nth(1).unwrap();
+    let head = &head[..head.find("</div></div>").unwrap()];
+    let rec = &summary["reclassification"];
+    for n in [
+        summary["customers"].as_u64().unwrap(),
+        rec["customers_needing_action"].as_u64().unwrap(),
+        rec["overdue"].as_u64().unwrap(),
+    ] {
+        assert!(head.contains(&format!("<b>{n}</b>")), "{n} in {head}");
+    }
+    let high = summary["grades"]["high"].as_u64().unwrap();
+    let share = high as f64 * 100.0 / summary["customers"].as_f64().unwrap();
+    assert!(
+        head.contains(&format!("<b>{share:.2}%</b>high ({high})")),
+        "{head}"
+    );
+    // Every bar of the grade chart carries its count, however small beside the others.
+    let grades = dom.split("id=\"chart-grades\"").nth(1).unwrap();
+    let grades = &grades[..grades.find("</figure>").unwrap()];
+    for (g, n) in summary["grades"].as_object().unwrap() {
+        assert!(grades.contains(&format!(">{n}</text>")), "{g}: {n}");
+    }
 }
 
 /// The rating sheet's numbers equal scores.parquet for customers of every basis: sub-item

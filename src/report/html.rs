@@ -189,7 +189,8 @@ pub fn esc(s: &str) -> String {
 
 /// A sortable table.
 pub(crate) fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!("<table class=\"sortable\" id=\"{id}\"><thead><tr>");
+    // In a box of its own that scrolls, so a wide table never moves the page sideways.
+    let mut s = format!("<div class=\"wide\"><table class=\"sortable\" id=\"{id}\"><thead><tr>");
     for h in head {
         s += &format!("<th>{}</th>", esc(h));
     }
@@ -201,7 +202,7 @@ pub(crate) fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
         }
         s += "</tr>";
     }
-    s + "</tbody></table>"
+    s + "</tbody></table></div>"
 }
 
 pub(crate) fn figure(id: &str, svg: String) -> String {
@@ -242,10 +243,16 @@ pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#22
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}\
 td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer}\
-figure{margin:1em 0}.note{color:#555;font-size:.9em}";
+figure{margin:1em 0}.note{color:#555;font-size:.9em}\
+svg{max-width:100%;height:auto}.wide{overflow-x:auto;max-width:100%}\
+.headline{display:flex;flex-wrap:wrap;gap:.5em 2em;padding:.6em 1em;background:#f6f8fa;border:1px solid #ddd}\
+.headline div{font-size:.9em;color:#555}.headline b{display:block;font-size:1.4em;color:#222}\
+@page{size:A4 landscape;margin:12mm}\
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}figure,table,.headline{break-inside:avoid}th{cursor:auto}}";
 
 /// Sorts a table by the clicked column (numbers as numbers); checks every chart is drawn and
-/// says so on `body` (`data-ready`), for the browser test.
+/// says so on `body` (`data-ready`), and whether the page is wider than the window
+/// (`data-wide`), for the browser test.
 pub(crate) const SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){\
 th.addEventListener('click',function(){var tb=th.closest('table').tBodies[0];\
 var rows=Array.prototype.slice.call(tb.rows);var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
@@ -255,7 +262,8 @@ var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return asc?c:-c;});\
 rows.forEach(function(r){tb.appendChild(r);});});});\
 var figs=document.querySelectorAll('figure.chart');var drawn=0;\
 figs.forEach(function(f){if(f.querySelector('svg rect')){drawn++;}});\
-document.body.setAttribute('data-ready',String(drawn));";
+document.body.setAttribute('data-ready',String(drawn));\
+var de=document.documentElement;document.body.setAttribute('data-wide',String(de.scrollWidth>de.clientWidth));";
 
 /// Renders the page.
 pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<String> {
@@ -283,6 +291,7 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         })
         .collect();
     b += &format!("<p>Rulebook: {}.</p>", texts.join("; "));
+    b += &headline(summary, model, agg);
     grades_section(&mut b, summary, model)?;
     histogram_section(&mut b, model, agg)?;
     migration_section(&mut b, model, agg)?;
@@ -294,6 +303,58 @@ pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<Stri
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
         esc(&summary.as_of)
     ))
+}
+
+/// The figures a reader wants first: customers, the highest grade's share and its change
+/// since the grades on file, customers to act on, overdue.
+fn headline(summary: &Summary, model: &Model, agg: &Aggregates) -> String {
+    let total = summary.customers;
+    let names = model.grade_names();
+    let highest = names.first().cloned().unwrap_or_default();
+    let now = summary
+        .grades
+        .0
+        .iter()
+        .find(|g| g.0 == highest)
+        .map_or(0, |g| g.1);
+    // The grades on file of the customers graded now (those with one).
+    let on_file: u64 = agg
+        .migration
+        .iter()
+        .filter(|m| m.0.is_some())
+        .map(|m| m.2)
+        .sum();
+    let high_on_file: u64 = agg
+        .migration
+        .iter()
+        .filter(|m| m.0.as_deref() == Some(highest.as_str()))
+        .map(|m| m.2)
+        .sum();
+    let share = |n: u64, d: u64| n as f64 * 100.0 / d.max(1) as f64;
+    let change = if on_file > 0 {
+        let d = share(now, total) - share(high_on_file, on_file);
+        format!(
+            "{d:+.2} points since the grades on file ({:.2}%)",
+            share(high_on_file, on_file)
+        )
+    } else {
+        "no grades on file".to_string()
+    };
+    let r = &summary.reclassification;
+    let cell = |v: String, what: String| format!("<div><b>{v}</b>{}</div>", esc(&what));
+    format!(
+        "<div class=\"headline\" id=\"headline\">{}{}{}{}</div>",
+        cell(total.to_string(), "customers graded".into()),
+        cell(
+            format!("{:.2}%", share(now, total)),
+            format!("{highest} ({now}); {change}")
+        ),
+        cell(
+            r.customers_needing_action.to_string(),
+            "customers to act on".into()
+        ),
+        cell(r.overdue.to_string(), "overdue".into()),
+    )
 }
 
 /// Grades overall, per segment, per branch.

@@ -467,7 +467,7 @@ pub fn book_as_of(src: &std::path::Path, dst: &std::path::Path, day: &str) {
     }
 }
 
-/// Loads `page` in headless Chromium (`RISKGRADE_CHROMIUM`, default /usr/bin/chromium, which
+/// Loads `page` in headless Chromium in a window 1280 px wide (`RISKGRADE_CHROMIUM`, default /usr/bin/chromium, which
 /// tests/run.sh installs): the DOM after its scripts ran, and the console messages it logged.
 pub fn chromium_dom(page: &std::path::Path) -> (String, Vec<String>) {
     let chromium =
@@ -489,6 +489,8 @@ pub fn chromium_dom(page: &std::path::Path) -> (String, Vec<String>) {
             "--disable-sync",
             "--enable-logging=stderr",
             "--v=0",
+            // The width the pages are made for.
+            "--window-size=1280,900",
         ])
         .arg(format!("--user-data-dir={}", s(profile.path())))
         .arg("--dump-dom")
