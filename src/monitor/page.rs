@@ -220,7 +220,11 @@ fn grades_section(m: &Monitor, b: &mut String) -> Result<()> {
 
 /// PSI of the total score and each sub-item.
 fn stability_section(m: &Monitor, b: &mut String) -> Result<()> {
-    *b += "<h2>Stability (population stability index)</h2><p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain.</p>";
+    *b += "<h2>Stability (population stability index)</h2><p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain. One column per run against the run before it; the last column, the latest run against the first.</p>";
+    let later: Vec<&str> = m.runs.iter().skip(1).map(|r| r.as_of.as_str()).collect();
+    let mut head = vec!["what"];
+    head.extend(later.iter().copied());
+    head.push("latest vs first");
     let rows: Vec<Vec<String>> = std::iter::once(("total score", &m.stability.total_score))
         .chain(
             m.stability
@@ -228,22 +232,22 @@ fn stability_section(m: &Monitor, b: &mut String) -> Result<()> {
                 .iter()
                 .map(|s| (s.subitem.as_str(), &s.runs)),
         )
-        .flat_map(|(name, runs)| {
-            runs.iter().skip(1).map(move |p| {
-                vec![
-                    name.to_string(),
-                    p.as_of.clone(),
-                    f4(p.vs_previous),
-                    f4(p.vs_first),
-                ]
-            })
+        .map(|(name, runs)| {
+            let mut row = vec![name.to_string()];
+            row.extend(later.iter().map(|d| {
+                f4(runs
+                    .iter()
+                    .find(|p| p.as_of == *d)
+                    .and_then(|p| p.vs_previous))
+            }));
+            row.push(f4(runs
+                .last()
+                .filter(|_| runs.len() > 1)
+                .and_then(|p| p.vs_first)));
+            row
         })
         .collect();
-    *b += &table(
-        "stability",
-        &["what", "as of", "PSI vs previous run", "PSI vs first run"],
-        &rows,
-    );
+    *b += &table("stability", &head, &rows);
     Ok(())
 }
 
