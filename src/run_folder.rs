@@ -97,6 +97,8 @@ pub const CONTROL_JSON: &str = "control.json";
 pub const CONTROL_CSV: &str = "control.csv";
 /// The comparison's result (JSON).
 pub const COMPARE_JSON: &str = "compare.json";
+/// The comparison's page (the committee pack).
+pub const COMPARE_HTML: &str = "compare.html";
 /// The comparison's result per candidate (CSV).
 pub const COMPARE_CSV: &str = "compare.csv";
 /// The comparison's lists of customers changing grade, one file per candidate.

@@ -187,6 +187,29 @@ fn hand_computed_migration_edges_workload_and_changed_list() {
         csv.contains("monitoring_to_age_+1,all,all,high,1,2,1"),
         "{csv}"
     );
+    // compare.html, the committee pack: loads in Chromium without console messages, fits
+    // 1280 px, draws its charts and shows the migration matrix as compare.json has it.
+    let (dom, console) = chromium_dom(&out.join("compare.html"));
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(dom.contains("data-wide=\"false\""), "wider than 1280 px");
+    assert!(
+        dom.contains("data-ready=\"3\""),
+        "distribution and workload charts"
+    );
+    let m = dom
+        .split("id=\"migration-monitoring_to_age_+1\"")
+        .nth(1)
+        .unwrap();
+    let m = &m[..m.find("</table>").unwrap()];
+    let cells: Vec<&str> = m
+        .split("<td class=\"heat\"")
+        .skip(1)
+        .map(|c| &c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()])
+        .collect();
+    assert_eq!(
+        cells,
+        ["1", "0", "0", "0", "1", "1", "0", "0", "0", "1", "1", "0", "0", "0", "0", "0"]
+    );
 }
 
 /// A grid vector that would take a weight to 0 is refused naming the vector (W1); so is a

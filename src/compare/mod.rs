@@ -9,6 +9,7 @@
 mod candidates;
 mod evaluate;
 mod output;
+mod page;
 mod profiles;
 mod result;
 

@@ -1,4 +1,5 @@
-//! The files of a comparison: `compare.json` (everything), `compare.csv` (one row per candidate
+//! The files of a comparison: `compare.json` (everything), `compare.html` (the committee
+//! pack), `compare.csv` (one row per candidate
 //! × dimension × grade), `changed/<candidate>.parquet` (the customers who change grade), and
 //! the one-screen summary.
 
@@ -18,6 +19,10 @@ use crate::scoring::{contributions, segment_expr, SEGMENT};
 pub fn write(c: &Comparison, dir: &Path) -> Result<()> {
     let json = serde_json::to_value(c).map_err(|e| Error::Internal(e.to_string()))?;
     io::write_json(&json, &dir.join(crate::run_folder::COMPARE_JSON))?;
+    io::write_private(
+        &dir.join(crate::run_folder::COMPARE_HTML),
+        super::page::html(c)?.as_bytes(),
+    )?;
     let mut rows: [Vec<String>; 4] = Default::default();
     let mut nums: [Vec<u64>; 2] = Default::default();
     let mut change = Vec::new();

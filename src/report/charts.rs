@@ -65,9 +65,10 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(title: &str, labels: &[String], top: u64) -> Frame {
+    fn new(title: &str, labels: &[String], top: u64, legend: bool) -> Frame {
         let n = labels.len().max(1);
-        let slot = (860.0 / n as f64).clamp(14.0, 112.0);
+        // At least 360 px in all, for the title and a legend.
+        let slot = (860.0 / n as f64).clamp(14.0, 112.0).max(276.0 / n as f64);
         let left = 64.0;
         let width = left + 20.0 + slot * n as f64;
         let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
@@ -78,7 +79,8 @@ impl Frame {
         } else {
             18.0 + shown as f64 * 4.8
         };
-        let (top_m, plot_h) = (44.0, 220.0);
+        // Room for the legend's line between the title and the counts above the bars.
+        let (top_m, plot_h) = (if legend { 60.0 } else { 44.0 }, 220.0);
         let height = top_m + plot_h + bottom;
         let (ymax, step) = nice_axis(top);
         let base = top_m + plot_h;
@@ -191,7 +193,7 @@ pub fn bars(
     colour: impl Fn(usize) -> RGBColor,
 ) -> Result<String> {
     let top = values.iter().copied().max().unwrap_or(0);
-    let mut f = Frame::new(title, labels, top);
+    let mut f = Frame::new(title, labels, top, false);
     for (i, (l, v)) in labels.iter().zip(values).enumerate() {
         f.bar(i, 0, *v, colour(i), &format!("{l}: {v}"));
         f.value(i, *v, &v.to_string(), RGBColor(34, 34, 34));
@@ -213,7 +215,7 @@ pub fn stacked(
         .map(|c| c.iter().sum::<u64>())
         .max()
         .unwrap_or(0);
-    let mut f = Frame::new(title, keys, top);
+    let mut f = Frame::new(title, keys, top, true);
     for (k, c) in counts.iter().enumerate() {
         let mut below = 0;
         for (g, n) in c.iter().enumerate() {
