@@ -196,6 +196,10 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = PARTITION_ROWS, value_name = "N",
           value_parser = clap::value_parser!(u64).range(MIN_PARTITION_ROWS..))]
     pub partition_rows: u64,
+    /// The language of the pages (report.html, compare.html, monitor.html). Default: the
+    /// model's `[model] language`, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::report::lang::Lang>,
 }
 
 /// Flags of `retention`.
@@ -279,6 +283,10 @@ pub struct AssessArgs {
     /// ownership.parquet (if any) is solved here.
     #[arg(long, value_name = "FILE")]
     pub owners: Option<PathBuf>,
+    /// The language of the pages (report.html, compare.html, monitor.html). Default: the
+    /// model's `[model] language`, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::report::lang::Lang>,
 }
 
 /// Flags of `links`.
@@ -330,6 +338,10 @@ pub struct MonitorArgs {
     /// the command succeeds).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The language of the pages (report.html, compare.html, monitor.html). Default: the
+    /// model's `[model] language`, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::report::lang::Lang>,
 }
 
 /// Flags of `merge`.
@@ -357,6 +369,10 @@ pub struct MergeArgs {
     /// Output folder; replaced as a whole when the merge succeeds.
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub out: PathBuf,
+    /// The language of the pages (report.html, compare.html, monitor.html). Default: the
+    /// model's `[model] language`, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::report::lang::Lang>,
 }
 
 /// Flags of `validate`.

@@ -210,6 +210,30 @@ fn hand_computed_migration_edges_workload_and_changed_list() {
         cells,
         ["1", "0", "0", "0", "1", "1", "0", "0", "0", "1", "1", "0", "0", "0", "0", "0"]
     );
+    // The pack in Chinese: the same figures, the guideline's terms.
+    let zh = tmp.path().join("out-zh");
+    let (code, msg) = riskgrade(&[
+        "compare",
+        "-q",
+        "--lang",
+        "zh",
+        "--baseline",
+        "tests/models/published.toml",
+        "--grid",
+        s(&grid),
+        "--features",
+        s(&features),
+        "--as-of",
+        "2026-10-31",
+        "--out",
+        s(&zh),
+    ]);
+    assert_eq!(code, 0, "{msg}");
+    let (dom, console) = chromium_dom(&zh.join("compare.html"));
+    assert!(console.is_empty(), "console messages: {console:?}");
+    for t in ["模型比较", "风险等级分布", "可疑交易报告回测", "高风险"] {
+        assert!(dom.contains(t), "{t}");
+    }
 }
 
 /// A grid vector that would take a weight to 0 is refused naming the vector (W1); so is a

@@ -343,6 +343,34 @@ fn s3_pr1_m4_five_quarterly_runs_agree_with_an_independent_computation() {
     assert!(dom.contains("Discrimination, back-tested"));
     assert!(dom.contains("data-wide=\"false\""), "wider than 1280 px");
     assert!(console.is_empty(), "console messages: {console:?}");
+    // In Chinese, the same page in the guideline's terms.
+    let zh = tmp.path().join("monitor-zh");
+    let mut args = vec![
+        "monitor",
+        "-q",
+        "--lang",
+        "zh",
+        "--horizon-months",
+        "3",
+        "--out",
+        s(&zh),
+        "--runs",
+    ];
+    for r in &runs {
+        args.push(s(r));
+    }
+    let (c, _, e) = rg(&args);
+    assert_eq!(c, 0, "{e}");
+    let (dom, console) = common::chromium_dom(&zh.join("monitor.html"));
+    assert!(console.is_empty(), "console messages: {console:?}");
+    for t in ["模型监测", "稳定性", "区分能力回测", "高风险"] {
+        assert!(dom.contains(t), "{t}");
+    }
+    assert_eq!(
+        std::fs::read(zh.join("monitor.json")).unwrap(),
+        std::fs::read(out.join("monitor.json")).unwrap(),
+        "the figures do not depend on the language"
+    );
     // The monitor folder verifies, and the book it read is untouched.
     let (c, _, e) = rg(&["verify", "--run", s(&out)]);
     assert_eq!(c, 0, "{e}");

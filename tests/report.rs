@@ -315,3 +315,100 @@ fn works_from_any_folder() {
     );
     assert!(err.is_empty(), "{err}");
 }
+
+/// The pages in the users' language: `--lang zh` writes report.html in Chinese, in the
+/// guideline's terms (风险等级, 高风险 …), as `[model] language = "zh"` does without the flag;
+/// it loads in Chromium without console messages and draws every chart. A language other than
+/// en or zh in the model is refused (E97).
+#[test]
+fn e97_report_in_chinese_by_flag_or_by_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("zh");
+    let (code, _, err) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &[
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--lang",
+            "zh",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (dom, console) = chromium_dom(&out.join("report.html"));
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(dom.contains(&format!("data-ready=\"{}\"", CHARTS.len())));
+    assert!(dom.contains("lang=\"zh-CN\""));
+    for zh in [
+        "风险等级分布",
+        "各风险等级客户数",
+        "待办清单",
+        "高风险",
+        "定期审核到期（T2）",
+    ] {
+        assert!(dom.contains(zh), "{zh}");
+    }
+    for en in [
+        "Grade distribution",
+        "Customers per grade",
+        "Work list",
+        "review_due",
+    ] {
+        assert!(!dom.contains(en), "{en} left in English");
+    }
+    // The model's language, without the flag.
+    let text = std::fs::read_to_string(repo("data/models/default.toml")).unwrap();
+    let zh_model = tmp.path().join("zh.toml");
+    std::fs::write(
+        &zh_model,
+        text.replacen("[model]\n", "[model]\nlanguage = \"zh\"\n", 1),
+    )
+    .unwrap();
+    let out2 = tmp.path().join("zh2");
+    let (code, _, err) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &[
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--model",
+            s(&zh_model),
+            "--out",
+            s(&out2),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(out2.join("report.html")).unwrap();
+    assert!(page.contains("风险等级分布"));
+    let bad = tmp.path().join("fr.toml");
+    std::fs::write(
+        &bad,
+        text.replacen("[model]\n", "[model]\nlanguage = \"fr\"\n", 1),
+    )
+    .unwrap();
+    let (code, _, err) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &[
+            "assess",
+            "-q",
+            "--as-of",
+            "2026-10-31",
+            "--model",
+            s(&bad),
+            "--out",
+            s(&tmp.path().join("fr")),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("model.language") && err.contains("zh"),
+        "{err}"
+    );
+}

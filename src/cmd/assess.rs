@@ -509,7 +509,8 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
             }
             let t = Instant::now();
             let agg = report::html::Aggregates::of(&scored, &rev.reclassify, model)?;
-            let page = report::html::render(&summary, model, &agg)?;
+            let lang = report::lang::Lang::choose(job.args.lang, model.meta.language.as_deref());
+            let page = report::html::render(&summary, model, &agg, lang)?;
             io::write_private(&staging.path(REPORT), page.as_bytes())?;
             let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
             io::write_json(&data, &staging.path(REPORT_DATA))?;

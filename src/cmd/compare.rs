@@ -91,7 +91,8 @@ pub fn run(args: &CompareArgs, progress: &Progress) -> Result<String> {
         Ok(())
     })?;
     task.done();
-    compare::write(&result, &staged.dir())?;
+    let lang = crate::report::lang::Lang::choose(args.lang, baseline.meta.language.as_deref());
+    compare::write(&result, &staged.dir(), lang)?;
     let mut manifest = Manifest::new(
         started,
         Record::Compare(Compared {

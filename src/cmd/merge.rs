@@ -336,7 +336,12 @@ fn unique_sorted_ids(df: &DataFrame, file: &str) -> Result<()> {
 
 /// The small outputs (summary, distribution, report), from the buckets' own: no
 /// per-customer row is read for them. Returns the summary.
-fn write_small(runs: &[RunFolder], model: &Model, staged: &Staged) -> Result<Summary> {
+fn write_small(
+    runs: &[RunFolder],
+    model: &Model,
+    staged: &Staged,
+    lang: report::lang::Lang,
+) -> Result<Summary> {
     let parts: Vec<Summary> = runs.iter().map(|r| r.summary()).collect::<Result<_>>()?;
     let summary = report::merged_summary(model, &parts)?;
     let mut dist = report::distribution_of(&summary)?;
@@ -355,7 +360,7 @@ fn write_small(runs: &[RunFolder], model: &Model, staged: &Staged) -> Result<Sum
         })
         .collect::<Result<Vec<Aggregates>>>()?;
     let agg = Aggregates::merge(&aggs);
-    let page = report::html::render(&summary, model, &agg)?;
+    let page = report::html::render(&summary, model, &agg, lang)?;
     io::write_private(&staged.path(REPORT), page.as_bytes())?;
     let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
     io::write_json(&data, &staged.path(REPORT_DATA))?;
@@ -478,7 +483,8 @@ pub fn run(args: &MergeArgs, progress: &Progress) -> Result<String> {
     let reference = reference_files(&runs[0], args.reference.as_deref())?;
     progress.line(&format!("merging {} runs", runs.len()));
     let staged = out.stage()?;
-    let summary = write_small(&runs, &model, &staged)?;
+    let lang = report::lang::Lang::choose(args.lang, model.meta.language.as_deref());
+    let summary = write_small(&runs, &model, &staged, lang)?;
     let a0 = runs[0].assessment().clone();
     let datasets: Vec<&str> = PER_CUSTOMER
         .into_iter()

@@ -100,7 +100,8 @@ pub fn run(args: &MonitorArgs, progress: &Progress) -> Result<String> {
     let json = serde_json::to_value(&m).map_err(|e| Error::Internal(e.to_string()))?;
     io::write_json(&json, &staged.path(MONITOR_JSON))?;
     io::write_csv(&mut page::csv(&m)?, &staged.path(MONITOR_CSV))?;
-    io::write_private(&staged.path(MONITOR_HTML), page::html(&m)?.as_bytes())?;
+    let lang = crate::report::lang::Lang::choose(args.lang, runs[0].language.as_deref());
+    io::write_private(&staged.path(MONITOR_HTML), page::html(&m, lang)?.as_bytes())?;
     let mut manifest = Manifest::new(
         started,
         Record::Monitor(Monitored {

@@ -16,12 +16,12 @@ use crate::model::{Model, E2};
 use crate::scoring::{contributions, segment_expr, SEGMENT};
 
 /// `compare.json` and `compare.csv` into `dir`.
-pub fn write(c: &Comparison, dir: &Path) -> Result<()> {
+pub fn write(c: &Comparison, dir: &Path, lang: crate::report::lang::Lang) -> Result<()> {
     let json = serde_json::to_value(c).map_err(|e| Error::Internal(e.to_string()))?;
     io::write_json(&json, &dir.join(crate::run_folder::COMPARE_JSON))?;
     io::write_private(
         &dir.join(crate::run_folder::COMPARE_HTML),
-        super::page::html(c)?.as_bytes(),
+        super::page::html(c, lang)?.as_bytes(),
     )?;
     let mut rows: [Vec<String>; 4] = Default::default();
     let mut nums: [Vec<u64>; 2] = Default::default();

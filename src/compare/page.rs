@@ -8,6 +8,7 @@ use super::result::{CandidateResult, Comparison};
 use crate::error::Result;
 use crate::report::charts;
 use crate::report::html::{esc, figure, table, SCRIPT, STYLE};
+use crate::report::lang::Lang;
 
 fn signed(x: i64) -> String {
     format!("{x:+}")
@@ -18,23 +19,26 @@ fn pct(x: f64) -> String {
 }
 
 /// The page.
-pub fn html(c: &Comparison) -> Result<String> {
+/// The page in language `l`.
+pub fn html(c: &Comparison, l: Lang) -> Result<String> {
     let mut b = format!(
-        "<h1>Model comparison, as of {}</h1><p>Baseline <b>{}</b> against {} candidate(s) over {} customers ({} distinct profiles).</p>",
+        "<h1>{} {}</h1><p>Baseline <b>{}</b> against {} candidate(s) over {} customers ({} distinct profiles).</p>",
+        l.t("Model comparison, as of"),
         esc(&c.as_of),
         esc(&c.baseline.model),
         c.candidates.len(),
         c.customers,
         c.profiles
     );
-    summary_section(c, &mut b);
-    distribution_section(c, &mut b)?;
+    summary_section(l, c, &mut b);
+    distribution_section(l, c, &mut b)?;
     for cand in &c.candidates {
-        candidate_section(c, cand, &mut b)?;
+        candidate_section(l, c, cand, &mut b)?;
     }
-    sensitivity_section(c, &mut b);
+    sensitivity_section(l, c, &mut b);
     Ok(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade comparison {}</title><style>{STYLE}{HEAT}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>riskgrade comparison {}</title><style>{STYLE}{HEAT}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        l.html(),
         esc(&c.as_of)
     ))
 }
@@ -43,8 +47,8 @@ pub fn html(c: &Comparison) -> Result<String> {
 const HEAT: &str = "td.heat{color:#111}";
 
 /// One row per candidate: who changes grade, the highest grade, band edges, workload.
-fn summary_section(c: &Comparison, b: &mut String) {
-    *b += "<h2>Summary</h2>";
+fn summary_section(l: Lang, c: &Comparison, b: &mut String) {
+    *b += &format!("<h2>{}</h2>", l.t("Summary"));
     let rows: Vec<Vec<String>> = c
         .candidates
         .iter()
@@ -63,7 +67,7 @@ fn summary_section(c: &Comparison, b: &mut String) {
     *b += &table(
         "summary",
         &[
-            "candidate",
+            l.t("candidate"),
             "to a higher grade",
             "to a lower grade",
             "graded by one only",
@@ -76,15 +80,16 @@ fn summary_section(c: &Comparison, b: &mut String) {
 }
 
 /// Customers per grade under the baseline and each candidate (stacked bars and a table).
-fn distribution_section(c: &Comparison, b: &mut String) -> Result<()> {
-    *b += "<h2>Grade distribution</h2>";
-    let grades: Vec<String> = c.baseline.grades.iter().map(|g| g.0.clone()).collect();
-    let mut keys = vec!["baseline".to_string()];
+fn distribution_section(l: Lang, c: &Comparison, b: &mut String) -> Result<()> {
+    *b += &format!("<h2>{}</h2>", l.t("Grade distribution"));
+    let names: Vec<String> = c.baseline.grades.iter().map(|g| g.0.clone()).collect();
+    let grades: Vec<String> = names.iter().map(|g| l.name(g)).collect();
+    let mut keys = vec![l.t("baseline").to_string()];
     let mut counts = vec![c.baseline.grades.iter().map(|g| g.1).collect::<Vec<u64>>()];
     for cand in &c.candidates {
         keys.push(cand.name.clone());
         counts.push(
-            grades
+            names
                 .iter()
                 .map(|g| {
                     cand.distribution
@@ -98,9 +103,14 @@ fn distribution_section(c: &Comparison, b: &mut String) -> Result<()> {
     }
     *b += &figure(
         "chart-distribution",
-        charts::stacked("Customers per grade, per model", &keys, &grades, &counts)?,
+        charts::stacked(
+            l.t("Customers per grade, per model"),
+            &keys,
+            &grades,
+            &counts,
+        )?,
     );
-    let mut head = vec!["model"];
+    let mut head = vec![l.t("model")];
     head.extend(grades.iter().map(|g| g.as_str()));
     let rows: Vec<Vec<String>> = keys
         .iter()
@@ -116,7 +126,7 @@ fn distribution_section(c: &Comparison, b: &mut String) -> Result<()> {
 }
 
 /// A candidate's migration heat map, workload and back-test.
-fn candidate_section(c: &Comparison, x: &CandidateResult, b: &mut String) -> Result<()> {
+fn candidate_section(l: Lang, c: &Comparison, x: &CandidateResult, b: &mut String) -> Result<()> {
     *b += &format!(
         "<h2>{}</h2><p class=\"note\">{}; grades compared by {}.</p>",
         esc(&x.name),
@@ -125,10 +135,11 @@ fn candidate_section(c: &Comparison, x: &CandidateResult, b: &mut String) -> Res
     );
     // Migration: rows the baseline's grade, columns the candidate's, shaded by the row's
     // share (the diagonal: unchanged).
-    let mut names: Vec<String> = c.baseline.grades.iter().map(|g| g.0.clone()).collect();
+    let mut names: Vec<String> = c.baseline.grades.iter().map(|g| l.name(&g.0)).collect();
     names.push("not graded".into());
-    let mut s = String::from(
-        "<h3>Migration</h3><div class=\"wide\"><table class=\"sortable\" id=\"migration-",
+    let mut s = format!(
+        "<h3>{}</h3><div class=\"wide\"><table class=\"sortable\" id=\"migration-",
+        l.t("Migration")
     );
     s += &format!(
         "{}\"><thead><tr><th>baseline \\ candidate</th>",
@@ -214,7 +225,7 @@ fn candidate_section(c: &Comparison, x: &CandidateResult, b: &mut String) -> Res
         .iter()
         .map(|t| {
             vec![
-                t.grade.clone(),
+                l.name(&t.grade),
                 t.customers.to_string(),
                 t.with_str.to_string(),
                 pct(t.str_share),
@@ -222,7 +233,7 @@ fn candidate_section(c: &Comparison, x: &CandidateResult, b: &mut String) -> Res
             ]
         })
         .collect();
-    *b += "<h3>STR back-test</h3>";
+    *b += &format!("<h3>{}</h3>", l.t("STR back-test"));
     *b += &table(
         &format!("backtest-{}", esc(&x.name)),
         &[
@@ -238,11 +249,12 @@ fn candidate_section(c: &Comparison, x: &CandidateResult, b: &mut String) -> Res
 }
 
 /// The baseline's sensitivity to each weight.
-fn sensitivity_section(c: &Comparison, b: &mut String) {
+fn sensitivity_section(l: Lang, c: &Comparison, b: &mut String) {
     if c.sensitivity.is_empty() {
         return;
     }
-    *b += "<h2>Sensitivity of the baseline</h2><p class=\"note\">Customers changing grade when one sub-item's weight moves by one point (taken from or given to the others in proportion): up / down.</p>";
+    *b += &format!("<h2>{}</h2>", l.t("Sensitivity of the baseline"));
+    *b += "<p class=\"note\">Customers changing grade when one sub-item's weight moves by one point (taken from or given to the others in proportion): up / down.</p>";
     let pair = |p: Option<[u64; 2]>| p.map_or_else(|| "-".into(), |[u, d]| format!("{u} / {d}"));
     let rows: Vec<Vec<String>> = c
         .sensitivity

@@ -191,6 +191,14 @@ impl Model {
             ));
         }
         check_params(&raw.features)?;
+        if let Some(l) = &raw.model.language {
+            if l != "en" && l != "zh" {
+                return Err(err(
+                    "model.language",
+                    format!("{l:?}; the pages are written in en (English) or zh (简体中文)"),
+                ));
+            }
+        }
         let (grades, warnings) = bands::resolve(&raw.grades, m)?;
         let subitems = rules::resolve(&raw.subitems, m)?;
         let segments = segments::resolve(&raw.segments, &subitems)?;

@@ -116,6 +116,9 @@ pub struct Meta {
     /// Why the model is as it is (P5).
     #[serde(default)]
     pub rationale: String,
+    /// The language of the pages made with it (`en` or `zh`) when no `--lang` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,8 @@ pub struct Run {
     pub model_sha256: String,
     /// Grade names, highest first.
     pub grades: Vec<String>,
+    /// The model's page language (`[model] language`), if set.
+    pub language: Option<String>,
     /// Sub-item ids.
     pub subitems: Vec<String>,
     /// customer_id, branch_id, total_score, computed_grade, grade, basis, direct_low_class and
@@ -94,6 +96,7 @@ impl Run {
                 model["meta"]["version"].as_str().unwrap_or("?")
             ),
             model_sha256: a.model_sha256.clone(),
+            language: model["meta"]["language"].as_str().map(String::from),
             grades,
             subitems,
             scores,

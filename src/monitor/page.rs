@@ -7,6 +7,7 @@ use super::Monitor;
 use crate::error::Result;
 use crate::report::charts;
 use crate::report::html::{esc, figure, table, SCRIPT, STYLE};
+use crate::report::lang::Lang;
 
 fn f4(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), |v| format!("{v:.4}"))
@@ -152,43 +153,48 @@ pub fn csv(m: &Monitor) -> Result<DataFrame> {
 }
 
 /// The page.
-pub fn html(m: &Monitor) -> Result<String> {
+pub fn html(m: &Monitor, l: Lang) -> Result<String> {
     let mut b = String::new();
     let first = &m.runs[0];
     let last = &m.runs[m.runs.len() - 1];
     b += &format!(
-        "<h1>Model monitoring, {} to {}</h1><p>{} runs of the book; model <b>{}</b> in the first run.</p>",
+        "<h1>{}, {} {} {}</h1><p>{} {}; {} <b>{}</b>.</p>",
+        l.t("Model monitoring"),
         esc(&first.as_of),
+        l.t("to"),
         esc(&last.as_of),
         m.runs.len(),
+        l.t("runs of the book"),
+        l.t("model"),
         esc(&first.model)
     );
     if m.model_changes.is_empty() {
-        b += "<p>Every run was made with the same model.</p>";
+        b += &format!("<p>{}</p>", l.t("Every run was made with the same model."));
     } else {
-        b += "<p>Models differ:</p><ul>";
+        b += &format!("<p>{}</p><ul>", l.t("Models differ:"));
         for c in &m.model_changes {
             b += &format!("<li>{}</li>", esc(c));
         }
         b += "</ul>";
     }
-    grades_section(m, &mut b)?;
-    stability_section(m, &mut b)?;
-    migration_section(m, &mut b)?;
-    discrimination_section(m, &mut b)?;
-    health_section(m, &mut b)?;
+    grades_section(l, m, &mut b)?;
+    stability_section(l, m, &mut b)?;
+    migration_section(l, m, &mut b)?;
+    discrimination_section(l, m, &mut b)?;
+    health_section(l, m, &mut b)?;
     Ok(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade monitor {} to {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>riskgrade monitor {} to {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        l.html(),
         esc(&first.as_of),
         esc(&last.as_of)
     ))
 }
 
 /// Grades per run: a table and a stacked bar chart.
-fn grades_section(m: &Monitor, b: &mut String) -> Result<()> {
+fn grades_section(l: Lang, m: &Monitor, b: &mut String) -> Result<()> {
     let first = &m.runs[0];
-    let grades: Vec<String> = first.grades.iter().map(|g| g.0.clone()).collect();
-    let mut head = vec!["as of", "customers"];
+    let grades: Vec<String> = first.grades.iter().map(|g| l.name(&g.0)).collect();
+    let mut head = vec![l.t("as of"), l.t("customers")];
     head.extend(grades.iter().map(|g| g.as_str()));
     let rows: Vec<Vec<String>> = m
         .runs
@@ -203,7 +209,7 @@ fn grades_section(m: &Monitor, b: &mut String) -> Result<()> {
             row
         })
         .collect();
-    *b += "<h2>Grades per run</h2>";
+    *b += &format!("<h2>{}</h2>", l.t("Grades per run"));
     *b += &table("grades", &head, &rows);
     let dates: Vec<String> = m.runs.iter().map(|r| r.as_of.clone()).collect();
     let counts: Vec<Vec<u64>> = m
@@ -213,19 +219,20 @@ fn grades_section(m: &Monitor, b: &mut String) -> Result<()> {
         .collect();
     *b += &figure(
         "grades-chart",
-        charts::stacked("Customers per grade", &dates, &grades, &counts)?,
+        charts::stacked(l.t("Customers per grade"), &dates, &grades, &counts)?,
     );
     Ok(())
 }
 
 /// PSI of the total score and each sub-item.
-fn stability_section(m: &Monitor, b: &mut String) -> Result<()> {
-    *b += "<h2>Stability (population stability index)</h2><p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain. One column per run against the run before it; the last column, the latest run against the first.</p>";
+fn stability_section(l: Lang, m: &Monitor, b: &mut String) -> Result<()> {
+    *b += &format!("<h2>{}</h2>", l.t("Stability (population stability index)"));
+    *b += "<p class=\"note\">PSI = Σ (a − e)·ln(a/e) over bins, e the earlier run's share, a the later run's, a share of 0 taken as 0.01 %. Total scores binned at the first run's deciles; sub-items by their levels. Below 0.10 stable, 0.10–0.25 shifting, above 0.25 a shift to explain. One column per run against the run before it; the last column, the latest run against the first.</p>";
     let later: Vec<&str> = m.runs.iter().skip(1).map(|r| r.as_of.as_str()).collect();
-    let mut head = vec!["what"];
+    let mut head = vec![l.t("what")];
     head.extend(later.iter().copied());
-    head.push("latest vs first");
-    let rows: Vec<Vec<String>> = std::iter::once(("total score", &m.stability.total_score))
+    head.push(l.t("latest vs first"));
+    let rows: Vec<Vec<String>> = std::iter::once((l.t("total score"), &m.stability.total_score))
         .chain(
             m.stability
                 .subitems
@@ -252,8 +259,8 @@ fn stability_section(m: &Monitor, b: &mut String) -> Result<()> {
 }
 
 /// Migration matrices and drivers between consecutive runs.
-fn migration_section(m: &Monitor, b: &mut String) -> Result<()> {
-    *b += "<h2>Migration between consecutive runs</h2>";
+fn migration_section(l: Lang, m: &Monitor, b: &mut String) -> Result<()> {
+    *b += &format!("<h2>{}</h2>", l.t("Migration between consecutive runs"));
     for g in &m.migration {
         *b += &format!(
             "<h3>{} → {}</h3><p>{} customers in both, {} changed grade ({}); {} entered, {} left.</p>",
@@ -266,14 +273,14 @@ fn migration_section(m: &Monitor, b: &mut String) -> Result<()> {
             g.left
         );
         let mut head = vec!["from \\ to".to_string()];
-        head.extend(g.to_grades.iter().cloned());
+        head.extend(g.to_grades.iter().map(|x| l.name(x)));
         let head: Vec<&str> = head.iter().map(|s| s.as_str()).collect();
         let rows: Vec<Vec<String>> = g
             .from_grades
             .iter()
             .zip(&g.matrix)
             .map(|(a, row)| {
-                let mut r = vec![a.clone()];
+                let mut r = vec![l.name(a)];
                 r.extend(row.iter().map(|n| n.to_string()));
                 r
             })
@@ -298,10 +305,11 @@ fn migration_section(m: &Monitor, b: &mut String) -> Result<()> {
 }
 
 /// The back-test of each run.
-fn discrimination_section(m: &Monitor, b: &mut String) -> Result<()> {
+fn discrimination_section(l: Lang, m: &Monitor, b: &mut String) -> Result<()> {
     let d = &m.discrimination;
     *b += &format!(
-        "<h2>Discrimination, back-tested</h2><p class=\"note\">Suspicious-transaction reports filed within {} months after each as-of date ({}, observed to {}). A customer not reported is counted only when watched for the whole horizon; the others are left out. AUC: the probability that a reported customer scored above one not reported (ties ½). KS: the largest gap between their score distributions.</p>",
+        "<h2>{}</h2><p class=\"note\">Suspicious-transaction reports filed within {} months after each as-of date ({}, observed to {}). A customer not reported is counted only when watched for the whole horizon; the others are left out. AUC: the probability that a reported customer scored above one not reported (ties ½). KS: the largest gap between their score distributions.</p>",
+        l.t("Discrimination, back-tested"),
         d.horizon_months,
         esc(&d.reports_from),
         esc(&d.observed_to)
@@ -346,8 +354,9 @@ fn discrimination_section(m: &Monitor, b: &mut String) -> Result<()> {
 }
 
 /// Process health of each run.
-fn health_section(m: &Monitor, b: &mut String) -> Result<()> {
-    *b += &format!("<h2>Process health</h2><p class=\"note\">Branches apart: a branch whose highest-grade share lies {} or more standard errors from the book's (z = (p − p₀)/√(p₀(1 − p₀)/n)).</p>", super::OUTLIER_Z);
+fn health_section(l: Lang, m: &Monitor, b: &mut String) -> Result<()> {
+    *b += &format!("<h2>{}</h2>", l.t("Process health"));
+    *b += &format!("<p class=\"note\">Branches apart: a branch whose highest-grade share lies {} or more standard errors from the book's (z = (p − p₀)/√(p₀(1 − p₀)/n)).</p>", super::OUTLIER_Z);
     let rows: Vec<Vec<String>> = m
         .health
         .iter()

@@ -242,17 +242,14 @@ pub fn stacked(
 }
 
 /// The histogram of total scores (one bar per point, 0–100) with the band edges drawn.
-pub fn histogram(counts: &[u64], edges: &[(f64, String)]) -> Result<String> {
+pub fn histogram(title: &str, counts: &[u64], edges: &[(f64, String)]) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (1000, 340)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let top = counts.iter().copied().max().unwrap_or(0).max(1);
         let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Customers by adjusted total score, with the band edges",
-                ("sans-serif", 16),
-            )
+            .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(70)

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::charts::{self, grade_colour};
+use super::lang::Lang;
 use super::Summary;
 use crate::error::Result;
 use crate::model::{fmt_e2, Model, E4};
@@ -265,49 +266,63 @@ figs.forEach(function(f){if(f.querySelector('svg rect')){drawn++;}});\
 document.body.setAttribute('data-ready',String(drawn));\
 var de=document.documentElement;document.body.setAttribute('data-wide',String(de.scrollWidth>de.clientWidth));";
 
-/// Renders the page.
-pub fn render(summary: &Summary, model: &Model, agg: &Aggregates) -> Result<String> {
+/// Renders the page in language `l`.
+pub fn render(summary: &Summary, model: &Model, agg: &Aggregates, l: Lang) -> Result<String> {
     let total = summary.customers;
     let mut b = String::new();
     let m = &model.meta;
     b += &format!(
-        "<h1>Customer risk grading, as of {}</h1><p>Model <b>{} {}</b>, approved by {} on {}; {} customers graded; FATF lists {}.</p>",
-        esc(&summary.as_of), esc(&m.id), esc(&m.version), esc(&m.approved_by), esc(&m.approved_on), total, esc(&summary.fatf_lists)
+        "<h1>{} {}</h1><p>{} <b>{} {}</b>, {} {} ({} {}); {} {}; {} {}.</p>",
+        l.t("Customer risk grading, as of"),
+        esc(&summary.as_of),
+        l.t("Model"),
+        esc(&m.id),
+        esc(&m.version),
+        l.t("approved by"),
+        esc(&m.approved_by),
+        l.t("on"),
+        esc(&m.approved_on),
+        total,
+        l.t("customers graded"),
+        l.t("FATF lists"),
+        esc(&summary.fatf_lists)
     );
     let texts: Vec<String> = summary
         .rulebook
         .iter()
         .map(|t| {
             format!(
-                "{} (in effect from {}{})",
+                "{} ({} {}{})",
                 esc(&t.id),
+                l.t("in effect from"),
                 esc(&t.effective),
                 if t.in_force {
-                    ""
+                    String::new()
                 } else {
-                    ", not yet on the as-of date"
+                    format!(", {}", l.t("not yet on the as-of date"))
                 }
             )
         })
         .collect();
-    b += &format!("<p>Rulebook: {}.</p>", texts.join("; "));
-    b += &headline(summary, model, agg);
-    grades_section(&mut b, summary, model)?;
-    histogram_section(&mut b, model, agg)?;
-    migration_section(&mut b, model, agg)?;
-    shares_section(&mut b, agg)?;
-    exceptions_section(&mut b, summary)?;
-    worklist_section(&mut b, summary, agg)?;
-    model_section(&mut b, model)?;
+    b += &format!("<p>{}: {}.</p>", l.t("Rulebook"), texts.join("; "));
+    b += &headline(l, summary, model, agg);
+    grades_section(l, &mut b, summary, model)?;
+    histogram_section(l, &mut b, model, agg)?;
+    migration_section(l, &mut b, model, agg)?;
+    shares_section(l, &mut b, agg)?;
+    exceptions_section(l, &mut b, summary)?;
+    worklist_section(l, &mut b, summary, agg)?;
+    model_section(l, &mut b, model)?;
     Ok(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>riskgrade report {}</title><style>{STYLE}</style></head><body>{b}<script>{SCRIPT}</script></body></html>\n",
+        l.html(),
         esc(&summary.as_of)
     ))
 }
 
 /// The figures a reader wants first: customers, the highest grade's share and its change
 /// since the grades on file, customers to act on, overdue.
-fn headline(summary: &Summary, model: &Model, agg: &Aggregates) -> String {
+fn headline(l: Lang, summary: &Summary, model: &Model, agg: &Aggregates) -> String {
     let total = summary.customers;
     let names = model.grade_names();
     let highest = names.first().cloned().unwrap_or_default();
@@ -334,39 +349,42 @@ fn headline(summary: &Summary, model: &Model, agg: &Aggregates) -> String {
     let change = if on_file > 0 {
         let d = share(now, total) - share(high_on_file, on_file);
         format!(
-            "{d:+.2} points since the grades on file ({:.2}%)",
+            "{d:+.2} {} {} ({:.2}%)",
+            l.t("points"),
+            l.t("since the grades on file"),
             share(high_on_file, on_file)
         )
     } else {
-        "no grades on file".to_string()
+        l.t("no grades on file").to_string()
     };
     let r = &summary.reclassification;
     let cell = |v: String, what: String| format!("<div><b>{v}</b>{}</div>", esc(&what));
     format!(
         "<div class=\"headline\" id=\"headline\">{}{}{}{}</div>",
-        cell(total.to_string(), "customers graded".into()),
+        cell(total.to_string(), l.t("customers graded").into()),
         cell(
             format!("{:.2}%", share(now, total)),
-            format!("{highest} ({now}); {change}")
+            format!("{} ({now}); {change}", l.name(&highest))
         ),
         cell(
             r.customers_needing_action.to_string(),
-            "customers to act on".into()
+            l.t("customers to act on").into()
         ),
-        cell(r.overdue.to_string(), "overdue".into()),
+        cell(r.overdue.to_string(), l.t("overdue").into()),
     )
 }
 
 /// Grades overall, per segment, per branch.
-fn grades_section(b: &mut String, summary: &Summary, model: &Model) -> Result<()> {
+fn grades_section(l: Lang, b: &mut String, summary: &Summary, model: &Model) -> Result<()> {
     let names = model.grade_names();
     let g = names.len();
     let total = summary.customers;
-    *b += "<h2>Grade distribution</h2>";
+    *b += &format!("<h2>{}</h2>", l.t("Grade distribution"));
+    let shown: Vec<String> = names.iter().map(|n| l.name(n)).collect();
     let counts: Vec<u64> = summary.grades.0.iter().map(|x| x.1).collect();
     *b += &figure(
         "chart-grades",
-        charts::bars("Customers per grade", &names, &counts, |i| {
+        charts::bars(l.t("Customers per grade"), &shown, &counts, |i| {
             grade_colour(i, g)
         })?,
     );
@@ -374,26 +392,35 @@ fn grades_section(b: &mut String, summary: &Summary, model: &Model) -> Result<()
         .grades
         .0
         .iter()
-        .map(|(k, n)| vec![k.clone(), n.to_string(), pct(*n, total)])
+        .map(|(k, n)| vec![l.name(k), n.to_string(), pct(*n, total)])
         .collect();
-    *b += &table("table-grades", &["grade", "customers", "share"], &rows);
-    let mut head: Vec<&str> = vec!["key"];
-    head.extend(names.iter().map(|s| s.as_str()));
-    head.extend(["customers", "highest share"]);
-    for (id, title, dim) in [
-        ("segment", "Per segment", &summary.by_segment),
-        ("branch", "Per branch", &summary.by_branch),
+    *b += &table(
+        "table-grades",
+        &[l.t("grade"), l.t("customers"), l.t("share")],
+        &rows,
+    );
+    let mut head: Vec<&str> = vec![l.t("key")];
+    head.extend(shown.iter().map(|s| s.as_str()));
+    head.extend([l.t("customers"), l.t("highest share")]);
+    for (id, title, chart, dim) in [
+        (
+            "segment",
+            "Per segment",
+            "Customers per grade, per segment",
+            &summary.by_segment,
+        ),
+        (
+            "branch",
+            "Per branch",
+            "Customers per grade, per branch",
+            &summary.by_branch,
+        ),
     ] {
         let (keys, c, rows) = by_key(model, dim);
-        *b += &format!("<h3>{title}</h3>");
+        *b += &format!("<h3>{}</h3>", l.t(title));
         *b += &figure(
             &format!("chart-{id}"),
-            charts::stacked(
-                &format!("Customers per grade, {}", title.to_lowercase()),
-                &keys,
-                &names,
-                &c,
-            )?,
+            charts::stacked(l.t(chart), &keys, &shown, &c)?,
         );
         *b += &table(&format!("table-{id}"), &head, &rows);
     }
@@ -401,34 +428,42 @@ fn grades_section(b: &mut String, summary: &Summary, model: &Model) -> Result<()
 }
 
 /// Histogram with band edges.
-fn histogram_section(b: &mut String, model: &Model, agg: &Aggregates) -> Result<()> {
+fn histogram_section(l: Lang, b: &mut String, model: &Model, agg: &Aggregates) -> Result<()> {
     let g = model.grades.len();
-    *b += "<h2>Total scores</h2>";
+    *b += &format!("<h2>{}</h2>", l.t("Total scores"));
     let edges: Vec<(f64, String)> = model.grades[..g - 1]
         .iter()
         .map(|gr| {
             (
                 gr.lower.e4 as f64 / E4 as f64,
-                format!("{} {}", gr.name, gr.interval),
+                format!("{} {}", l.name(&gr.name), gr.interval),
             )
         })
         .collect();
     *b += &figure(
         "chart-histogram",
-        charts::histogram(&agg.histogram, &edges)?,
+        charts::histogram(
+            l.t("Customers by adjusted total score, with the band edges"),
+            &agg.histogram,
+            &edges,
+        )?,
     );
     Ok(())
 }
 
 /// Migration.
-fn migration_section(b: &mut String, model: &Model, agg: &Aggregates) -> Result<()> {
+fn migration_section(l: Lang, b: &mut String, model: &Model, agg: &Aggregates) -> Result<()> {
     let names = model.grade_names();
-    *b += "<h2>Migration from the grades on file</h2><p class=\"note\">Rows: grade on file; columns: the final grade of this run.</p>";
+    *b += &format!(
+        "<h2>{}</h2><p class=\"note\">{}</p>",
+        l.t("Migration from the grades on file"),
+        l.t("Rows: grade on file; columns: the final grade of this run.")
+    );
     let mut on_file: Vec<String> = names.clone();
     on_file.push("none on file".into());
     let mut mrows = Vec::new();
     for of in &on_file {
-        let mut row = vec![of.clone()];
+        let mut row = vec![l.name(of)];
         for n in &names {
             let v = agg
                 .migration
@@ -441,14 +476,15 @@ fn migration_section(b: &mut String, model: &Model, agg: &Aggregates) -> Result<
         mrows.push(row);
     }
     let mut mhead: Vec<&str> = vec!["on file \\ new"];
-    mhead.extend(names.iter().map(|s| s.as_str()));
+    let shown: Vec<String> = names.iter().map(|n| l.name(n)).collect();
+    mhead.extend(shown.iter().map(|s| s.as_str()));
     *b += &table("table-migration", &mhead, &mrows);
     Ok(())
 }
 
 /// Shares of the total.
-fn shares_section(b: &mut String, agg: &Aggregates) -> Result<()> {
-    *b += "<h2>What the totals are made of</h2>";
+fn shares_section(l: Lang, b: &mut String, agg: &Aggregates) -> Result<()> {
+    *b += &format!("<h2>{}</h2>", l.t("What the totals are made of"));
     let all: i64 = agg.contributions.iter().map(|x| x.2).sum::<i64>().max(1);
     let mut elements: BTreeMap<String, i64> = BTreeMap::new();
     for (_, rule, v) in &agg.contributions {
@@ -466,7 +502,7 @@ fn shares_section(b: &mut String, agg: &Aggregates) -> Result<()> {
     *b += &figure(
         "chart-elements",
         charts::bars(
-            "Share of the total per element (‰)",
+            l.t("Share of the total per element (‰)"),
             &ekeys,
             &evals,
             |_| plotters::style::RGBColor(52, 152, 219),
@@ -485,16 +521,16 @@ fn shares_section(b: &mut String, agg: &Aggregates) -> Result<()> {
         .collect();
     *b += &table(
         "table-subitems",
-        &["sub-item", "rule", "share of Σ a·p"],
+        &[l.t("sub-item"), l.t("rule"), "Σ a·p"],
         &srows,
     );
     Ok(())
 }
 
 /// Exceptions and missing data.
-fn exceptions_section(b: &mut String, summary: &Summary) -> Result<()> {
+fn exceptions_section(l: Lang, b: &mut String, summary: &Summary) -> Result<()> {
     let total = summary.customers;
-    *b += "<h2>Exceptions and missing information</h2>";
+    *b += &format!("<h2>{}</h2>", l.t("Exceptions and missing information"));
     let xrows: Vec<Vec<String>> = summary
         .direct_highest
         .0
@@ -518,13 +554,17 @@ fn exceptions_section(b: &mut String, summary: &Summary) -> Result<()> {
     *b += &figure(
         "chart-exceptions",
         charts::bars(
-            "Customers per direct-highest condition (XH)",
+            l.t("Customers per direct-highest condition (XH)"),
             &xkeys,
             &xvals,
             |_| grade_colour(0, 5),
         )?,
     );
-    *b += &table("table-exceptions", &["condition", "customers"], &xrows);
+    *b += &table(
+        "table-exceptions",
+        &[l.t("condition"), l.t("customers")],
+        &xrows,
+    );
     let mut missing: Vec<(String, u64)> = summary.scored_on_missing_data.0.clone();
     missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mrows: Vec<Vec<String>> = missing
@@ -535,8 +575,8 @@ fn exceptions_section(b: &mut String, summary: &Summary) -> Result<()> {
         "table-missing",
         &[
             "sub-item scored on missing data (PR3)",
-            "customers",
-            "share",
+            l.t("customers"),
+            l.t("share"),
         ],
         &mrows,
     );
@@ -544,17 +584,21 @@ fn exceptions_section(b: &mut String, summary: &Summary) -> Result<()> {
 }
 
 /// Work list.
-fn worklist_section(b: &mut String, summary: &Summary, agg: &Aggregates) -> Result<()> {
+fn worklist_section(l: Lang, b: &mut String, summary: &Summary, agg: &Aggregates) -> Result<()> {
     let r = &summary.reclassification;
     *b += &format!(
-        "<h2>Work list</h2><p>{} customers need action, {} overdue.</p>",
-        r.customers_needing_action, r.overdue
+        "<h2>{}</h2><p>{} {}, {} {}.</p>",
+        l.t("Work list"),
+        r.customers_needing_action,
+        l.t("customers need action"),
+        r.overdue,
+        l.t("overdue")
     );
-    let rkeys: Vec<String> = r.per_reason.0.iter().map(|x| x.0.clone()).collect();
+    let rkeys: Vec<String> = r.per_reason.0.iter().map(|x| l.name(&x.0)).collect();
     let rvals: Vec<u64> = r.per_reason.0.iter().map(|x| x.1).collect();
     *b += &figure(
         "chart-reasons",
-        charts::bars("Customers per reason", &rkeys, &rvals, |_| {
+        charts::bars(l.t("Customers per reason"), &rkeys, &rvals, |_| {
             plotters::style::RGBColor(142, 68, 173)
         })?,
     );
@@ -563,7 +607,7 @@ fn worklist_section(b: &mut String, summary: &Summary, agg: &Aggregates) -> Resu
         .iter()
         .map(|(m, o, _)| {
             if *o {
-                format!("{m} overdue")
+                format!("{m} {}", l.t("overdue"))
             } else {
                 m.clone()
             }
@@ -574,7 +618,7 @@ fn worklist_section(b: &mut String, summary: &Summary, agg: &Aggregates) -> Resu
     *b += &figure(
         "chart-due",
         charts::bars(
-            "Customers by month due (overdue first)",
+            l.t("Customers by month due (overdue first)"),
             &mkeys,
             &mvals,
             |i| {
@@ -593,17 +637,22 @@ fn worklist_section(b: &mut String, summary: &Summary, agg: &Aggregates) -> Resu
         .collect();
     *b += &table(
         "table-worklist",
-        &["branch", "customers needing action", "overdue"],
+        &[
+            l.t("branch"),
+            l.t("customers needing action"),
+            l.t("overdue"),
+        ],
         &brows,
     );
     Ok(())
 }
 
 /// Model.
-fn model_section(b: &mut String, model: &Model) -> Result<()> {
+fn model_section(l: Lang, b: &mut String, model: &Model) -> Result<()> {
     let m = &model.meta;
     *b += &format!(
-        "<h2>The model (P5)</h2><p>{}</p>",
+        "<h2>{}</h2><p>{}</p>",
+        l.t("The model (P5)"),
         esc(&m.rationale).replace('\n', " ")
     );
     let grows: Vec<Vec<String>> = model
@@ -611,7 +660,7 @@ fn model_section(b: &mut String, model: &Model) -> Result<()> {
         .iter()
         .map(|gr| {
             vec![
-                gr.name.clone(),
+                l.name(&gr.name),
                 gr.interval.clone(),
                 gr.review_months.to_string(),
                 gr.measures.clone(),

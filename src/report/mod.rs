@@ -4,6 +4,7 @@
 
 pub(crate) mod charts;
 pub mod html;
+pub mod lang;
 
 use polars::lazy::dsl;
 use polars::prelude::*;
