@@ -93,6 +93,9 @@ pub struct ExplainArgs {
     /// Include the customer's name and ID number (personal data).
     #[arg(long)]
     pub with_pii: bool,
+    /// The language of the sheet. Default: the model's `[model] language`, else en.
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::report::lang::Lang>,
 }
 
 /// Flags of `init`.

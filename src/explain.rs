@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::inputs::scan_path;
 use crate::model::{fmt_e2, Model, E2};
+use crate::report::lang::Lang;
 use crate::run_folder::{RunFolder, BENEFICIAL_OWNERS, FEATURES, GRADES_NEXT, RECLASSIFY, SCORES};
 use crate::scoring;
 
@@ -134,6 +135,9 @@ pub struct Sheet {
     /// Its beneficial owners, where the run had an ownership graph and the customer is an
     /// entity (None: no graph).
     pub owners: Option<Vec<OwnerLine>>,
+    /// The model's page language (`[model] language`), for the default of `--lang`.
+    #[serde(skip)]
+    pub model_language: Option<String>,
 }
 
 /// The customer's rows of the run's beneficial-owners file (None: the run had no graph).
@@ -422,113 +426,188 @@ pub fn sheet(run_dir: &Path, customer: &str, with_pii: bool) -> Result<Sheet> {
         edd: text(&s, "edd_reasons"),
         direct_low_class: text(&s, "direct_low_class"),
         owners,
+        model_language: model.meta.language.clone(),
     })
 }
 
 impl Sheet {
-    /// The sheet as text.
-    pub fn text(&self) -> String {
+    /// The sheet as text, in language `l`.
+    pub fn text(&self, l: Lang) -> String {
+        let t = |e: &'static str| l.t(e);
+        let none = t("none");
         let mut s = format!(
-            "rating sheet of customer {} (institution {}, branch {}), as of {}, model {}\n",
-            self.customer_id, self.institution_id, self.branch_id, self.as_of, self.model
+            "{} {} ({} {}, {} {}), {} {}, {} {}\n",
+            t("rating sheet of customer"),
+            self.customer_id,
+            t("institution"),
+            self.institution_id,
+            t("branch"),
+            self.branch_id,
+            t("as of"),
+            self.as_of,
+            t("model"),
+            self.model
         );
         if let Some((n, i)) = &self.identity {
-            s += &format!("name {n}, ID {i}\n");
+            s += &format!("{} {n}, {} {i}\n", t("name"), t("ID"));
         }
-        s += &format!("kind {}, segment {}\n", self.kind, self.segment);
+        s += &format!(
+            "{} {}, {} {}\n",
+            t("kind"),
+            self.kind,
+            t("segment"),
+            self.segment
+        );
         if let Some(o) = &self.overlay {
             s += &format!(
-                "branch-level adjustment {o} (M2): its rules score the sub-items it names\n"
+                "{} {o} {}\n",
+                t("branch-level adjustment"),
+                t("(M2): its rules score the sub-items it names")
             );
         }
         s += "\n";
         s += &format!(
-            "{:<8} {:<8} {:>6} {:>7} {:>7}  rules (feature = value → score)\n",
-            "sub-item", "rule", "score", "weight", "points"
+            "{:<8} {:<8} {:>6} {:>7} {:>7}  {}\n",
+            t("sub-item"),
+            t("rule"),
+            t("score"),
+            t("weight"),
+            t("points"),
+            t("rules (feature = value → score)")
         );
-        for l in &self.subitems {
-            let rules: Vec<String> = l
+        for sub in &self.subitems {
+            let rules: Vec<String> = sub
                 .rules
                 .iter()
                 .map(|r| {
                     if !r.applies {
-                        format!("{} (not applicable)", r.feature)
+                        format!("{} ({})", r.feature, t("not applicable"))
                     } else {
                         format!(
                             "{} = {} → {}",
                             r.feature,
                             r.value,
-                            r.score.map_or("missing".into(), |x| x.to_string())
+                            r.score.map_or(t("missing").into(), |x| x.to_string())
                         )
                     }
                 })
                 .collect();
             s += &format!(
                 "{:<8} {:<8} {:>6} {:>7} {:>7.2}  {}{}\n",
-                l.id,
-                l.rule_id,
-                l.score,
-                l.weight,
-                l.points,
+                sub.id,
+                sub.rule_id,
+                sub.score,
+                sub.weight,
+                sub.points,
                 rules.join("; "),
-                if l.missing {
-                    "  [missing information, PR3]"
+                if sub.missing {
+                    format!("  [{}]", t("missing information, PR3"))
                 } else {
-                    ""
+                    String::new()
                 }
             );
         }
         s += &format!(
-            "\nweighted sum {} → total {} × regional coefficient {} → adjusted {}; scored grade {}\n",
+            "\n{} {} → {} {} × {} {} → {} {}; {} {}\n",
+            t("weighted sum"),
             self.weighted_sum,
+            t("total"),
             self.total_score,
+            t("regional coefficient"),
             self.regional_coefficient,
+            t("adjusted"),
             self.adjusted_score,
-            self.scored_grade
+            t("scored grade"),
+            l.name(&self.scored_grade)
         );
         s += &format!(
-            "direct highest: {}; direct low blocked by: {}\n",
-            self.direct_highest.as_deref().unwrap_or("none"),
+            "{}: {}; {}: {}\n",
+            t("direct highest"),
+            self.direct_highest.as_deref().unwrap_or(none),
+            t("direct low blocked by"),
             self.direct_low_blocked_by.as_deref().unwrap_or("-")
         );
+        let grade = |g: Option<&str>| g.map_or_else(|| none.to_string(), |g| l.name(g));
         s += &format!(
-            "computed grade {}, final grade {} (basis {}); grade on file {}; set by hand {}; reviewer {} on {}\n",
-            self.computed_grade,
-            self.grade,
+            "{} {}, {} {} ({} {}); {} {}; {} {}; {} {} {} {}\n",
+            t("computed grade"),
+            l.name(&self.computed_grade),
+            t("final grade"),
+            l.name(&self.grade),
+            t("basis"),
             self.basis,
-            self.grade_on_file.as_deref().unwrap_or("none"),
-            self.override_grade.as_deref().unwrap_or("none"),
+            t("grade on file"),
+            grade(self.grade_on_file.as_deref()),
+            t("set by hand"),
+            grade(self.override_grade.as_deref()),
+            t("reviewer"),
             self.reviewer.as_deref().unwrap_or("-"),
+            t("on"),
             self.last_reviewed.as_deref().unwrap_or("-")
         );
         if let Some(c) = &self.direct_low_class {
-            s += &format!("direct-low class: {c} (L-CDD29)\n");
+            s += &format!("{}: {c} (L-CDD29)\n", t("direct-low class"));
         }
         if let Some(e) = &self.edd {
-            s += &format!("enhanced due diligence: {e}\n");
+            s += &format!("{}: {e}\n", t("enhanced due diligence"));
         }
+        s += &self.owners_text(l);
+        s += &match &self.reasons {
+            Some(r) => format!(
+                "{}: {}, {} {}{}\n",
+                t("action"),
+                r.split(',')
+                    .map(|x| l.name(x))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                t("due"),
+                self.due_date.as_deref().unwrap_or("-"),
+                if self.overdue == Some(true) {
+                    format!(" ({})", t("overdue"))
+                } else {
+                    String::new()
+                }
+            ),
+            None => format!("{}\n", t("no action needed")),
+        };
+        s
+    }
+
+    /// The beneficial owners' lines (L-BOI6), if the customer is an entity of a book with a
+    /// graph.
+    fn owners_text(&self, l: Lang) -> String {
+        let t = |e: &'static str| l.t(e);
         match self.owners.as_deref() {
-            None => {}
-            Some([]) => s += "beneficial owners (L-BOI6): none identified, and no one runs its daily business on file\n",
+            None => String::new(),
+            Some([]) => format!(
+                "{}: {}\n",
+                t("beneficial owners (L-BOI6)"),
+                t("none identified, and no one runs its daily business on file")
+            ),
             Some(owners) => {
-                s += "beneficial owners (L-BOI6):\n";
+                let mut s = format!("{}:\n", t("beneficial owners (L-BOI6)"));
                 for o in owners {
                     let flags = [
                         o.pep_relation
                             .as_deref()
                             .filter(|p| *p != "none")
-                            .map(|p| format!("PEP relation {p}")),
-                        (o.watchlist_hit == Some(true)).then(|| "on a monitoring list".to_string()),
+                            .map(|p| format!("{} {p}", t("PEP relation"))),
+                        (o.watchlist_hit == Some(true))
+                            .then(|| t("on a monitoring list").to_string()),
                     ]
                     .into_iter()
                     .flatten()
                     .collect::<Vec<_>>();
                     s += &format!(
-                        "  {} by {}: equity {:.2} %, voting {:.2} %; path {}{}\n",
+                        "  {} {} {}: {} {:.2} %, {} {:.2} %; {} {}{}\n",
                         o.person_id,
+                        t("by"),
                         o.basis,
+                        t("equity"),
                         o.effective_share * 100.0,
+                        t("voting"),
                         o.voting_share * 100.0,
+                        t("path"),
                         o.path,
                         if flags.is_empty() {
                             String::new()
@@ -537,25 +616,13 @@ impl Sheet {
                         }
                     );
                 }
+                s
             }
         }
-        s += &match &self.reasons {
-            Some(r) => format!(
-                "action: {r}, due {}{}\n",
-                self.due_date.as_deref().unwrap_or("-"),
-                if self.overdue == Some(true) {
-                    " (overdue)"
-                } else {
-                    ""
-                }
-            ),
-            None => "no action needed\n".into(),
-        };
-        s
     }
 
-    /// The sheet as a self-contained HTML page.
-    pub fn html(&self) -> String {
+    /// The sheet as a self-contained HTML page, in language `l`.
+    pub fn html(&self, l: Lang) -> String {
         use crate::report::html::esc;
         let mut rows = String::new();
         for l in &self.subitems {
@@ -587,9 +654,10 @@ impl Sheet {
             );
         }
         crate::guard::signed_page(&format!(
-            "<title>rating sheet {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>Rating sheet: customer {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
+            "<title>{title} {id}</title><style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head><body><h1>{title} {id}</h1><pre>{text}</pre><table><tr><th>sub-item</th><th>label</th><th>rule</th><th>score</th><th>weight</th><th>points</th><th>rules</th></tr>{rows}</table></body></html>\n",
             id = esc(&self.customer_id),
-            text = esc(&self.text())
+            title = l.t("rating sheet of customer"),
+            text = esc(&self.text(l))
         ))
     }
 }

@@ -330,6 +330,7 @@ fn e97_report_in_chinese_by_flag_or_by_the_model() {
         &[
             "assess",
             "-q",
+            "--keep-features",
             "--as-of",
             "2026-10-31",
             "--lang",
@@ -339,6 +340,35 @@ fn e97_report_in_chinese_by_flag_or_by_the_model() {
         ],
     );
     assert_eq!(code, 0, "{err}");
+    // The rating sheet in Chinese, as text and as a page.
+    let page = tmp.path().join("sheet.html");
+    let (code, text, err) = riskgrade_in(
+        &repo(""),
+        &bin(),
+        &[
+            "explain",
+            "--run",
+            s(&out),
+            "--customer",
+            "C0000000242",
+            "--lang",
+            "zh",
+            "--html",
+            s(&page),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    for zh in [
+        "客户风险等级评定表",
+        "最终风险等级",
+        "加权和",
+        "受益所有人（L-BOI6）",
+    ] {
+        assert!(text.contains(zh), "{zh}: {text}");
+    }
+    assert!(std::fs::read_to_string(&page)
+        .unwrap()
+        .contains("客户风险等级评定表"));
     let (dom, console) = chromium_dom(&out.join("report.html"));
     assert!(console.is_empty(), "console messages: {console:?}");
     assert!(dom.contains(&format!("data-ready=\"{}\"", CHARTS.len())));

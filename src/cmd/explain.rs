@@ -18,6 +18,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         None => None,
     };
     let sheet = explain::sheet(&args.run, &args.customer, args.with_pii)?;
+    let lang = crate::report::lang::Lang::choose(args.lang, sheet.model_language.as_deref());
     if let Some(path) = &html {
         let dir = path
             .parent()
@@ -27,7 +28,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             .prefix(".riskgrade-sheet-")
             .tempfile_in(&dir)
             .map_err(|e| Error::Env(format!("--html {}: {e}", path.display())))?;
-        crate::io::write_private(tmp.path(), sheet.html().as_bytes())?;
+        crate::io::write_private(tmp.path(), sheet.html(lang).as_bytes())?;
         tmp.persist(path)
             .map_err(|e| Error::Env(format!("--html {}: {}", path.display(), e.error)))?;
     }
@@ -37,7 +38,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             serde_json::to_string_pretty(&sheet).map_err(|e| Error::Internal(e.to_string()))?
         );
     } else {
-        crate::out!("{}", sheet.text());
+        crate::out!("{}", sheet.text(lang));
     }
     Ok(())
 }

@@ -349,9 +349,8 @@ fn headline(l: Lang, summary: &Summary, model: &Model, agg: &Aggregates) -> Stri
     let change = if on_file > 0 {
         let d = share(now, total) - share(high_on_file, on_file);
         format!(
-            "{d:+.2} {} {} ({:.2}%)",
-            l.t("points"),
-            l.t("since the grades on file"),
+            "{d:+.2} {} ({:.2}%)",
+            l.t("points since the grades on file"),
             share(high_on_file, on_file)
         )
     } else {
