@@ -786,13 +786,14 @@ fn build(
         owners.sort_by_key(|o| id(o.person));
     }
     let rows: usize = found.iter().map(|(_, o, _)| o.len().max(1)).sum();
-    let mut entity = Vec::with_capacity(rows);
     let mut person: Vec<Option<u32>> = Vec::with_capacity(rows);
     let mut basis: Vec<Option<&str>> = Vec::with_capacity(rows);
     let mut equity: Vec<Option<f64>> = Vec::with_capacity(rows);
     let mut voting: Vec<Option<f64>> = Vec::with_capacity(rows);
     let mut length: Vec<Option<u16>> = Vec::with_capacity(rows);
-    let mut path: Vec<Option<String>> = Vec::with_capacity(rows);
+    // Text columns built straight into Arrow buffers (no vector of strings beside them).
+    let mut path = StringChunkedBuilder::new("path".into(), rows);
+    let mut customer = StringChunkedBuilder::new("customer_id".into(), rows);
     let mut fan: Vec<Option<u32>> = Vec::with_capacity(rows);
     let mut depth = Vec::with_capacity(rows);
     let mut above = Vec::with_capacity(rows);
@@ -800,7 +801,7 @@ fn build(
     let mut state = Vec::with_capacity(rows);
     for (e, owners, r) in &found {
         let mut push_entity = || {
-            entity.push(*e);
+            customer.append_value(id(*e));
             depth.push(r.depth);
             above.push(r.above);
             circular.push(r.circular);
@@ -813,7 +814,7 @@ fn build(
             equity.push(None);
             voting.push(None);
             length.push(None);
-            path.push(None);
+            path.append_null();
             fan.push(None);
         }
         for o in owners {
@@ -823,11 +824,10 @@ fn build(
             equity.push(Some(o.equity));
             voting.push(Some(o.voting));
             length.push(Some((o.path.len() - 1) as u16));
-            path.push(Some(path_text(&o.path, id)));
+            path.append_value(path_text(&o.path, id));
             fan.push(Some(fanout[o.person as usize]));
         }
     }
-    let customer: Vec<&str> = entity.iter().map(|v| id(*v)).collect();
     let idx = |v: &[Option<u32>]| {
         IdxCa::from_iter_options("i".into(), v.iter().map(|x| x.map(|x| x as IdxSize)))
     };
@@ -836,13 +836,13 @@ fn build(
         .select(["id", "country", "pep_relation", "watchlist_hit"])?
         .take(&idx(&person))?;
     let out = DataFrame::new_infer_height(vec![
-        Column::new("customer_id".into(), customer),
+        customer.finish().into_column(),
         facts.column("id")?.clone().with_name("person_id".into()),
         Column::new("basis".into(), basis),
         Column::new("effective_share".into(), equity),
         Column::new("voting_share".into(), voting),
         Column::new("path_length".into(), length),
-        Column::new("path".into(), path),
+        path.finish().into_column(),
         facts
             .column("country")?
             .clone()
