@@ -11,6 +11,15 @@ N=${1:-1000000}
 BUILD_EXTRA=(--example scan_floor)
 . "$(dirname "$0")/common.sh"
 python3 -c "import duckdb" 2>/dev/null || pip install --quiet duckdb
+# The peer does not solve ownership graphs, so both contenders read the book without its graph
+# (ownership.parquet, persons.parquet): the same customers, accounts, transactions and records.
+# benches/owners.sh measures the graph.
+FULL=$DATA
+DATA=$WORK/p$N-nograph
+mkdir -p "$DATA"
+for f in "$FULL"/*.parquet; do
+  case $(basename "$f") in ownership.parquet|persons.parquet) ;; *) ln -sf "$f" "$DATA/" ;; esac
+done
 TX=$(python3 -c "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('$DATA/transactions.parquet')\").fetchone()[0])")
 echo "portfolio: $N customers, $TX transactions; machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
 

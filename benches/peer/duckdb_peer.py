@@ -155,6 +155,12 @@ APPLIES = {
 } | {f: ["natural"] for f in ("age_years", "natural_crossborder_remit_count")}
 
 
+# Features of the ownership graph (docs/model.md, "Beneficial owners"): this peer reads books
+# without one, where rules over them do not apply.
+GRAPH = {"bo_count", "bo_identified", "bo_fanout", "bo_pep_relation", "bo_watchlist_hit", "ownership_depth",
+         "intermediate_entities", "circular_ownership"}
+
+
 def e4(s):
     return round(float(s) * 10000)
 
@@ -169,6 +175,9 @@ def main():
     ap.add_argument("--compare")
     a = ap.parse_args()
     t0 = time.time()
+    if os.path.exists(os.path.join(a.data, "ownership.parquet")):
+        sys.exit("duckdb_peer: the book holds an ownership graph (ownership.parquet); this peer does not solve "
+                 "ownership graphs: give it a book without ownership.parquet and persons.parquet")
     model = tomllib.load(open(a.model, "rb"))
     p = {
         "lookback_months": 12, "large_cash_cny": 50000.0, "near_threshold_ratio": 0.9,
@@ -334,7 +343,7 @@ def main():
       CASE WHEN industry_code IS NULL THEN NULL ELSE coalesce(ri.cash, 1) END industry_cash_intensity,
       pep_relation, controller_pep_relation, watchlist_hit, controller_watchlist_hit, refuses_cdd, non_resident,
       id_issuing_country <> {home} foreign_id_document, correspondent_relation, trust_relation,
-      onboarding_proxy_id IS NOT NULL onboarding_proxy, net_financial_assets, annual_life_premium, noncash_single_premium, walk_in
+      onboarding_proxy_id IS NOT NULL onboarding_proxy, net_financial_assets, annual_life_premium, noncash_single_premium, walk_in, id_expiry_date
     FROM (SELECT *,
         (CASE WHEN residence_city IS NOT NULL OR residence_province IS NOT NULL THEN 1 ELSE 0 END
          + CASE WHEN registration_city IS NOT NULL OR registration_province IS NOT NULL THEN 1 ELSE 0 END
@@ -374,6 +383,8 @@ def main():
         adopting = [s["name"] for s in segs if sid in s["weights"]]
         rules = []
         for r in sub["rules"]:
+            if r["feature"] in GRAPH:
+                continue  # a book without an ownership graph: rules over its features do not apply
             kinds = r.get("kinds", APPLIES.get(r["feature"], ["natural", "non_natural"]))
             sc = f"coalesce({rule_sql(r)}, {sub['missing_score']})"
             if set(kinds) != {"natural", "non_natural"}:
@@ -398,7 +409,11 @@ def main():
     ) + f" ELSE {q(grades[-1][3])} END"
     dh = model.get("exceptions", {}).get("direct_highest", {})
     enabled = dh.get("enabled", ["xh1", "xh2", "xh3", "xh4", "xh5"])
-    pep = lambda c: f"coalesce({c} IN ('foreign_pep', 'relative', 'close_associate'), FALSE)"
+    # The texts in force on the as-of date ([rulebook]); L-CDD33 adds former foreign PEPs to XH2/XH3.
+    texts = model.get("rulebook", {}).get("texts", [])
+    cdd = any(t["id"] == "L-CDD" and dt.date.fromisoformat(str(t["effective"])) <= as_of for t in texts)
+    kinds = dh.get("pep_kinds", ["foreign_pep", "relative", "close_associate"] + (["former_foreign_pep"] if cdd else []))
+    pep = lambda c: f"coalesce({c} IN ({', '.join(q(k) for k in kinds)}), FALSE)"
     xh_sql = {
         "xh1": "coalesce(watchlist_hit, FALSE)", "xh2": pep("pep_relation"),
         "xh3": f"({pep('controller_pep_relation')} OR coalesce(controller_watchlist_hit, FALSE))",
@@ -418,6 +433,17 @@ def main():
             "(coalesce(non_resident, TRUE) OR coalesce(foreign_id_document, TRUE))",
             "coalesce(str_count >= 1, TRUE)", "coalesce(onboarding_proxy, TRUE)", "coalesce(refuses_cdd, TRUE)",
         ]
+        # L-CDD29: never for PEPs, listed persons, FATF-listed countries, expired documents or
+        # investigations (each on when L-CDD is in force, unless the model sets it).
+        dq = dl.get("disqualify", {})
+        on = lambda k: dq.get(k, cdd)
+        xl += [sql for k, sql in [
+            ("pep", "(coalesce(pep_relation <> 'none', TRUE) OR coalesce(controller_pep_relation <> 'none', FALSE))"),
+            ("watchlist", "(coalesce(watchlist_hit, TRUE) OR coalesce(controller_watchlist_hit, FALSE))"),
+            ("fatf_country", "coalesce(country_fatf_level >= 1, FALSE)"),
+            ("id_expired", f"coalesce(id_expiry_date < {ao}, FALSE)"),
+            ("investigation", "coalesce(alert_level >= 2, FALSE)"),
+        ] if on(k)]
         direct_low = f"({expr_sql(dl['eligible'])} AND NOT ({' OR '.join(xl)}))"
     else:
         direct_low = "FALSE"
@@ -425,6 +451,7 @@ def main():
     con.execute(f"""
     COPY (
       SELECT customer_id, segment, weighted_sum, adj, scored_grade,
+        {', '.join(c.split(' AS ')[-1] for c in cols) + ',' if os.environ.get('PEER_SUBITEMS') else ''}
         CASE WHEN xh THEN {q(highest)} WHEN dlow THEN {q(lowest)} ELSE scored_grade END computed_grade
       FROM (
         SELECT *, {grade_case} scored_grade FROM (
