@@ -23,6 +23,7 @@ fn main() {
         as_of,
         links: None,
         owners: None,
+        fused: true,
     };
     let inputs = riskgrade::inputs::Inputs::open(&dir).unwrap();
     let (_, profile) = features::first_range_plan(&inputs, ctx, 500_000)

@@ -367,20 +367,25 @@ fn as_built(dir: &std::path::Path, rows: Option<usize>) -> DataFrame {
     as_built_with(dir, rows, &Params::default())
 }
 
-/// [`as_built`] with the feature parameters `params`.
+/// [`as_built`] with the feature parameters `params`. Computed twice, the window aggregates
+/// from the fused pass and from the engine's group-bys: the frames must be equal bit for bit.
 fn as_built_with(dir: &std::path::Path, rows: Option<usize>, params: &Params) -> DataFrame {
     let inputs = Inputs::open(dir).unwrap();
-    with_params(params, |ctx| {
-        features::build_partitioned(
-            &inputs,
-            ctx,
-            rows.unwrap_or(usize::MAX),
-            &riskgrade::progress::Progress::new(true),
-            None,
-        )
-        .unwrap()
-        .0
-    })
+    let [fused, engine] = [true, false].map(|fused| {
+        with_params(params, |ctx| {
+            features::build_partitioned(
+                &inputs,
+                Ctx { fused, ..ctx },
+                rows.unwrap_or(usize::MAX),
+                &riskgrade::progress::Progress::new(true),
+                None,
+            )
+            .unwrap()
+            .0
+        })
+    });
+    assert!(fused.equals_missing(&engine), "{fused}\n{engine}");
+    fused
 }
 
 /// Runs `f` with the default feature parameters and reference tables as of 2026-10-31.
@@ -398,6 +403,7 @@ fn with_params<T>(params: &Params, f: impl FnOnce(Ctx<'_>) -> T) -> T {
         as_of,
         links: None,
         owners: None,
+        fused: true,
     })
 }
 

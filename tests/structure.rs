@@ -26,6 +26,7 @@ fn feature_frame_is_the_catalogue_in_order() {
         as_of,
         links: None,
         owners: None,
+        fused: true,
     };
     let df = features::build_partitioned(
         &inputs,

@@ -114,6 +114,7 @@ impl Book {
             as_of: self.as_of,
             links,
             owners,
+            fused: crate::features::fused_pass_enabled(),
         }
     }
 

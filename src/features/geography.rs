@@ -6,7 +6,7 @@
 use polars::lazy::dsl;
 use polars::prelude::*;
 
-use super::{cny_sum, count, fen, u32c, Ctx, Part};
+use super::{cny_sum, count, fen, u32c, Ctx, Part, Window};
 use crate::contract;
 use crate::frame::{lookup, lookup_u8};
 
@@ -84,21 +84,27 @@ const OWN_COUNTRIES: [&str; 5] = [
     "bo_country",
 ];
 
-/// E2 and S3.3 over the range's window transactions `txn` and their per-customer totals
-/// `t_agg`; with `bo_rows` (the beneficial-owners table's rows of the range), the beneficial
+/// E2 and S3.3 over the range's window aggregates (the fused pass holds the main counterparty
+/// countries' facts and the risky cross-border count; the engine groups the window by
+/// customer and counterparty country); with `bo_rows` (the beneficial-owners table's rows of the range), the beneficial
 /// owners' countries stand for `bo_country` where the graph names owners (S2.1–S2.4).
-pub fn part(
+pub(super) fn part(
     ctx: Ctx<'_>,
-    t_agg: &LazyFrame,
-    txn: &LazyFrame,
+    window: &Window,
     bo_rows: Option<LazyFrame>,
 ) -> PolarsResult<Part> {
     let facts = CountryFacts::new(ctx);
-    let cp_groups = counterparty_countries(ctx, txn);
-    let mut aggregates = vec![
-        main_counterparty_risk(ctx, &facts, &cp_groups, t_agg),
-        risky_cross_border(ctx, &cp_groups),
-    ];
+    let mut aggregates = match window {
+        Window::Fused(_) => vec![],
+        Window::Engine(w) => {
+            let [txn, t_agg] = &**w;
+            let cp_groups = counterparty_countries(ctx, txn);
+            vec![
+                main_counterparty_risk(ctx, &facts, &cp_groups, t_agg),
+                risky_cross_border(ctx, &cp_groups),
+            ]
+        }
+    };
     let graph = bo_rows.is_some();
     if let Some(rows) = bo_rows {
         aggregates.push(owner_countries(&facts, rows));

@@ -12,6 +12,7 @@
 
 mod cross;
 mod customer;
+mod fused;
 mod geography;
 mod owners;
 mod records;
@@ -92,6 +93,16 @@ pub struct Ctx<'a> {
     pub links: Option<&'a DataFrame>,
     /// The beneficial-owners table (`owners::table`) when the book has an ownership graph.
     pub owners: Option<&'a DataFrame>,
+    /// Whether a range's window aggregates may come from the fused pass over its rows
+    /// ([`fused`]; the default, see [`fused_pass_enabled`]); false: always the engine's
+    /// group-bys. The two give the same bits.
+    pub fused: bool,
+}
+
+/// Whether runs use the fused window pass: yes, unless the environment sets
+/// `RISKGRADE_WINDOW_PASS=engine` (to compare the two paths; the outputs are the same).
+pub fn fused_pass_enabled() -> bool {
+    std::env::var("RISKGRADE_WINDOW_PASS").map_or(true, |v| v != "engine")
 }
 
 /// Columns of the feature frame that are not features: the customer's ids and branch, and the
@@ -110,6 +121,27 @@ pub const CARRIED: [&str; 5] = [
 struct Part {
     aggregates: Vec<LazyFrame>,
     columns: Vec<(&'static str, Expr)>,
+}
+
+/// The per-customer aggregates of a range's window: from the fused pass ([`fused`]), or the
+/// engine's group-bys over the compacted window `[txn, t_agg]`: the rows and their main
+/// aggregation ([`transactions::per_customer`]).
+enum Window {
+    Fused(Box<LazyFrame>),
+    Engine(Box<[LazyFrame; 2]>),
+}
+
+impl Window {
+    fn of(ctx: Ctx<'_>, range: &Range, key: &DataType, txn: &DataFrame) -> Result<Window> {
+        if ctx.fused {
+            if let Some(f) = fused::window_aggregates(ctx, txn, range.ids.len(), key)? {
+                return Ok(Window::Fused(Box::new(f.lazy())));
+            }
+        }
+        let txn = txn.clone().lazy();
+        let t_agg = transactions::per_customer(ctx, &txn);
+        Ok(Window::Engine(Box::new([txn, t_agg])))
+    }
 }
 
 /// Rows where `pred` holds (a boolean sum; nulls count as false).
@@ -233,7 +265,7 @@ fn range_transactions(
     range: &Range,
     key: &DataType,
     checks: Option<&InPass>,
-) -> Result<LazyFrame> {
+) -> Result<DataFrame> {
     let raw = range.filter(inputs.required(&contract::TRANSACTIONS));
     let (as_of, months) = (ctx.as_of, ctx.params.lookback_months);
     let txn = match checks {
@@ -243,7 +275,7 @@ fn range_transactions(
         Some(checks) => checked_read(raw, window::in_window(as_of, months), key, checks)?,
     };
     let cust = range.filter(inputs.required(&contract::CUSTOMERS));
-    Ok(transactions::mark_offsite_city(ctx, txn, cust, key)?.lazy())
+    transactions::mark_offsite_city(ctx, txn, cust, key)
 }
 
 /// The range's transactions, every row read once: each batch is shown to `checks` (the
@@ -305,7 +337,8 @@ pub fn build_partitioned(
     let mut parts = Vec::new();
     let mut pairs: Vec<[DataFrame; 3]> = Vec::new();
     let all = ranges(inputs, rows)?;
-    let task = progress.task("feature ranges", all.len() as u64);
+    let (n_ranges, mut in_one_pass) = (all.len(), 0);
+    let task = progress.task("feature ranges", n_ranges as u64);
     let accounts = || inputs.required(&contract::ACCOUNTS);
     for range in all {
         let key = range.key()?;
@@ -317,15 +350,23 @@ pub fn build_partitioned(
                     .select([col("account_id"), col("customer_id").cast(key.clone())]),
             )?;
         }
-        pairs.push(cross::Pairs::of(&txn).collect()?);
+        pairs.push(cross::Pairs::of(&txn.clone().lazy()).collect()?);
+        let (plan, fused) = range_plan(inputs, ctx, &range, &key, txn)?;
+        // The engine's group-bys stream; with the fused pass's aggregates in hand, what is
+        // left (lookups and joins of the range's customers) runs faster in memory.
+        let engine = if fused {
+            in_one_pass += 1;
+            Engine::InMemory
+        } else {
+            Engine::Streaming
+        };
         parts.push(check_aligned(
-            range_plan(inputs, ctx, &range, &key, txn)?
-                .collect_with_engine(Engine::Streaming)?
-                .unwrap_single(),
+            plan.collect_with_engine(engine)?.unwrap_single(),
         )?);
         task.advance(1);
     }
     task.done();
+    progress.line(&fused::summary(in_one_pass, n_ranges));
     let counts = checks.map(|c| c.finish(accounts())).transpose()?;
     let mut out = stack(parts)?;
     complete_cross(inputs, ctx, &mut out, pairs)?;
@@ -598,7 +639,7 @@ pub fn first_range_plan(inputs: &Inputs, ctx: Ctx<'_>, rows: usize) -> Result<La
     let range = ranges(inputs, rows)?.remove(0);
     let key = range.key()?;
     let txn = range_transactions(inputs, ctx, &range, &key, None)?;
-    range_plan(inputs, ctx, &range, &key, txn)
+    Ok(range_plan(inputs, ctx, &range, &key, txn)?.0)
 }
 
 fn stack(mut dfs: Vec<DataFrame>) -> Result<DataFrame> {
@@ -650,19 +691,21 @@ fn complete_cross(
 }
 
 /// The query of one range's feature frame from its compacted window transactions `txn`, whose
-/// customer ids are of type `key`. The cross-customer columns hold what the range alone shows;
+/// customer ids are of type `key`, and whether its window aggregates came from the fused pass. The cross-customer columns hold what the range alone shows;
 /// [`complete_cross`] completes them.
 fn range_plan(
     inputs: &Inputs,
     ctx: Ctx<'_>,
     range: &Range,
     key: &DataType,
-    txn: LazyFrame,
-) -> Result<LazyFrame> {
+    txn: DataFrame,
+) -> Result<(LazyFrame, bool)> {
     let cust =
         geography::provinces_from_cities(range.filter(inputs.required(&contract::CUSTOMERS)));
     let keyed = |lf: LazyFrame| lf.with_column(col("customer_id").cast(key.clone()));
-    let t_agg = transactions::per_customer(ctx, &txn);
+    let window = Window::of(ctx, range, key, &txn)?;
+    let fused = matches!(window, Window::Fused(_));
+    drop(txn);
     let bo_rows = ctx
         .owners
         .map(|t| keyed(range.filter(t.clone().lazy())).filter(col("customer_id").is_not_null()));
@@ -672,8 +715,8 @@ fn range_plan(
             keyed(range.filter(inputs.required(&contract::REPORTS))),
             keyed(range.filter(inputs.required(&contract::ACCOUNTS))),
         ),
-        transactions::part(ctx, &t_agg, &txn),
-        geography::part(ctx, &t_agg, &txn, bo_rows.clone())?,
+        transactions::part(ctx, &window),
+        geography::part(ctx, &window, bo_rows.clone())?,
         owners::part(bo_rows),
         Part {
             aggregates: vec![],
@@ -712,7 +755,7 @@ fn range_plan(
         [cust, narrow.rename(["customer_id"], [ALIGNED], true)],
         HConcatOptions::default(),
     )?;
-    Ok(joined.select(in_catalogue_order(columns)?))
+    Ok((joined.select(in_catalogue_order(columns)?), fused))
 }
 
 /// The frame's columns: [`CARRIED`] and the check column, then one expression per catalogue

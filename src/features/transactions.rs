@@ -4,17 +4,23 @@
 
 use polars::prelude::*;
 
-use super::{cny_sum, count, fen, u32c, Ctx, Part};
+use super::{cny_sum, count, fen, u32c, Ctx, Part, Window};
 use crate::contract;
 use crate::error::{Error, Result};
 
-/// S3.1–S3.5 over the range's compacted window transactions `txn` (marked by
-/// [`mark_offsite_city`]) and their per-customer aggregates `t_agg` ([`per_customer`]).
-pub fn part(ctx: Ctx<'_>, t_agg: &LazyFrame, txn: &LazyFrame) -> Part {
+/// S3.1–S3.5 over the range's window aggregates: the fused pass's, or [`per_customer`] and the
+/// cash days over the compacted window transactions (marked by [`mark_offsite_city`]).
+pub(super) fn part(ctx: Ctx<'_>, window: &Window) -> Part {
     let p = ctx.params;
     let natural = col("kind").eq(lit("natural"));
     Part {
-        aggregates: vec![t_agg.clone(), cash_days(txn, p.large_cash_cny)],
+        aggregates: match window {
+            Window::Fused(f) => vec![(**f).clone()],
+            Window::Engine(w) => {
+                let [txn, t_agg] = &**w;
+                vec![t_agg.clone(), cash_days(txn, p.large_cash_cny)]
+            }
+        },
         columns: vec![
             ("txn_count", u32c("txn_count")),
             (
