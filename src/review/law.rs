@@ -85,22 +85,7 @@ pub fn with_law_columns(df: DataFrame, inputs: &Inputs, model: &Model) -> Result
     }
     // When each customer's due diligence was completed and its beneficial owners verified,
     // beside it in its row.
-    let done = df
-        .select(["customer_id", "institution_id"])?
-        .lazy()
-        .join(
-            inputs.required(&contract::CUSTOMERS).select([
-                col("customer_id"),
-                col("institution_id"),
-                col("cdd_completed_on"),
-                col("bo_verified_on"),
-            ]),
-            [col("customer_id"), col("institution_id")],
-            [col("customer_id"), col("institution_id")],
-            left_in_order(),
-        )
-        .select([col("cdd_completed_on"), col("bo_verified_on")])
-        .collect()?;
+    let done = completed_dates(&df, inputs)?;
     let df = crate::layout::with_columns(
         df,
         done.columns()
@@ -156,4 +141,51 @@ pub fn with_law_columns(df: DataFrame, inputs: &Inputs, model: &Model) -> Result
         .alias("_due_legacy_bo"),
     );
     crate::layout::with_columns(df, cols)
+}
+
+/// `cdd_completed_on` and `bo_verified_on` of customers.parquet for the rows of `df`, in its
+/// order. The reviewed rows are normally the customers file's own, in its order (features are
+/// made in ranges of ids, each in file order, from a file in id order): the dates are then read
+/// in file order and set beside them once every customer id is checked to be in step. Otherwise
+/// (a file out of id order, walk-in customers left out, SC2) they are looked up by a join on
+/// (customer, institution), which at 10M customers held about a gigabyte more.
+fn completed_dates(df: &DataFrame, inputs: &Inputs) -> Result<DataFrame> {
+    let file = inputs
+        .required(&contract::CUSTOMERS)
+        .select([
+            col("customer_id"),
+            col("institution_id"),
+            col("cdd_completed_on"),
+            col("bo_verified_on"),
+        ])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let same = |c: &str| -> Result<bool> {
+        Ok(file
+            .column(c)?
+            .as_materialized_series()
+            .equal_missing(df.column(c)?.as_materialized_series())?
+            .all())
+    };
+    let in_step = file.height() == df.height() && same("customer_id")? && same("institution_id")?;
+    if in_step {
+        return Ok(file.select(["cdd_completed_on", "bo_verified_on"])?);
+    }
+    drop(file);
+    Ok(df
+        .select(["customer_id", "institution_id"])?
+        .lazy()
+        .join(
+            inputs.required(&contract::CUSTOMERS).select([
+                col("customer_id"),
+                col("institution_id"),
+                col("cdd_completed_on"),
+                col("bo_verified_on"),
+            ]),
+            [col("customer_id"), col("institution_id")],
+            [col("customer_id"), col("institution_id")],
+            left_in_order(),
+        )
+        .select([col("cdd_completed_on"), col("bo_verified_on")])
+        .collect()?)
 }

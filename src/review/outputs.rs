@@ -155,37 +155,42 @@ impl ReviewSummary {
 
 /// One row per customer needing action, earliest due date first.
 pub fn reclassify(df: &DataFrame) -> Result<DataFrame> {
-    Ok(df
-        .clone()
+    // The rows to act on put in order on the two keys alone, then each column gathered once in
+    // that order: filtered and then sorted, the 19 columns were copied twice (at 10M customers
+    // the work list holds 6.7M rows).
+    let order = df
+        .select(["reasons", "due_date", "customer_id"])?
         .lazy()
+        .with_row_index("_row", None)
         .filter(col("reasons").is_not_null())
-        .select(
-            [
-                "customer_id",
-                "institution_id",
-                "branch_id",
-                "reasons",
-                "due_date",
-                "overdue",
-                "grade_on_file",
-                "computed_grade",
-                "grade",
-                "grade_steps",
-                "basis",
-                "direct_highest",
-                "last_reviewed",
-                "first_graded",
-                "relationship_start",
-                "events_since_review",
-                "override_grade",
-                "override_expires",
-                "action",
-            ]
-            .map(col),
-        )
         .sort(["due_date", "customer_id"], SortMultipleOptions::default())
-        .collect()?)
+        .select([col("_row")])
+        .collect()?;
+    Ok(df.select(WORK_LIST)?.take(order.column("_row")?.idx()?)?)
 }
+
+/// The columns of the work list (`reclassify.parquet`, `reclassify.csv`), in order.
+const WORK_LIST: [&str; 19] = [
+    "customer_id",
+    "institution_id",
+    "branch_id",
+    "reasons",
+    "due_date",
+    "overdue",
+    "grade_on_file",
+    "computed_grade",
+    "grade",
+    "grade_steps",
+    "basis",
+    "direct_highest",
+    "last_reviewed",
+    "first_graded",
+    "relationship_start",
+    "events_since_review",
+    "override_grade",
+    "override_expires",
+    "action",
+];
 
 /// The grade file for the next run: the final grade; a first grading starts the clock (T3),
 /// and a grade set by hand counts as a review on the day it was set (PR4).
