@@ -50,7 +50,10 @@ pub fn distribution(scores: &DataFrame, model: &Model) -> Result<DataFrame> {
             SortMultipleOptions::default().with_nulls_last(true),
         )
         .select([col("dimension"), col("key"), col("grade"), col("customers")])
-        .collect()?;
+        // Counted morsel by morsel: in memory, the three group-bys of text keys over the whole
+        // book held about 0.6 GB more at 10M customers, and set the job's peak.
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
     Ok(df)
 }
 
