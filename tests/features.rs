@@ -823,6 +823,37 @@ fn s3_1_e3_amounts_add_exactly_in_fen() {
     }
 }
 
+/// E3: a window total is the same bits whether its customer is alone in a range or among
+/// others, by either path: C2's 10.00 + 3,415.99 = 342,599 fen is 3,425.9900000000002 CNY
+/// (times 0.01), where dividing by 100 gives 3,425.99 (Polars divides a one-row piece element
+/// by element but a longer one through the reciprocal).
+#[test]
+fn e3_a_total_is_the_same_alone_in_its_range_or_among_others() {
+    let dir = tempfile::tempdir().unwrap();
+    portfolio(dir.path());
+    rewrite(dir.path(), "transactions.parquet", |lf| {
+        lf.with_column(
+            when(
+                col("customer_id")
+                    .eq(lit("C2"))
+                    .and(col("amount").eq(lit(5_000.0))),
+            )
+            .then(lit(3_415.99))
+            .otherwise(col("amount"))
+            .alias("amount"),
+        )
+    });
+    for rows in [None, Some(1)] {
+        let f = compute(dir.path(), rows);
+        assert_eq!(
+            floats(&f, "txn_amount_total")[1],
+            Some(342_599.0 * 0.01),
+            "{rows:?}"
+        );
+        assert_ne!(342_599.0 * 0.01, 342_599.0 / 100.0);
+    }
+}
+
 /// S2.1–S2.4, PR3: a customer with no country at all (C1 without its nationality; its
 /// counterparties are all domestic) has no country facts: null, scored as missing information,
 /// not as an unlisted country (sanctioned false, FATF 0, predicate-crime level 1, offshore false).

@@ -6,8 +6,8 @@
 //! in the range (its code in the range's Enum type): no hash table, no text.
 //!
 //! Each feature is still defined once, by the expressions of `transactions` and `geography`;
-//! this pass computes the same values in the same arithmetic (amounts added in whole fen,
-//! exact in any order, then divided by 100). Rows that are not customer by customer, or a null
+//! this pass computes the same values in the same arithmetic (amounts added in whole fen as
+//! 64-bit integers, exact in any order, then multiplied by 0.01). Rows that are not customer by customer, or a null
 //! in a column the contract says has none, leave the pass (`None`) and the engine's group-bys
 //! compute the aggregates instead. Test `fused_window_pass_equals_the_engine_bit_for_bit`
 //! runs both on the same books.
@@ -52,21 +52,24 @@ pub const COLUMNS: [&str; 25] = [
 
 /// The line `assess` prints after the feature ranges: in how many the fused pass ran, and
 /// why not where it did not.
-pub fn summary(fused: usize, ranges: usize) -> String {
-    if fused == ranges {
+pub fn summary(fused: usize, ranges: usize, allowed: bool) -> String {
+    if !allowed {
+        format!("window aggregates: grouped by the engine in {ranges} ranges (RISKGRADE_WINDOW_PASS=engine)")
+    } else if fused == ranges {
         format!("window aggregates: one pass over each range's rows ({fused} of {ranges} ranges)")
     } else {
         format!(
             "window aggregates: one pass in {fused} of {ranges} ranges; the others' transactions \
              are not customer by customer (or hold nulls where the contract allows none) and \
-             were grouped by the engine: transactions.parquet sorted by customer_id grades faster"
+             were grouped by the engine: transactions.parquet with each customer's rows together \
+             (sorted by customer_id, for example) grades faster"
         )
     }
 }
 
-/// Fen to yuan: Polars divides by a scalar by multiplying with its reciprocal, so the engine's
-/// `sum / 100` is `sum * (1 / 100)`; the pass does the same to give the same bits.
-const CENT: f64 = 1.0 / 100.0;
+/// Fen to yuan, as the engine's `cny_sum` turns them: times 0.01 (not divided by 100, which
+/// gives other last bits for a seventh of all totals).
+const CENT: f64 = 0.01;
 
 /// A null country code.
 const NO_COUNTRY: u16 = u16::MAX;
@@ -130,9 +133,9 @@ fn code_of(iso: &str) -> u16 {
 #[derive(Clone, Copy)]
 struct Sums {
     n: u32,
-    fen: f64,
+    fen: i64,
     max_amount: f64,
-    cash_fen: f64,
+    cash_fen: i64,
     cash_n: u32,
     near_n: u32,
     abroad_n: u32,
@@ -155,9 +158,9 @@ struct Sums {
 impl Sums {
     const EMPTY: Sums = Sums {
         n: 0,
-        fen: 0.0,
+        fen: 0,
         max_amount: f64::NEG_INFINITY,
-        cash_fen: 0.0,
+        cash_fen: 0,
         cash_n: 0,
         near_n: 0,
         abroad_n: 0,
@@ -180,9 +183,9 @@ impl Sums {
     /// Adds the sums of a later part of the same customer's rows.
     fn merge(&mut self, o: &Sums) {
         self.n += o.n;
-        self.fen += o.fen;
+        self.fen = self.fen.wrapping_add(o.fen);
         self.max_amount = max(self.max_amount, o.max_amount);
-        self.cash_fen += o.cash_fen;
+        self.cash_fen = self.cash_fen.wrapping_add(o.cash_fen);
         self.cash_n += o.cash_n;
         self.near_n += o.near_n;
         self.abroad_n += o.abroad_n;
@@ -207,28 +210,28 @@ impl Sums {
 /// rows with a foreign counterparty country as (country code, fen).
 #[derive(Default)]
 struct Rows {
-    days: Vec<(i32, f64)>,
-    countries: Vec<(u16, f64)>,
+    days: Vec<(i32, i64)>,
+    countries: Vec<(u16, i64)>,
 }
 
 impl Rows {
     /// S3.1's days whose cash reached the threshold and E2's main counterparty countries'
     /// worst facts, for a run of `total_fen`; leaves the buffers empty for the next run.
-    fn reduce(&mut self, total_fen: f64, s: &Setup) -> (u32, Option<[u8; 4]>) {
+    fn reduce(&mut self, total_fen: i64, s: &Setup) -> (u32, Option<[u8; 4]>) {
         // S3.1: a day's cash, added in fen, at or above the threshold (inclusive).
         self.days.sort_unstable_by_key(|d| d.0);
         let mut large_days = 0u32;
         for day in self.days.chunk_by(|a, b| a.0 == b.0) {
-            let fen: f64 = day.iter().map(|d| d.1).sum();
-            large_days += (fen * CENT >= s.thr) as u32;
+            let fen = day.iter().fold(0i64, |t, d| t.wrapping_add(d.1));
+            large_days += (fen as f64 * CENT >= s.thr) as u32;
         }
         // E2: a counterparty country carrying at least `share` of the window's amount.
         self.countries.sort_unstable_by_key(|c| c.0);
-        let total = total_fen * CENT;
+        let total = total_fen as f64 * CENT;
         let mut cp: Option<[u8; 4]> = None;
         for group in self.countries.chunk_by(|a, b| a.0 == b.0) {
-            let fen: f64 = group.iter().map(|c| c.1).sum();
-            if fen * CENT >= total * s.share {
+            let fen = group.iter().fold(0i64, |t, c| t.wrapping_add(c.1));
+            if fen as f64 * CENT >= total * s.share {
                 let f = s.facts[group[0].0 as usize];
                 cp = Some(cp.map_or(f, |w| std::array::from_fn(|k| w[k].max(f[k]))));
             }
@@ -383,12 +386,12 @@ fn chunk_pass(df: &DataFrame, s: &Setup) -> Result<Option<ChunkOut>> {
             acc = Sums::EMPTY;
         }
         let a = amount[i];
-        let fen = (a * 100.0).round();
+        let fen = (a * 100.0).round() as i64;
         acc.n += 1;
-        acc.fen += fen;
+        acc.fen = acc.fen.wrapping_add(fen);
         acc.max_amount = max(acc.max_amount, a);
         if cash.get_bit(i) {
-            acc.cash_fen += fen;
+            acc.cash_fen = acc.cash_fen.wrapping_add(fen);
             acc.cash_n += 1;
             acc.near_n += (a >= s.near && a < s.thr) as u32;
             rows.days.push((day[i], fen));
@@ -573,9 +576,9 @@ impl Table {
             for (col, v) in u.iter_mut().zip(counts) {
                 col[i] = v;
             }
-            x[0][i] = a.fen * CENT;
+            x[0][i] = a.fen as f64 * CENT;
             x[1][i] = a.max_amount;
-            x[2][i] = a.cash_fen * CENT;
+            x[2][i] = a.cash_fen as f64 * CENT;
             x[3][i] = if a.online { a.max_online } else { 0.0 };
             cp[i] = d.cp;
         }

@@ -155,13 +155,19 @@ fn fen() -> Expr {
     (col("amount") * lit(100.0)).round(0, RoundMode::HalfAwayFromZero)
 }
 
-/// The sum of amounts in whole fen ([`fen`]; `fen` may mask rows to 0), in CNY. Integers held
-/// as floats add exactly up to 2^53 fen (90 trillion CNY), so the total is the exact sum of the
-/// amounts, whatever order the rows are added in: the same on every run and at every thread
-/// count, and a day's cash exactly at the threshold reaches it (S3.1). Summed as floats
-/// directly, the last bits of a total depended on how the batches were scheduled.
+/// The sum of amounts in whole fen ([`fen`]; `fen` may mask rows to 0), in CNY. The fen are
+/// added as 64-bit integers, so the total is the exact sum of the amounts whatever order the
+/// rows are added in (up to 9.2·10^16 CNY): the same on every run and at every thread count,
+/// and a day's cash exactly at the threshold reaches it (S3.1). Summed as floats directly, the
+/// last bits of a total depended on how the batches were scheduled; integers held as floats
+/// were exact only up to 2^53 fen (90 trillion CNY, a hundred rows at the largest amount the
+/// checks accept). Turned into
+/// yuan by multiplying with 0.01, never by dividing by 100: Polars divides a column by a scalar
+/// through its reciprocal but a one-row piece element by element, so `/ 100` gave 3425.99 for
+/// a range's only customer and 3425.9900000000002 for the same total among others (and could
+/// move a main counterparty country across its share, E2). The fused pass multiplies alike.
 fn cny_sum(fen: Expr) -> Expr {
-    fen.sum() / lit(100.0)
+    fen.cast(DataType::Int64).sum().cast(DataType::Float64) * lit(0.01)
 }
 
 /// A count column, 0 where the customer had no row.
@@ -366,7 +372,7 @@ pub fn build_partitioned(
         task.advance(1);
     }
     task.done();
-    progress.line(&fused::summary(in_one_pass, n_ranges));
+    progress.line(&fused::summary(in_one_pass, n_ranges, ctx.fused));
     let counts = checks.map(|c| c.finish(accounts())).transpose()?;
     let mut out = stack(parts)?;
     complete_cross(inputs, ctx, &mut out, pairs)?;
