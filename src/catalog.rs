@@ -259,6 +259,36 @@ pub fn is_reserved(name: &str) -> bool {
         || crate::owners::COLUMNS.contains(&name)
 }
 
+/// The features made from a range's per-customer window aggregates. When the range's
+/// transactions come customer by customer, the fused pass (`features::fused`) computes those
+/// aggregates in one pass over its rows; otherwise the engine's group-bys do
+/// (`features::transactions`, `features::geography`); the two give the same bits (tests). The
+/// shared IP and device counts take from it only whether the customer used a key at all; the
+/// country facts, the customer's own countries too. Every other feature has one path.
+pub const WINDOW_PASS: [&str; 21] = [
+    "country_sanctioned",
+    "country_fatf_level",
+    "country_predicate_level",
+    "country_offshore",
+    "txn_count",
+    "txn_amount_total",
+    "max_single_amount",
+    "cash_total",
+    "cash_count",
+    "cash_large_days",
+    "cash_near_threshold_count",
+    "shared_device_customers",
+    "offsite_online_count",
+    "shared_ip_customers",
+    "max_online_amount",
+    "corp_personal_count",
+    "corp_personal_large_count",
+    "related_party_large_count",
+    "cross_border_count",
+    "cross_border_high_risk_count",
+    "natural_crossborder_remit_count",
+];
+
 /// The category features with a closed list of values and the type the feature frame holds
 /// them in: an Enum of the values (one byte a row instead of a 16-byte text view), one type per
 /// feature for the whole run so ranges stack. Values are checked against the same lists

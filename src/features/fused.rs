@@ -902,6 +902,19 @@ mod tests {
         assert!(joined.equals_missing(&whole));
     }
 
+    /// The catalogue names the features this pass feeds, each once and each a feature.
+    #[test]
+    fn the_catalogue_names_the_features_of_the_window_pass() {
+        use crate::catalog::{CATALOG, WINDOW_PASS};
+        for (i, f) in WINDOW_PASS.iter().enumerate() {
+            assert!(
+                CATALOG.iter().any(|c| c.name == *f),
+                "{f} not in the catalogue"
+            );
+            assert!(!WINDOW_PASS[..i].contains(f), "{f} twice");
+        }
+    }
+
     /// Rows that are not customer by customer (A, C, then A again), or a null amount, leave
     /// the pass: the engine computes those.
     #[test]
