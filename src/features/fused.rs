@@ -19,37 +19,6 @@ use super::Ctx;
 use crate::contract;
 use crate::error::Result;
 
-/// The columns of the pass's frame, beside `customer_id`: those of
-/// `transactions::per_customer`, `cash_large_days`, the main counterparty countries' facts
-/// (`_cp_sanc`, `_cp_fatf`, `_cp_pred`, `_cp_off`) and `_xb_risky_foreign`.
-pub const COLUMNS: [&str; 25] = [
-    "txn_count",
-    "txn_amount_total",
-    "max_single_amount",
-    "cash_total",
-    "cash_count",
-    "cash_near_threshold_count",
-    "_offsite_abroad",
-    "_offsite_city",
-    "max_online_amount",
-    "_cp_nat",
-    "_cp_corp",
-    "_cp_nat_big",
-    "_cp_corp_big",
-    "related_party_large_count",
-    "cross_border_count",
-    "_xb_out",
-    "_xb_risky_home",
-    "_ip_n",
-    "_device_n",
-    "cash_large_days",
-    "_cp_sanc",
-    "_cp_fatf",
-    "_cp_pred",
-    "_cp_off",
-    "_xb_risky_foreign",
-];
-
 /// The line `assess` prints after the feature ranges: in how many the fused pass ran, and
 /// why not where it did not.
 pub fn summary(fused: usize, ranges: usize, allowed: bool) -> String {
@@ -541,104 +510,74 @@ impl Table {
         }
     }
 
-    /// The frame in code order. A customer without rows has zero counts and amounts (what the
-    /// feature columns fill the engine's nulls with) and null counterparty facts.
+    /// The frame in code order: `customer_id`, then the columns of
+    /// `transactions::per_customer`, `cash_large_days`, the main counterparty countries' facts
+    /// (`_cp_sanc`, `_cp_fatf`, `_cp_pred`, `_cp_off`) and `_xb_risky_foreign`. A customer
+    /// without rows has zero counts and amounts (what the feature columns fill the engine's
+    /// nulls with) and null counterparty facts.
     fn frame(self, key: &DataType) -> Result<Option<DataFrame>> {
         if self.broken {
             return Ok(None);
         }
         let n = self.seen.len();
-        let mut u = vec![vec![0u32; n]; 17];
-        let mut x = vec![vec![0f64; n]; 4];
-        let mut cp: Vec<Option<[u8; 4]>> = vec![None; n];
-        for d in &self.done {
-            let i = d.code as usize;
-            let a = &d.sums;
-            let counts = [
-                a.n,
-                a.cash_n,
-                a.near_n,
-                a.abroad_n,
-                a.city_n,
-                a.cp_nat,
-                a.cp_corp,
-                a.cp_nat_big,
-                a.cp_corp_big,
-                a.related_big,
-                a.xb,
-                a.xb_out,
-                a.xb_home,
-                a.ip_n,
-                a.device_n,
-                d.large_days,
-                a.xb_risky_foreign,
-            ];
-            for (col, v) in u.iter_mut().zip(counts) {
-                col[i] = v;
+        let count = |name: &str, f: fn(&Done) -> u32| -> Column {
+            let mut v = vec![0u32; n];
+            for d in &self.done {
+                v[d.code as usize] = f(d);
             }
-            x[0][i] = a.fen as f64 * CENT;
-            x[1][i] = a.max_amount;
-            x[2][i] = a.cash_fen as f64 * CENT;
-            x[3][i] = if a.online { a.max_online } else { 0.0 };
-            cp[i] = d.cp;
-        }
-        let mut u = u
-            .into_iter()
-            .map(|v| UInt32Chunked::from_vec("".into(), v).into_series());
-        let mut x = x
-            .into_iter()
-            .map(|v| Float64Chunked::from_vec("".into(), v).into_series());
-        let mut next_u = || u.next().expect("count column");
-        let mut next_x = || x.next().expect("amount column");
-        let facts = |k: usize| -> Series {
-            cp.iter()
-                .map(|c| c.map(|c| c[k]))
-                .collect::<UInt8Chunked>()
-                .into_series()
+            UInt32Chunked::from_vec(name.into(), v).into_column()
         };
-        // In the order of the counts above, then COLUMNS' order below.
-        let (txn_count, cash_count, near, abroad, city) =
-            (next_u(), next_u(), next_u(), next_u(), next_u());
-        let (cp_nat, cp_corp, cp_nat_big, cp_corp_big, related) =
-            (next_u(), next_u(), next_u(), next_u(), next_u());
-        let (xb, xb_out, xb_home, ip_n, device_n) =
-            (next_u(), next_u(), next_u(), next_u(), next_u());
-        let (large_days, risky_foreign) = (next_u(), next_u());
-        let (total, max_amount, cash_total, max_online) = (next_x(), next_x(), next_x(), next_x());
-        let cols = [
-            txn_count,
-            total,
-            max_amount,
-            cash_total,
-            cash_count,
-            near,
-            abroad,
-            city,
-            max_online,
-            cp_nat,
-            cp_corp,
-            cp_nat_big,
-            cp_corp_big,
-            related,
-            xb,
-            xb_out,
-            xb_home,
-            ip_n,
-            device_n,
-            large_days,
-            facts(0),
-            facts(1),
-            facts(2),
-            facts(3),
-            risky_foreign,
-        ];
+        let amount = |name: &str, f: fn(&Sums) -> f64| -> Column {
+            let mut v = vec![0f64; n];
+            for d in &self.done {
+                v[d.code as usize] = f(&d.sums);
+            }
+            Float64Chunked::from_vec(name.into(), v).into_column()
+        };
+        let fact = |name: &str, k: usize| -> Column {
+            let mut v: Vec<Option<u8>> = vec![None; n];
+            for d in &self.done {
+                v[d.code as usize] = d.cp.map(|c| c[k]);
+            }
+            UInt8Chunked::from_iter_options(name.into(), v.into_iter()).into_column()
+        };
         let codes = UInt32Chunked::from_vec("customer_id".into(), (0..n as u32).collect())
             .into_series()
             .cast(&DataType::from(key.cat_physical()?))?;
-        let mut out = vec![Series::from_cats_and_dtype(&codes, key, true)?.into_column()];
-        for (name, s) in COLUMNS.iter().zip(cols) {
-            out.push(s.with_name((*name).into()).into_column());
-        }
+        let out = vec![
+            Series::from_cats_and_dtype(&codes, key, true)?.into_column(),
+            count("txn_count", |d| d.sums.n),
+            amount("txn_amount_total", |a| a.fen as f64 * CENT),
+            amount("max_single_amount", |a| a.max_amount),
+            amount("cash_total", |a| a.cash_fen as f64 * CENT),
+            count("cash_count", |d| d.sums.cash_n),
+            count("cash_near_threshold_count", |d| d.sums.near_n),
+            count("_offsite_abroad", |d| d.sums.abroad_n),
+            count("_offsite_city", |d| d.sums.city_n),
+            amount("max_online_amount", |a| {
+                if a.online {
+                    a.max_online
+                } else {
+                    0.0
+                }
+            }),
+            count("_cp_nat", |d| d.sums.cp_nat),
+            count("_cp_corp", |d| d.sums.cp_corp),
+            count("_cp_nat_big", |d| d.sums.cp_nat_big),
+            count("_cp_corp_big", |d| d.sums.cp_corp_big),
+            count("related_party_large_count", |d| d.sums.related_big),
+            count("cross_border_count", |d| d.sums.xb),
+            count("_xb_out", |d| d.sums.xb_out),
+            count("_xb_risky_home", |d| d.sums.xb_home),
+            count("_ip_n", |d| d.sums.ip_n),
+            count("_device_n", |d| d.sums.device_n),
+            count("cash_large_days", |d| d.large_days),
+            fact("_cp_sanc", 0),
+            fact("_cp_fatf", 1),
+            fact("_cp_pred", 2),
+            fact("_cp_off", 3),
+            count("_xb_risky_foreign", |d| d.sums.xb_risky_foreign),
+        ];
         Ok(Some(DataFrame::new(n, out)?))
     }
 }

@@ -54,10 +54,9 @@ pub fn bin_counts(values: &[f64], edges: &[f64]) -> Vec<u64> {
     counts
 }
 
-/// Area under the ROC curve of `scores` for the `positive` customers: the probability that a
-/// positive scores above a negative, a tie counting one half (the Mann–Whitney statistic over
-/// P·N, with average ranks). `None` without positives or without negatives.
-pub fn auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+/// The customers' positions in ascending score order, with the counts of positives and
+/// negatives; `None` without positives or without negatives.
+fn ranked(scores: &[f64], positive: &[bool]) -> Option<(Vec<usize>, usize, usize)> {
     let p = positive.iter().filter(|x| **x).count();
     let n = positive.len() - p;
     if p == 0 || n == 0 {
@@ -65,6 +64,14 @@ pub fn auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_unstable_by(|a, b| scores[*a].total_cmp(&scores[*b]));
+    Some((order, p, n))
+}
+
+/// Area under the ROC curve of `scores` for the `positive` customers: the probability that a
+/// positive scores above a negative, a tie counting one half (the Mann–Whitney statistic over
+/// P·N, with average ranks). `None` without positives or without negatives.
+pub fn auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let (order, p, n) = ranked(scores, positive)?;
     // Ranks from 1, ties given the average of their positions.
     let mut rank_sum = 0.0;
     let mut i = 0;
@@ -84,13 +91,7 @@ pub fn auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
 /// Kolmogorov–Smirnov statistic of `scores` between positives and negatives: the largest gap
 /// between the two empirical distribution functions, taken after each distinct score.
 pub fn ks(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let p = positive.iter().filter(|x| **x).count();
-    let n = positive.len() - p;
-    if p == 0 || n == 0 {
-        return None;
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_unstable_by(|a, b| scores[*a].total_cmp(&scores[*b]));
+    let (order, p, n) = ranked(scores, positive)?;
     let (mut cp, mut cn, mut best) = (0usize, 0usize, 0.0f64);
     for (k, &i) in order.iter().enumerate() {
         if positive[i] {
