@@ -151,6 +151,8 @@ fn scored(rows: &[(&str, &str, &str, Option<&str>, &str)]) -> DataFrame {
 struct Case {
     reasons: Vec<Option<String>>,
     out: DataFrame,
+    /// The grade history (M4), made while the input files are there.
+    history: DataFrame,
 }
 
 fn run(horizon: u32) -> (Case, riskgrade::review::Review) {
@@ -262,6 +264,7 @@ fn run(horizon: u32) -> (Case, riskgrade::review::Review) {
         Case {
             reasons: strs(&out, "reasons"),
             out,
+            history: r.history(&inputs).unwrap(),
         },
         r,
     )
@@ -324,7 +327,7 @@ fn p4_t1_t2_t3_t4_pr4_every_reason_and_several_at_once() {
 
     // Due dates: T1 N1 (20 Oct) → 3 Nov, not overdue; N2 (30 Sep) → 20 Oct, overdue;
     // T2 R1 reviewed 30 Oct 2024 + 24 months → 30 Oct 2026, overdue; O2 expired 30 Sep.
-    let rc = &r.reclassify;
+    let rc = &r.reclassify().unwrap();
     assert_eq!(
         value_of(rc, "N1", "due_date").as_deref(),
         Some("2026-11-03")
@@ -363,11 +366,11 @@ fn t2_t3_horizon_lists_reviews_falling_due() {
         Some("review_due,first_review")
     );
     assert_eq!(
-        value_of(&r.reclassify, "F1", "due_date").as_deref(),
+        value_of(&r.reclassify().unwrap(), "F1", "due_date").as_deref(),
         Some("2025-11-20")
     );
     assert_eq!(
-        value_of(&r.reclassify, "R2", "overdue").as_deref(),
+        value_of(&r.reclassify().unwrap(), "R2", "overdue").as_deref(),
         Some("false")
     );
 }
@@ -378,20 +381,20 @@ fn t2_medium_grade_shortens_the_review_period() {
     // 1 Jun 2027 is 213 days after the as-of date; low's 24 months would give 1 Jun 2028.
     let (_, r) = run(200);
     assert_eq!(
-        value_of(&r.reclassify, "G1", "reasons").as_deref(),
+        value_of(&r.reclassify().unwrap(), "G1", "reasons").as_deref(),
         Some("grade_change")
     );
     let (_, r) = run(220);
     assert_eq!(
-        value_of(&r.reclassify, "G1", "reasons").as_deref(),
+        value_of(&r.reclassify().unwrap(), "G1", "reasons").as_deref(),
         Some("grade_change,review_due")
     );
 }
 
 #[test]
 fn next_grade_file_and_history() {
-    let (_, r) = run(0);
-    let g = &r.grades_next;
+    let (c, r) = run(0);
+    let g = &r.grades_next().unwrap();
     assert_eq!(g.height(), 12);
     // A first grading starts the clock; a grade set by hand counts as a review that day.
     assert_eq!(
@@ -413,13 +416,13 @@ fn next_grade_file_and_history() {
     );
     assert_eq!(value_of(g, "O1", "grade").as_deref(), Some("high"));
     // History: first gradings and changed grades only.
-    let ids: Vec<String> = strs(&r.history, "customer_id")
+    let ids: Vec<String> = strs(&c.history, "customer_id")
         .into_iter()
         .flatten()
         .collect();
     assert_eq!(ids, ["G1", "G2", "N1", "N2", "O2", "X2"]);
     assert_eq!(
-        value_of(&r.history, "G2", "previous_grade").as_deref(),
+        value_of(&c.history, "G2", "previous_grade").as_deref(),
         Some("high")
     );
 }

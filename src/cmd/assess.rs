@@ -467,13 +467,14 @@ struct PageStats {
 }
 
 /// Writes every output but the manifest into the staging folder; returns the summary and what
-/// the report took.
+/// the report took. The outputs are made and written one at a time, each let go before the
+/// next is made: at 10M customers the work list, the next grade file and the history are a
+/// gigabyte or more each.
 fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Summary, PageStats)> {
     let model = &job.book.model;
-    let scored = std::mem::take(&mut rev.scores);
-    let dist = report::distribution(&scored, model)?;
+    let dist = report::distribution(&rev.scores, model)?;
     let summary = report::summary(
-        &scored,
+        &rev.scores,
         &dist,
         model,
         RunFacts {
@@ -485,44 +486,45 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
     )?;
     let summary_json =
         serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?;
-    // The scores file (the largest) is sorted and written on its own thread while the others
-    // are written here.
-    let (scores_written, others_written) = std::thread::scope(|s| {
-        let scores = s.spawn(|| -> Result<()> {
-            let mut out = scored
-                .clone()
-                .lazy()
-                .select(scoring::output_columns(model))
-                .sort(["customer_id"], SortMultipleOptions::default())
-                .collect()?;
-            io::write_parquet(&mut out, &staging.path(SCORES))
-        });
-        let others = (|| -> Result<PageStats> {
-            io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
-            io::write_json(&summary_json, &staging.path(SUMMARY))?;
-            io::write_parquet(&mut rev.reclassify, &staging.path(RECLASSIFY))?;
-            io::write_csv(&mut rev.reclassify, &staging.path(RECLASSIFY_CSV))?;
-            io::write_parquet(&mut rev.grades_next, &staging.path(GRADES_NEXT))?;
-            io::write_parquet(&mut rev.history, &staging.path(HISTORY))?;
-            if let Some((table, _)) = &job.owners {
-                io::write_parquet(&mut table.clone(), &staging.path(BENEFICIAL_OWNERS))?;
-            }
-            let t = Instant::now();
-            let agg = report::html::Aggregates::of(&scored, &rev.reclassify, model)?;
-            let lang = report::lang::Lang::choose(job.args.lang, model.meta.language.as_deref());
-            let page = report::html::render(&summary, model, &agg, lang)?;
-            io::write_private(&staging.path(REPORT), page.as_bytes())?;
-            let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
-            io::write_json(&data, &staging.path(REPORT_DATA))?;
-            Ok(PageStats {
-                bytes: page.len(),
-                wall_s: t.elapsed().as_secs_f64(),
-            })
-        })();
-        (scores.join(), others)
-    });
-    scores_written.map_err(|_| Error::Internal("scores writer thread panicked".into()))??;
-    let page = others_written?;
+    io::write_csv(&mut dist.clone(), &staging.path(DISTRIBUTION))?;
+    io::write_json(&summary_json, &staging.path(SUMMARY))?;
+    let t = Instant::now();
+    let agg = report::html::Aggregates::of(&rev.scores, model)?;
+    let lang = report::lang::Lang::choose(job.args.lang, model.meta.language.as_deref());
+    let page = report::html::render(&summary, model, &agg, lang)?;
+    io::write_private(&staging.path(REPORT), page.as_bytes())?;
+    let data = serde_json::to_value(&agg).map_err(|e| Error::Internal(e.to_string()))?;
+    io::write_json(&data, &staging.path(REPORT_DATA))?;
+    let page = PageStats {
+        bytes: page.len(),
+        wall_s: t.elapsed().as_secs_f64(),
+    };
+    let mut scores = rev
+        .scores
+        .clone()
+        .lazy()
+        .select(scoring::output_columns(model))
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    io::write_parquet(&mut scores, &staging.path(SCORES))?;
+    drop(scores);
+    rev.keep_output_sources()?;
+    crate::alloc::release_freed_memory();
+    let mut list = rev.reclassify()?;
+    io::write_parquet(&mut list, &staging.path(RECLASSIFY))?;
+    io::write_csv(&mut list, &staging.path(RECLASSIFY_CSV))?;
+    drop(list);
+    crate::alloc::release_freed_memory();
+    let mut next = rev.grades_next()?;
+    io::write_parquet(&mut next, &staging.path(GRADES_NEXT))?;
+    drop(next);
+    crate::alloc::release_freed_memory();
+    let mut history = rev.history(&job.book.inputs)?;
+    io::write_parquet(&mut history, &staging.path(HISTORY))?;
+    drop(history);
+    if let Some((table, _)) = &job.owners {
+        io::write_parquet(&mut table.clone(), &staging.path(BENEFICIAL_OWNERS))?;
+    }
     Ok((summary, page))
 }
 

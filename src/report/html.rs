@@ -40,9 +40,9 @@ fn pairs(df: &DataFrame, key: &str) -> Result<Vec<(Option<String>, u64)>> {
 }
 
 impl Aggregates {
-    /// The aggregates of the final scores (`scores`: the review stage's frame) and the work
-    /// list.
-    pub fn of(scores: &DataFrame, reclassify: &DataFrame, model: &Model) -> Result<Aggregates> {
+    /// The aggregates of the final scores (`scores`: the review stage's frame), the work list's
+    /// among them (its rows are those with `reasons`).
+    pub fn of(scores: &DataFrame, model: &Model) -> Result<Aggregates> {
         let hist = scores
             .clone()
             .lazy()
@@ -98,9 +98,10 @@ impl Aggregates {
                 .unwrap_or(0);
             contributions.push((s.id.clone(), s.rule_id.clone(), v));
         }
-        let due = reclassify
+        let due = scores
             .clone()
             .lazy()
+            .filter(col("reasons").is_not_null())
             .group_by([
                 col("due_date").dt().strftime("%Y-%m").alias("month"),
                 col("overdue"),

@@ -28,19 +28,43 @@ pub use due::add_months;
 pub use outputs::{BranchWork, CalendarUse, Counts, ReviewSummary};
 pub use reasons::Reason;
 
-/// Results of the review stage.
+/// Results of the review stage. The work list, the next grade file and the history are made
+/// from `scores` one at a time as they are written ([`Review::reclassify`],
+/// [`Review::grades_next`], [`Review::history`]), so that no two of them are held at once (at
+/// 10M customers each is a gigabyte or more).
 #[derive(Debug)]
 pub struct Review {
-    /// The scores with the final `grade` and `basis` (overrides applied) and `grade_on_file`.
+    /// The scores with the final `grade` and `basis` (overrides applied), `grade_on_file`, and
+    /// what the outputs are made from.
     pub scores: DataFrame,
-    /// One row per customer needing action.
-    pub reclassify: DataFrame,
-    /// The grade file for the next run.
-    pub grades_next: DataFrame,
-    /// The grade history with this run's gradings appended.
-    pub history: DataFrame,
     /// Counts for summary.json.
     pub summary: ReviewSummary,
+    as_of: NaiveDate,
+    lists: String,
+}
+
+impl Review {
+    /// One row per customer needing action, earliest due date first (`reclassify.parquet`).
+    pub fn reclassify(&self) -> Result<DataFrame> {
+        outputs::reclassify(&self.scores)
+    }
+
+    /// The grade file for the next run (`grades_next.parquet`).
+    pub fn grades_next(&self) -> Result<DataFrame> {
+        outputs::grades_next(&self.scores, self.as_of, &self.lists)
+    }
+
+    /// Every grading, the input history's and this run's (`grade_history.parquet`).
+    pub fn history(&self, inputs: &Inputs) -> Result<DataFrame> {
+        outputs::history(&self.scores, inputs, self.as_of)
+    }
+
+    /// Keeps only the columns the three outputs above are made from (once the scores file,
+    /// the summary and the report are made).
+    pub fn keep_output_sources(&mut self) -> Result<()> {
+        self.scores = self.scores.select(outputs::sources())?;
+        Ok(())
+    }
 }
 
 /// The grade on file and the last review of every customer of `customers` (with
@@ -89,30 +113,16 @@ pub fn review(scored: DataFrame, s: Setting<'_>) -> Result<Review> {
     let df = law::with_law_columns(df, inputs, model)?;
     step();
     let df = with_reasons(df, as_of, horizon_end, model.law)?;
-    step();
-    let reclassify = outputs::reclassify(&df)?;
-    step();
-    let grades_next = outputs::grades_next(&df, as_of, s.lists)?;
-    let history = outputs::history(&df, inputs, as_of)?;
-    step();
     let calendar_use = CalendarUse {
         years_covered: calendar.years(),
         years_without_data_weekends_only: missing_years.into_iter().collect(),
     };
-    let summary = outputs::summary(
-        &df,
-        &reclassify,
-        horizon_days,
-        calendar_use,
-        model.law,
-        s.lists,
-    )?;
+    let summary = outputs::summary(&df, horizon_days, calendar_use, model.law, s.lists)?;
     Ok(Review {
         scores: df,
-        reclassify,
-        grades_next,
-        history,
         summary,
+        as_of,
+        lists: s.lists.to_string(),
     })
 }
 

@@ -169,6 +169,20 @@ pub fn reclassify(df: &DataFrame) -> Result<DataFrame> {
     Ok(df.select(WORK_LIST)?.take(order.column("_row")?.idx()?)?)
 }
 
+/// The columns of the review's frame that [`reclassify`], [`grades_next`] and [`history`]
+/// read: the work list's and six more.
+pub fn sources() -> Vec<&'static str> {
+    let more = [
+        "_override_valid",
+        "override_on",
+        "override_by",
+        "reviewer",
+        "screening",
+        "adjusted_score",
+    ];
+    WORK_LIST.iter().chain(&more).copied().collect()
+}
+
 /// The columns of the work list (`reclassify.parquet`, `reclassify.csv`), in order.
 const WORK_LIST: [&str; 19] = [
     "customer_id",
@@ -270,7 +284,6 @@ fn true_count(df: &DataFrame, name: &str) -> Result<u64> {
 /// Customers per reason, overdue, and the workload per branch.
 pub fn summary(
     df: &DataFrame,
-    reclassify: &DataFrame,
     horizon_days: u32,
     calendar: CalendarUse,
     law: InForce,
@@ -322,9 +335,30 @@ pub fn summary(
     } else {
         None
     };
+    // The work list's rows are those with a reason.
+    let listed = df
+        .clone()
+        .lazy()
+        .select([
+            col("reasons").is_not_null().sum().alias("listed"),
+            col("reasons")
+                .is_not_null()
+                .and(col("overdue"))
+                .sum()
+                .alias("overdue"),
+        ])
+        .collect()?;
+    let count = |name: &str| -> Result<u64> {
+        Ok(listed
+            .column(name)?
+            .cast(&DataType::UInt64)?
+            .u64()?
+            .get(0)
+            .unwrap_or(0))
+    };
     Ok(ReviewSummary {
-        customers_needing_action: reclassify.height() as u64,
-        overdue: true_count(reclassify, "overdue")?,
+        customers_needing_action: count("listed")?,
+        overdue: count("overdue")?,
         per_reason,
         per_branch,
         horizon_days,
