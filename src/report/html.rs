@@ -98,29 +98,30 @@ impl Aggregates {
                 .unwrap_or(0);
             contributions.push((s.id.clone(), s.rule_id.clone(), v));
         }
+        // Counted by (year, month) as integers, then the few groups named "YYYY-MM": naming
+        // each of the work list's rows first cost a date format per row.
         let due = scores
             .clone()
             .lazy()
             .filter(col("reasons").is_not_null())
             .group_by([
-                col("due_date").dt().strftime("%Y-%m").alias("month"),
+                col("due_date").dt().year().alias("year"),
+                col("due_date").dt().month().alias("month"),
                 col("overdue"),
             ])
             .agg([len().cast(DataType::UInt64).alias("n")])
-            .sort(
-                ["overdue", "month"],
-                SortMultipleOptions::default().with_order_descending_multi([true, false]),
-            )
             .collect()?;
         let due_months = due
-            .column("month")?
-            .str()?
+            .column("year")?
+            .i32()?
             .iter()
+            .zip(due.column("month")?.cast(&DataType::UInt32)?.u32()?.iter())
             .zip(due.column("overdue")?.bool()?.iter())
             .zip(due.column("n")?.u64()?.iter())
-            .map(|((m, o), n)| {
+            .map(|(((y, m), o), n)| {
+                let month = y.zip(m).map(|(y, m)| format!("{y:04}-{m:02}"));
                 (
-                    m.unwrap_or("").to_string(),
+                    month.unwrap_or_default(),
                     o.unwrap_or(false),
                     n.unwrap_or(0),
                 )
