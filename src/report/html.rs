@@ -39,6 +39,39 @@ fn pairs(df: &DataFrame, key: &str) -> Result<Vec<(Option<String>, u64)>> {
         .collect())
 }
 
+/// Work-list customers (the rows with `reasons`) by the month of their due date ("YYYY-MM",
+/// "" for none) and whether they are overdue. Counted by (year, month) as integers, then the few
+/// groups named: naming each row first cost a date format per row.
+fn due_months(scores: &DataFrame) -> Result<Vec<(String, bool, u64)>> {
+    let due = scores
+        .clone()
+        .lazy()
+        .filter(col("reasons").is_not_null())
+        .group_by([
+            col("due_date").dt().year().alias("year"),
+            col("due_date").dt().month().alias("month"),
+            col("overdue"),
+        ])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    Ok(due
+        .column("year")?
+        .i32()?
+        .iter()
+        .zip(due.column("month")?.cast(&DataType::UInt32)?.u32()?.iter())
+        .zip(due.column("overdue")?.bool()?.iter())
+        .zip(due.column("n")?.u64()?.iter())
+        .map(|(((y, m), o), n)| {
+            let month = y.zip(m).map(|(y, m)| format!("{y:04}-{m:02}"));
+            (
+                month.unwrap_or_default(),
+                o.unwrap_or(false),
+                n.unwrap_or(0),
+            )
+        })
+        .collect())
+}
+
 impl Aggregates {
     /// The aggregates of the final scores (`scores`: the review stage's frame), the work list's
     /// among them (its rows are those with `reasons`).
@@ -98,35 +131,7 @@ impl Aggregates {
                 .unwrap_or(0);
             contributions.push((s.id.clone(), s.rule_id.clone(), v));
         }
-        // Counted by (year, month) as integers, then the few groups named "YYYY-MM": naming
-        // each of the work list's rows first cost a date format per row.
-        let due = scores
-            .clone()
-            .lazy()
-            .filter(col("reasons").is_not_null())
-            .group_by([
-                col("due_date").dt().year().alias("year"),
-                col("due_date").dt().month().alias("month"),
-                col("overdue"),
-            ])
-            .agg([len().cast(DataType::UInt64).alias("n")])
-            .collect()?;
-        let due_months = due
-            .column("year")?
-            .i32()?
-            .iter()
-            .zip(due.column("month")?.cast(&DataType::UInt32)?.u32()?.iter())
-            .zip(due.column("overdue")?.bool()?.iter())
-            .zip(due.column("n")?.u64()?.iter())
-            .map(|(((y, m), o), n)| {
-                let month = y.zip(m).map(|(y, m)| format!("{y:04}-{m:02}"));
-                (
-                    month.unwrap_or_default(),
-                    o.unwrap_or(false),
-                    n.unwrap_or(0),
-                )
-            })
-            .collect();
+        let due_months = due_months(scores)?;
         Ok(Aggregates {
             histogram,
             migration,
@@ -682,4 +687,31 @@ fn model_section(l: Lang, b: &mut String, model: &Model) -> Result<()> {
     }
     *b += &table("table-weights", &["segment", "sub-item", "weight"], &wrows);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn due_months_count_the_work_list_by_month_and_overdue() {
+        let d = |s: &str| Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
+        // Five rows on the work list (a reason), one not on it (counted nowhere).
+        let scores = df!(
+            "reasons" => [Some("review_due"), Some("grade_change"), Some("review_due"), Some("new_customer"), Some("id_expired"), None],
+            "due_date" => [d("2026-11-03"), d("2026-11-30"), d("2026-10-20"), d("2027-01-05"), None, d("2026-11-03")],
+            "overdue" => [false, false, true, false, false, false],
+        )
+        .unwrap();
+        let mut got = due_months(&scores).unwrap();
+        got.sort();
+        let want = [
+            (String::new(), false, 1),
+            ("2026-10".to_string(), true, 1),
+            ("2026-11".to_string(), false, 2),
+            ("2027-01".to_string(), false, 1),
+        ];
+        assert_eq!(got, want);
+    }
 }
