@@ -351,6 +351,19 @@ fn p4_t1_t2_t3_t4_pr4_every_reason_and_several_at_once() {
         Some("2026-10-31")
     );
     assert_eq!(rc.height(), 11);
+    // The summary counts the work list's rows, and those due before the as-of date (T4).
+    assert_eq!(r.summary.customers_needing_action, 11);
+    let before = rc
+        .column("due_date")
+        .unwrap()
+        .date()
+        .unwrap()
+        .as_date_iter()
+        .flatten()
+        .filter(|due| *due < d("2026-10-31"))
+        .count();
+    assert!(before >= 3, "N2, R1 and O2 at least");
+    assert_eq!(r.summary.overdue, before as u64);
     let per_reason = &r.summary.per_reason.0;
     assert_eq!(per_reason[0], ("grade_change".to_string(), 4));
     assert_eq!(r.summary.per_branch["B001"].customers, 11);

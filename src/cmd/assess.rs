@@ -499,15 +499,17 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
         bytes: page.len(),
         wall_s: t.elapsed().as_secs_f64(),
     };
-    let mut scores = rev
-        .scores
-        .clone()
-        .lazy()
-        .select(scoring::output_columns(model))
-        .sort(["customer_id"], SortMultipleOptions::default())
-        .collect()?;
-    io::write_parquet(&mut scores, &staging.path(SCORES))?;
-    drop(scores);
+    // Each output is a temporary of its statement: let go as soon as it is written.
+    io::write_parquet(
+        &mut rev
+            .scores
+            .clone()
+            .lazy()
+            .select(scoring::output_columns(model))
+            .sort(["customer_id"], SortMultipleOptions::default())
+            .collect()?,
+        &staging.path(SCORES),
+    )?;
     rev.keep_output_sources()?;
     crate::alloc::release_freed_memory();
     let mut list = rev.reclassify()?;
@@ -515,13 +517,9 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
     io::write_csv(&mut list, &staging.path(RECLASSIFY_CSV))?;
     drop(list);
     crate::alloc::release_freed_memory();
-    let mut next = rev.grades_next()?;
-    io::write_parquet(&mut next, &staging.path(GRADES_NEXT))?;
-    drop(next);
+    io::write_parquet(&mut rev.grades_next()?, &staging.path(GRADES_NEXT))?;
     crate::alloc::release_freed_memory();
-    let mut history = rev.history(&job.book.inputs)?;
-    io::write_parquet(&mut history, &staging.path(HISTORY))?;
-    drop(history);
+    io::write_parquet(&mut rev.history(&job.book.inputs)?, &staging.path(HISTORY))?;
     if let Some((table, _)) = &job.owners {
         io::write_parquet(&mut table.clone(), &staging.path(BENEFICIAL_OWNERS))?;
     }

@@ -85,9 +85,10 @@ const OWN_COUNTRIES: [&str; 5] = [
 ];
 
 /// E2 and S3.3 over the range's window aggregates (the fused pass holds the main counterparty
-/// countries' facts and the risky cross-border count; the engine groups the window by
-/// customer and counterparty country); with `bo_rows` (the beneficial-owners table's rows of the range), the beneficial
-/// owners' countries stand for `bo_country` where the graph names owners (S2.1–S2.4).
+/// countries' facts and the risky cross-border count; the engine groups the window by customer
+/// and counterparty country); with `bo_rows` (the beneficial-owners table's rows of the range),
+/// the beneficial owners' countries stand for `bo_country` where the graph names owners
+/// (S2.1–S2.4).
 pub(super) fn part(
     ctx: Ctx<'_>,
     window: &Window,

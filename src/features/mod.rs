@@ -161,8 +161,8 @@ fn fen() -> Expr {
 /// and a day's cash exactly at the threshold reaches it (S3.1). Summed as floats directly, the
 /// last bits of a total depended on how the batches were scheduled; integers held as floats
 /// were exact only up to 2^53 fen (90 trillion CNY, a hundred rows at the largest amount the
-/// checks accept). Turned into
-/// yuan by multiplying with 0.01, never by dividing by 100: Polars divides a column by a scalar
+/// checks accept). Turned into yuan by multiplying with 0.01, never by dividing by 100: Polars
+/// divides a column by a scalar
 /// through its reciprocal but a one-row piece element by element, so `/ 100` gave 3425.99 for
 /// a range's only customer and 3425.9900000000002 for the same total among others (and could
 /// move a main counterparty country across its share, E2). The fused pass multiplies alike.
@@ -697,8 +697,9 @@ fn complete_cross(
 }
 
 /// The query of one range's feature frame from its compacted window transactions `txn`, whose
-/// customer ids are of type `key`, and whether its window aggregates came from the fused pass. The cross-customer columns hold what the range alone shows;
-/// [`complete_cross`] completes them.
+/// customer ids are of type `key`, and whether its window aggregates came from the fused pass.
+/// The cross-customer columns hold what the range alone shows; [`complete_cross`] completes
+/// them.
 fn range_plan(
     inputs: &Inputs,
     ctx: Ctx<'_>,

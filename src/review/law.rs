@@ -150,14 +150,14 @@ pub fn with_law_columns(df: DataFrame, inputs: &Inputs, model: &Model) -> Result
 /// (a file out of id order, walk-in customers left out, SC2) they are looked up by a join on
 /// (customer, institution), which at 10M customers held about a gigabyte more.
 fn completed_dates(df: &DataFrame, inputs: &Inputs) -> Result<DataFrame> {
-    let file = inputs
-        .required(&contract::CUSTOMERS)
-        .select([
-            col("customer_id"),
-            col("institution_id"),
-            col("cdd_completed_on"),
-            col("bo_verified_on"),
-        ])
+    let keys = || [col("customer_id"), col("institution_id")];
+    let dates = || [col("cdd_completed_on"), col("bo_verified_on")];
+    let customers = || {
+        inputs
+            .required(&contract::CUSTOMERS)
+            .select(keys().into_iter().chain(dates()).collect::<Vec<_>>())
+    };
+    let file = customers()
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     let same = |c: &str| -> Result<bool> {
@@ -175,17 +175,7 @@ fn completed_dates(df: &DataFrame, inputs: &Inputs) -> Result<DataFrame> {
     Ok(df
         .select(["customer_id", "institution_id"])?
         .lazy()
-        .join(
-            inputs.required(&contract::CUSTOMERS).select([
-                col("customer_id"),
-                col("institution_id"),
-                col("cdd_completed_on"),
-                col("bo_verified_on"),
-            ]),
-            [col("customer_id"), col("institution_id")],
-            [col("customer_id"), col("institution_id")],
-            left_in_order(),
-        )
-        .select([col("cdd_completed_on"), col("bo_verified_on")])
+        .join(customers(), keys(), keys(), left_in_order())
+        .select(dates())
         .collect()?)
 }

@@ -347,29 +347,11 @@ pub fn summary(
         None
     };
     // The work list's rows are those with a reason.
-    let listed = df
-        .clone()
-        .lazy()
-        .select([
-            col("reasons").is_not_null().sum().alias("listed"),
-            col("reasons")
-                .is_not_null()
-                .and(col("overdue"))
-                .sum()
-                .alias("overdue"),
-        ])
-        .collect()?;
-    let count = |name: &str| -> Result<u64> {
-        Ok(listed
-            .column(name)?
-            .cast(&DataType::UInt64)?
-            .u64()?
-            .get(0)
-            .unwrap_or(0))
-    };
+    let listed = df.column("reasons")?.is_not_null();
+    let overdue = &listed & df.column("overdue")?.bool()?;
     Ok(ReviewSummary {
-        customers_needing_action: count("listed")?,
-        overdue: count("overdue")?,
+        customers_needing_action: listed.sum().unwrap_or(0) as u64,
+        overdue: overdue.sum().unwrap_or(0) as u64,
         per_reason,
         per_branch,
         horizon_days,
