@@ -71,7 +71,10 @@ impl Review {
 /// `customer_id`, `institution_id`), a grade set by hand counting as a review (PR4), as the
 /// review stage reads them.
 pub fn on_file_now(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
-    Ok(on_file::on_file(customers, inputs, as_of)?.select([
+    let customers = customers
+        .select([col("customer_id"), col("institution_id")])
+        .collect()?;
+    Ok(on_file::on_file(customers, inputs, as_of)?.lazy().select([
         col("customer_id"),
         col("institution_id"),
         col("grade_on_file"),

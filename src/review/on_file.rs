@@ -8,8 +8,8 @@ use polars::prelude::*;
 
 use crate::contract;
 use crate::dates::date_lit;
-use crate::error::{Error, Result};
-use crate::frame::{left_in_order, lookup};
+use crate::error::Result;
+use crate::frame::{look_up, lookup};
 use crate::inputs::Inputs;
 use crate::model::Model;
 
@@ -83,96 +83,101 @@ fn override_valid(as_of: NaiveDate) -> Expr {
     )
 }
 
-/// The customer id of the looked-up side of [`join`]: equal to `customer_id` on every row
-/// (checked by [`final_grades`]).
-pub const ON_FILE_ID: &str = "_on_file_id";
-
-/// The scored customers with what is on file beside them, `last_reviewed` moved to a grade set
-/// by hand since (it counts as a review, PR4), and `events_since_review` (T4).
+/// The scored customers (a frame of their ids, `institution_id` included) with what is on
+/// file beside them, row for row: `last_reviewed` moved to a grade set by hand since (it counts
+/// as a review, PR4), and `events_since_review` (T4).
 ///
-/// The lookups join the customer ids alone, in the scored customers' order, and are set beside
-/// the scored columns: the joins gather a narrow frame, not the wide one. Every lookup holds at
-/// most one row per customer (grades on file have a unique customer id, grades set by hand and
-/// events are grouped by customer), so the two sides stay row for row.
-pub fn join(scored: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
-    let lf = on_file(scored.clone(), inputs, as_of)?;
-    let looked_up = events_since_review(lf, inputs, as_of)
-        .rename(["customer_id"], [ON_FILE_ID], true)
-        .drop(cols(["institution_id"]));
-    Ok(concat_lf_horizontal(
-        [scored, looked_up],
-        HConcatOptions::default(),
-    )?)
+/// Every lookup holds at most one row per customer (grades on file have a unique (institution,
+/// customer) key, grades set by hand and events are grouped by customer), and is set beside the
+/// scored rows in their order ([`look_up`]: a merge when both are in customer order).
+pub fn join(scored: DataFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<DataFrame> {
+    let df = on_file(scored, inputs, as_of)?;
+    events_since_review(df, inputs, as_of)
 }
 
 /// The grade on file and the grade set by hand of every customer of `customers` (in its order,
-/// with its `customer_id` and `institution_id`), `last_reviewed` moved to a grade set by hand
-/// since (it counts as a review, PR4); no trigger events.
-pub fn on_file(customers: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<LazyFrame> {
-    let ids = [col("customer_id"), col("institution_id")];
+/// with its columns, `customer_id` and `institution_id` among them), `last_reviewed` moved to a
+/// grade set by hand since (it counts as a review, PR4); no trigger events.
+pub fn on_file(customers: DataFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<DataFrame> {
     // P3: a grade on file is the customer's only in its own institution.
-    let mut lf = customers.select(ids.clone()).join(
-        grades_on_file(inputs)?,
-        ids,
-        [col("customer_id"), col("_grade_institution")],
-        left_in_order(),
-    );
-    lf = match latest_overrides(inputs, as_of) {
-        Some(o) => lf.join(
-            o,
-            [col("customer_id")],
-            [col("customer_id")],
-            left_in_order(),
-        ),
-        None => lf.with_columns([
-            null_str().alias("override_grade"),
-            null_str().alias("override_by"),
-            null_str().alias("override_role"),
-            null_date().alias("override_on"),
-            null_date().alias("override_expires"),
-        ]),
+    let df = look_up(
+        customers,
+        grades_on_file(inputs)?.collect()?,
+        &["customer_id", "institution_id"],
+        &["customer_id", "_grade_institution"],
+    )?;
+    let df = match latest_overrides(inputs, as_of) {
+        Some(o) => look_up(
+            df,
+            o.sort(["customer_id"], SortMultipleOptions::default())
+                .collect()?,
+            &["customer_id"],
+            &["customer_id"],
+        )?,
+        None => df
+            .lazy()
+            .with_columns([
+                null_str().alias("override_grade"),
+                null_str().alias("override_by"),
+                null_str().alias("override_role"),
+                null_date().alias("override_on"),
+                null_date().alias("override_expires"),
+            ])
+            .collect()?,
     };
-    lf = lf.with_column(
-        when(
-            override_valid(as_of).and(
-                col("override_on")
-                    .gt(col("last_reviewed"))
-                    .fill_null(lit(true)),
-            ),
+    Ok(df
+        .lazy()
+        .with_column(
+            when(
+                override_valid(as_of).and(
+                    col("override_on")
+                        .gt(col("last_reviewed"))
+                        .fill_null(lit(true)),
+                ),
+            )
+            .then(col("override_on"))
+            .otherwise(col("last_reviewed"))
+            .alias("last_reviewed"),
         )
-        .then(col("override_on"))
-        .otherwise(col("last_reviewed"))
-        .alias("last_reviewed"),
-    );
-    Ok(lf)
+        .collect()?)
 }
 
 /// T4: the kinds of trigger event after the last review, up to the as-of date, comma-joined.
-fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> LazyFrame {
+fn events_since_review(df: DataFrame, inputs: &Inputs, as_of: NaiveDate) -> Result<DataFrame> {
     let Some(ev) = inputs.get(&contract::EVENTS) else {
-        return lf.with_columns([
-            null_str().alias("events_since_review"),
-            lit(NULL).cast(DataType::UInt16).alias(EVENTS_SEEN),
-        ]);
+        return Ok(df
+            .lazy()
+            .with_columns([
+                null_str().alias("events_since_review"),
+                lit(NULL).cast(DataType::UInt16).alias(EVENTS_SEEN),
+            ])
+            .collect()?);
     };
     let types: Vec<String> = contract::EVENT_TYPES
         .iter()
         .map(|t| t.to_string())
         .collect();
     let bits: Vec<u16> = (0..types.len()).map(|i| 1u16 << i).collect();
+    // Each event with its customer's last review; events of customers not graded here go.
+    const KNOWN: &str = "_known";
+    let reviewed = df
+        .select(["customer_id", "last_reviewed"])?
+        .lazy()
+        .with_column(lit(true).alias(KNOWN))
+        .collect()?;
     let ev = ev
         .filter(col("event_date").lt_eq(date_lit(as_of)))
-        .join(
-            lf.clone()
-                .select([col("customer_id"), col("last_reviewed")]),
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .select([col("customer_id"), col("event_type"), col("event_date")])
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    let ev = look_up(ev, reviewed, &["customer_id"], &["customer_id"])?
+        .lazy()
         .filter(
-            col("last_reviewed")
-                .is_null()
-                .or(col("event_date").gt(col("last_reviewed"))),
+            col(KNOWN).is_not_null().and(
+                col("last_reviewed")
+                    .is_null()
+                    .or(col("event_date").gt(col("last_reviewed"))),
+            ),
         )
         .with_column(
             lookup(
@@ -197,13 +202,10 @@ fn events_since_review(lf: LazyFrame, inputs: &Inputs, as_of: NaiveDate) -> Lazy
                 .sum()
                 .cast(DataType::UInt16)
                 .alias(EVENTS_SEEN),
-        ]);
-    lf.join(
-        ev,
-        [col("customer_id")],
-        [col("customer_id")],
-        left_in_order(),
-    )
+        ])
+        .sort(["customer_id"], SortMultipleOptions::default())
+        .collect()?;
+    look_up(df, ev, &["customer_id"], &["customer_id"])
 }
 
 /// The kinds of trigger event since the last review, as the bits of `1 << i` for the i-th of
@@ -229,9 +231,9 @@ const READ: [&str; 4] = ["customer_id", "institution_id", "computed_grade", "bas
 /// the grade on file (up is positive) and the review `_period` (T2: the stricter of the periods
 /// of the grade on file and the new grade).
 ///
-/// Only the ids, the computed grade and the basis go through the query; its columns are then
-/// set into `scored` as `with_columns` would (a column of that name replaced where it stands, a
-/// new one appended): the wide scored frame is neither copied nor gathered.
+/// Only the ids, the computed grade and the basis are looked up on; the looked-up and computed
+/// columns are then set into `scored` as `with_columns` would (a column of that name replaced
+/// where it stands, a new one appended): the wide scored frame is neither copied nor gathered.
 pub fn final_grades(
     mut scored: DataFrame,
     inputs: &Inputs,
@@ -251,7 +253,8 @@ pub fn final_grades(
         )
     };
     let valid = override_valid(as_of);
-    let mut df = join(scored.select(READ)?.lazy(), inputs, as_of)?
+    let df = join(scored.select(READ)?, inputs, as_of)?
+        .lazy()
         .with_columns([
             valid.clone().alias("_override_valid"),
             col("override_grade")
@@ -273,15 +276,7 @@ pub fn final_grades(
             (rank("grade_on_file") - rank("grade")).alias("grade_steps"),
             dsl::min_horizontal([period("grade_on_file"), period("grade")])?.alias("_period"),
         ])
-        .with_column(col(ON_FILE_ID).eq(col("customer_id")).alias(ON_FILE_ID))
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    if !df.column(ON_FILE_ID)?.bool()?.all() {
-        return Err(Error::Internal(
-            "grades on file out of step with the scored customers".into(),
-        ));
-    }
-    df.drop_in_place(ON_FILE_ID)?;
+        .collect()?;
     // Cut as the scored frame's columns are (see [`crate::layout`]).
     let layout = crate::layout::of(scored.column("customer_id")?);
     for c in df.columns() {
