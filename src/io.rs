@@ -411,6 +411,8 @@ pub fn write_parquet_with(df: &mut DataFrame, path: &Path, kv: &[(&str, String)]
         }
         let rows = df.height() / n;
         let mut out = writer.batched(df.schema()).map_err(|e| e.to_string())?;
+        let encodings =
+            polars::io::parquet::write::get_encodings(&df.schema().to_arrow(CompatLevel::newest()));
         for g in 0..n {
             let len = if g + 1 == n {
                 df.height() - g * rows
@@ -419,10 +421,57 @@ pub fn write_parquet_with(df: &mut DataFrame, path: &Path, kv: &[(&str, String)]
             };
             let mut group = df.slice((g * rows) as i64, len);
             group.rechunk_mut();
-            out.write_batch(&group).map_err(|e| e.to_string())?;
+            write_row_group(&mut out, &group, &encodings).map_err(|e| e.to_string())?;
         }
         out.finish().map(|_| ()).map_err(|e| e.to_string())
     })
+}
+
+/// Writes `group` (one chunk per column) as one row group, its columns encoded and compressed in
+/// parallel. Polars' batched writer compresses a row group's pages one after another as it
+/// writes them (at 10M customers the scores file took 3.4–3.9 s on 1.3 cores); the pages here
+/// are made by the same functions with the same settings, so the file is the same byte for byte.
+fn write_row_group<W: Write>(
+    out: &mut polars::io::parquet::write::BatchedWriter<W>,
+    group: &DataFrame,
+    encodings: &[Vec<polars_parquet::write::Encoding>],
+) -> PolarsResult<()> {
+    use polars_parquet::write::{
+        array_to_columns, compress, CompressedPage, Version, WriteOptions,
+    };
+    use rayon::prelude::*;
+    // The settings `ParquetWriter::new(..).with_compression(Zstd(None))` writes with.
+    let options = WriteOptions {
+        statistics: Default::default(),
+        version: Version::V1,
+        compression: ParquetCompression::Zstd(None).into(),
+        data_page_size: None,
+    };
+    let fields = out.parquet_schema().fields().to_vec();
+    for batch in group.iter_chunks(CompatLevel::newest(), false) {
+        if batch.is_empty() {
+            continue;
+        }
+        let columns: Vec<Vec<Vec<CompressedPage>>> = batch
+            .columns()
+            .par_iter()
+            .zip(&fields)
+            .zip(encodings)
+            .map(|((array, field), encoding)| {
+                array_to_columns(array, field.clone(), options, encoding)?
+                    .into_iter()
+                    .map(|pages| {
+                        pages
+                            .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
+                            .collect::<PolarsResult<Vec<_>>>()
+                    })
+                    .collect()
+            })
+            .collect::<PolarsResult<_>>()?;
+        let leaves: Vec<Vec<CompressedPage>> = columns.into_iter().flatten().collect();
+        out.write_row_group(batch.len() as u64, &leaves)?;
+    }
+    Ok(())
 }
 
 /// Whether a spreadsheet program would read a cell holding `s` as a formula: its first
@@ -587,5 +636,61 @@ mod tests {
             .clone();
         let groups: Vec<usize> = md.row_groups.iter().map(|g| g.num_rows()).collect();
         assert_eq!(groups, vec![300_000, 300_000]);
+    }
+
+    /// The row groups encoded in parallel are the bytes Polars' own batched writer writes for
+    /// the same groups: text (dictionary and plain), dates, booleans, floats, small integers,
+    /// nulls.
+    #[test]
+    fn parallel_row_groups_are_polars_own_bytes() {
+        let rows = 600_000usize;
+        let grade = ["low", "medium", "high"];
+        let df = DataFrame::new_infer_height(vec![
+            Column::new(
+                "id".into(),
+                (0..rows).map(|i| format!("C{i:010}")).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "grade".into(),
+                (0..rows)
+                    .map(|i| (i % 7 != 0).then_some(grade[i % 3]))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "due".into(),
+                (0..rows as i32)
+                    .map(|i| (i % 5 != 0).then_some(20_000 + i % 400))
+                    .collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Date)
+            .unwrap(),
+            Column::new(
+                "flag".into(),
+                (0..rows).map(|i| i % 3 == 0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "total".into(),
+                (0..rows).map(|i| i as f64 * 0.37).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "score".into(),
+                (0..rows).map(|i| (i % 11) as u8).collect::<Vec<_>>(),
+            ),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours.parquet");
+        write_parquet(&mut df.clone(), &ours).unwrap();
+        // Polars' writer, given the same two groups of 300,000 rows.
+        let mut theirs = Vec::new();
+        let mut w = ParquetWriter::new(&mut theirs)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(df.schema())
+            .unwrap();
+        for at in [0, 300_000] {
+            w.write_batch(&df.slice(at, 300_000)).unwrap();
+        }
+        w.finish().unwrap();
+        assert!(std::fs::read(&ours).unwrap() == theirs, "different bytes");
     }
 }
