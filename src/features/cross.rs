@@ -159,26 +159,36 @@ fn links(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<Vec<Link>> {
 /// A link counting only its keys used more than once (`shared_only`) narrowed to the rows of
 /// the keys whose 64-bit hash repeats: equal keys hash alike, so every key counted more than
 /// once is among them, and counting those rows exactly leaves out a key that merely shares
-/// its hash with another. The hash group-by replaces a group-by of every text key (at 10M
-/// customers, 10M to 14M keys per link, nearly all used once).
-fn narrowed(mut link: Link) -> Link {
+/// its hash with another. The repeated hashes are found by sorting the hashes and comparing
+/// each with the one before, which replaces a group-by of every text key (at 10M customers, 10M
+/// to 14M keys per link, nearly all used once; a group-by of the hashes took the cross-customer
+/// counts 3.7–3.9 s, the sort 2.4–2.7 s).
+fn narrowed(mut link: Link) -> Result<Link> {
     if link.shared_only {
         let hashed = link.pairs.with_column(key_hash(col("_key")).alias("_h"));
-        let repeated = hashed
+        let h = hashed
             .clone()
-            .group_by([col("_h")])
-            .agg([len().alias("_n")])
-            .filter(col("_n").gt(lit(1)))
-            .select([col("_h")]);
-        let mut args = JoinArgs::new(JoinType::Inner);
-        args.build_side = Some(JoinBuildSide::ForceRight);
+            .select([col("_h")])
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single();
+        let h = h
+            .column("_h")?
+            .as_materialized_series()
+            .sort(SortOptions::default().with_multithreaded(true))?;
+        let n = h.len();
+        let repeated = if n < 2 {
+            h.clear()
+        } else {
+            let (later, earlier) = (h.slice(1, n - 1), h.slice(0, n - 1));
+            later.filter(&later.equal(&earlier)?)?.unique()?
+        };
         link.pairs = hashed
-            .join(repeated, [col("_h")], [col("_h")], args)
+            .filter(col("_h").is_in(lit(repeated).implode(false), false))
             .drop(by_name(["_h"], true, false));
         // Of a shared-only link, the rows counted are its pairs.
         link.counted = link.pairs.clone();
     }
-    link
+    Ok(link)
 }
 
 /// A 64-bit hash of each text value (equal values, equal hashes; nulls hash alike).
@@ -211,6 +221,8 @@ pub fn links_table(cust: LazyFrame, acc: LazyFrame, pairs: Pairs) -> Result<Lazy
     let parts: Vec<LazyFrame> = links(cust, acc, pairs)?
         .into_iter()
         .map(narrowed)
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
         .map(|l| {
             per_key(&l).filter(col("_k").gt(lit(1u32))).select([
                 lit(l.name).alias("link"),
@@ -236,7 +248,7 @@ pub fn cross_customer(
     let mut parts: Vec<(LazyFrame, &str)> = Vec::new();
     for l in links(cust, acc, pairs)? {
         // With a links table, a key used once here may be shared in the book: count all.
-        let l = if given.is_none() { narrowed(l) } else { l };
+        let l = if given.is_none() { narrowed(l)? } else { l };
         let mut k = per_key(&l);
         if let Some(t) = &given {
             let global = t
@@ -382,9 +394,19 @@ mod tests {
         .iter()
         .map(|(k, c)| (k.to_string(), c.to_string()))
         .collect();
-        let n = narrowed(link(true));
+        let n = narrowed(link(true)).unwrap();
         assert_eq!(sorted(n.pairs), want);
         assert_eq!(sorted(n.counted), want);
-        assert_eq!(sorted(narrowed(link(false)).pairs).len(), rows.len());
+        let all = narrowed(link(false)).unwrap();
+        assert_eq!(sorted(all.pairs).len(), rows.len());
+        // One pair, and none: nothing repeats.
+        for few in [&rows[..1], &rows[..0]] {
+            let one = Link {
+                pairs: pairs(few),
+                counted: pairs(few),
+                ..link(true)
+            };
+            assert!(sorted(narrowed(one).unwrap().pairs).is_empty());
+        }
     }
 }
