@@ -385,10 +385,7 @@ fn check_links_source(
 /// Also returns the transactions' counts when their checks were made as they were read.
 fn grade(job: &Job<'_>, staged: &Staged, st: &mut Stages<'_>) -> Result<Graded> {
     let (hashes, scored) = std::thread::scope(|s| {
-        let h = s.spawn(|| {
-            when_idle();
-            hash_inputs(job)
-        });
+        let h = s.spawn(|| hash_inputs(job));
         let scored = (|| -> Result<(DataFrame, Option<TransactionCounts>)> {
             let ctx = job.book.ctx(
                 job.links.as_ref().map(|l| &l.0),
@@ -439,20 +436,6 @@ fn score(feats: DataFrame, model: &crate::model::Model) -> Result<DataFrame> {
     // one chunk each from here, so the review's steps add columns without copying the frame.
     crate::layout::into_one_chunk(&mut scored)?;
     Ok(scored)
-}
-
-/// Puts the calling thread in the kernel's idle scheduling class (Linux; elsewhere nothing):
-/// it runs on a core the other threads leave idle. The inputs' SHA-256 (3 CPU-s for a book of
-/// 10M customers) then fills the features' and scoring's idle moments, instead of taking a
-/// core from their workers.
-fn when_idle() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: sets the calling thread's scheduling policy; no memory is touched. A failure
-    // leaves the thread as it was.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-    }
 }
 
 /// SHA-256 of every input: data files, reference tables, calendars.
