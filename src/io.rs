@@ -385,6 +385,9 @@ fn write_file(
 /// Rows from which a Parquet file is cut into several row groups (Polars' default group size).
 const ROW_GROUP_ROWS: usize = 512 * 512;
 
+/// The compression of every Parquet file riskgrade writes.
+const COMPRESSION: ParquetCompression = ParquetCompression::Zstd(None);
+
 /// Writes a frame as Parquet (zstd) to `path`. Row groups are cut at the same rows whatever
 /// chunks the frame is held in, so the file's bytes depend on its data alone: below
 /// [`ROW_GROUP_ROWS`] rows one group; from there `rows / ROW_GROUP_ROWS` groups of equal size,
@@ -404,15 +407,13 @@ pub fn write_parquet_with(df: &mut DataFrame, path: &Path, kv: &[(&str, String)]
     });
     write_file(path, |w| {
         let writer = ParquetWriter::new(w)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(COMPRESSION)
             .with_key_value_metadata(kv);
         if n == 0 {
             return writer.finish(df).map(|_| ()).map_err(|e| e.to_string());
         }
         let rows = df.height() / n;
         let mut out = writer.batched(df.schema()).map_err(|e| e.to_string())?;
-        let encodings =
-            polars::io::parquet::write::get_encodings(&df.schema().to_arrow(CompatLevel::newest()));
         for g in 0..n {
             let len = if g + 1 == n {
                 df.height() - g * rows
@@ -421,7 +422,7 @@ pub fn write_parquet_with(df: &mut DataFrame, path: &Path, kv: &[(&str, String)]
             };
             let mut group = df.slice((g * rows) as i64, len);
             group.rechunk_mut();
-            write_row_group(&mut out, &group, &encodings).map_err(|e| e.to_string())?;
+            write_row_group(&mut out, &group).map_err(|e| e.to_string())?;
         }
         out.finish().map(|_| ()).map_err(|e| e.to_string())
     })
@@ -434,19 +435,20 @@ pub fn write_parquet_with(df: &mut DataFrame, path: &Path, kv: &[(&str, String)]
 fn write_row_group<W: Write>(
     out: &mut polars::io::parquet::write::BatchedWriter<W>,
     group: &DataFrame,
-    encodings: &[Vec<polars_parquet::write::Encoding>],
 ) -> PolarsResult<()> {
     use polars_parquet::write::{
         array_to_columns, compress, CompressedPage, Version, WriteOptions,
     };
     use rayon::prelude::*;
-    // The settings `ParquetWriter::new(..).with_compression(Zstd(None))` writes with.
+    // The settings `ParquetWriter::new(..).with_compression(COMPRESSION)` writes with.
     let options = WriteOptions {
         statistics: Default::default(),
         version: Version::V1,
-        compression: ParquetCompression::Zstd(None).into(),
+        compression: COMPRESSION.into(),
         data_page_size: None,
     };
+    let encodings =
+        polars::io::parquet::write::get_encodings(&group.schema().to_arrow(CompatLevel::newest()));
     let fields = out.parquet_schema().fields().to_vec();
     for batch in group.iter_chunks(CompatLevel::newest(), false) {
         if batch.is_empty() {
@@ -456,7 +458,7 @@ fn write_row_group<W: Write>(
             .columns()
             .par_iter()
             .zip(&fields)
-            .zip(encodings)
+            .zip(encodings.as_ref())
             .map(|((array, field), encoding)| {
                 array_to_columns(array, field.clone(), options, encoding)?
                     .into_iter()
@@ -539,14 +541,14 @@ pub fn write_parquet_groups(
             if out.is_none() {
                 out = Some(
                     ParquetWriter::new(&mut *w)
-                        .with_compression(ParquetCompression::Zstd(None))
+                        .with_compression(COMPRESSION)
                         .with_key_value_metadata(kv.clone())
                         .batched(df.schema())
                         .map_err(|e| e.to_string())?,
                 );
             }
             if let Some(o) = out.as_mut() {
-                o.write_batch(&df).map_err(|e| e.to_string())?;
+                write_row_group(o, &df).map_err(|e| e.to_string())?;
             }
         }
         match out {
