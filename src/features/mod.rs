@@ -29,6 +29,7 @@ use crate::bucket::CustomerSet;
 use crate::catalog::{enum_features, CATALOG};
 use crate::contract;
 use crate::error::{Error, Result};
+use crate::frame::to_enum;
 use crate::inputs::Inputs;
 use crate::progress::Progress;
 use crate::reference::Reference;
@@ -353,7 +354,7 @@ pub fn build_partitioned(
             checks.range_done(
                 range
                     .filter(accounts())
-                    .select([col("account_id"), col("customer_id").cast(key.clone())]),
+                    .select([col("account_id"), to_enum(col("customer_id"), key.clone())]),
             )?;
         }
         pairs.push(cross::distinct_pairs(&txn)?);
@@ -709,7 +710,7 @@ fn range_plan(
 ) -> Result<(LazyFrame, bool)> {
     let cust =
         geography::provinces_from_cities(range.filter(inputs.required(&contract::CUSTOMERS)));
-    let keyed = |lf: LazyFrame| lf.with_column(col("customer_id").cast(key.clone()));
+    let keyed = |lf: LazyFrame| lf.with_column(to_enum(col("customer_id"), key.clone()));
     let window = Window::of(ctx, range, key, &txn)?;
     let fused = matches!(window, Window::Fused(_));
     drop(txn);

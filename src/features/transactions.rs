@@ -164,7 +164,11 @@ pub fn mark_offsite_city(
     cust: LazyFrame,
     key: &DataType,
 ) -> Result<DataFrame> {
-    let index = |e: Expr| e.cast(key.clone()).to_physical().cast(IDX_DTYPE);
+    let index = |e: Expr| {
+        crate::frame::to_enum(e, key.clone())
+            .to_physical()
+            .cast(IDX_DTYPE)
+    };
     let cities = cust
         .select([
             index(col("customer_id")).alias("_i"),

@@ -4,6 +4,7 @@ use chrono::{Months, NaiveDate};
 use polars::prelude::*;
 
 use crate::contract;
+use crate::frame::to_enum;
 
 /// The look-back window (start exclusive, end inclusive) as dates.
 pub fn window(as_of: NaiveDate, months: u32) -> (NaiveDate, NaiveDate) {
@@ -39,7 +40,7 @@ pub fn compact(raw_txn: LazyFrame, key: &DataType) -> LazyFrame {
 /// The columns of [`compact`]; `customer_id` null on a row of another customer.
 pub fn compacted(key: &DataType) -> Vec<Expr> {
     vec![
-        col("customer_id").cast(key.clone()),
+        to_enum(col("customer_id"), key.clone()),
         col("ts").dt().date().alias("_day"),
         col("amount"),
         col("cash"),
