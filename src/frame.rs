@@ -14,8 +14,12 @@ pub fn left_in_order() -> JoinArgs {
     args
 }
 
-/// `expr` mapped through a small lookup table: `keys[i]` → `values[i]`, `default` for values
-/// not in it, as `dtype`.
+/// `expr` mapped through a small lookup table: `keys[i]` → `values[i]` (keys unique), `default`
+/// for values not in it and for null, as `dtype`.
+///
+/// A table of at most [`FEW`] keys is a chain of comparisons with each key: the engine's
+/// `replace_strict` joins the column with the table, which at 10M customers took 1.4 s for the
+/// review's four grade lookups.
 pub fn lookup<K, V>(
     expr: Expr,
     keys: Vec<K>,
@@ -26,12 +30,27 @@ pub fn lookup<K, V>(
 where
     Series: NamedFrom<Vec<K>, [K]> + NamedFrom<Vec<V>, [V]>,
 {
-    expr.replace_strict(
-        lit(Series::new("k".into(), keys)),
-        lit(Series::new("v".into(), values)),
-        Some(default),
-        Some(dtype),
-    )
+    /// The most keys looked up by comparisons.
+    const FEW: usize = 8;
+    let (keys, values) = (
+        Series::new("k".into(), keys),
+        Series::new("v".into(), values),
+    );
+    let scalar = |s: &Series, i: usize| {
+        let v = s.get(i).expect("index within the table").into_static();
+        lit(Scalar::new(s.dtype().clone(), v))
+    };
+    if keys.len() > FEW || keys.len() != values.len() {
+        return expr.replace_strict(lit(keys), lit(values), Some(default), Some(dtype));
+    }
+    (0..keys.len())
+        .rev()
+        .fold(default, |otherwise, i| {
+            when(expr.clone().eq(scalar(&keys, i)))
+                .then(scalar(&values, i))
+                .otherwise(otherwise)
+        })
+        .cast(dtype)
 }
 
 /// `expr` mapped through a small lookup table to a level, `default` for values not in it;
