@@ -186,14 +186,15 @@ pub fn run(args: &AssessArgs, progress: &Progress) -> Result<Outcome> {
             book.reference_name
         ));
     }
-    let (summary, page) = st.run("reports and outputs", || write_outputs(&job, rev, &staged))?;
+    let (summary, page, hashed) =
+        st.run("reports and outputs", || write_outputs(&job, rev, &staged))?;
     progress.line(&format!(
         "{REPORT}: {} KB in {:.2}s",
         page.bytes.div_ceil(1024),
         page.wall_s
     ));
     let mut manifest = manifest(&job, hashes, started, &st.times)?;
-    staged.commit(&mut manifest)?;
+    staged.commit_with(&mut manifest, &hashed)?;
     if args.timings {
         crate::out!("{}", st.table());
     }
@@ -466,11 +467,16 @@ struct PageStats {
     wall_s: f64,
 }
 
-/// Writes every output but the manifest into the staging folder; returns the summary and what
-/// the report took. The outputs are made and written one at a time, each let go before the
+/// Writes every output but the manifest into the staging folder; returns the summary, what
+/// the report took and the hashes of the outputs hashed as they were written ([`Hashing`]). The outputs are made and written one at a time, each let go before the
 /// next is made: at 10M customers the work list, the next grade file and the history are a
 /// gigabyte or more each.
-fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Summary, PageStats)> {
+fn write_outputs(
+    job: &Job<'_>,
+    mut rev: Review,
+    staging: &Staged,
+) -> Result<(Summary, PageStats, Vec<FileHash>)> {
+    let mut hashing = Hashing::default();
     let model = &job.book.model;
     let dist = report::distribution(&rev.scores, model)?;
     let summary = report::summary(
@@ -510,20 +516,50 @@ fn write_outputs(job: &Job<'_>, mut rev: Review, staging: &Staged) -> Result<(Su
             .collect()?,
         &staging.path(SCORES),
     )?;
+    hashing.start(staging, SCORES);
     rev.keep_output_sources()?;
     crate::alloc::release_freed_memory();
     let mut list = rev.reclassify()?;
     io::write_parquet(&mut list, &staging.path(RECLASSIFY))?;
+    hashing.start(staging, RECLASSIFY);
     io::write_csv(&mut list, &staging.path(RECLASSIFY_CSV))?;
+    hashing.start(staging, RECLASSIFY_CSV);
     drop(list);
     crate::alloc::release_freed_memory();
     io::write_parquet(&mut rev.grades_next()?, &staging.path(GRADES_NEXT))?;
+    hashing.start(staging, GRADES_NEXT);
     crate::alloc::release_freed_memory();
     io::write_parquet(&mut rev.history(&job.book.inputs)?, &staging.path(HISTORY))?;
     if let Some((table, _)) = &job.owners {
         io::write_parquet(&mut table.clone(), &staging.path(BENEFICIAL_OWNERS))?;
     }
-    Ok((summary, page))
+    Ok((summary, page, hashing.finish()?))
+}
+
+/// Output files hashed for the manifest on other threads while the next outputs are made,
+/// instead of one after another once all are written (the work list's CSV alone is 795 MB at
+/// 10M customers: 0.4 s of SHA-256).
+#[derive(Default)]
+struct Hashing(Vec<std::thread::JoinHandle<Result<FileHash>>>);
+
+impl Hashing {
+    /// Starts hashing the written output `name`, which no step changes after.
+    fn start(&mut self, staging: &Staged, name: &'static str) {
+        let path = staging.path(name);
+        self.0
+            .push(std::thread::spawn(move || FileHash::of(&path, name)));
+    }
+
+    /// The hashes, once every one is done.
+    fn finish(self) -> Result<Vec<FileHash>> {
+        self.0
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| Error::Internal("hashing thread panicked".into()))?
+            })
+            .collect()
+    }
 }
 
 /// `features.parquet`: every catalogue feature of every customer, with the grade on file and
