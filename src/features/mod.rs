@@ -347,31 +347,42 @@ pub fn build_partitioned(
     let (n_ranges, mut in_one_pass) = (all.len(), 0);
     let task = progress.task("feature ranges", n_ranges as u64);
     let accounts = || inputs.required(&contract::ACCOUNTS);
-    for range in all {
-        let key = range.key()?;
-        let txn = range_transactions(inputs, ctx, &range, &key, checks)?;
-        if let Some(checks) = checks {
-            checks.range_done(
-                range
-                    .filter(accounts())
-                    .select([col("account_id"), to_enum(col("customer_id"), key.clone())]),
-            )?;
+    // Each range's Enum type (a hash table of its customer ids) is built on another thread
+    // while the range before is computed.
+    std::thread::scope(|s| -> Result<()> {
+        let mut next_key = all.first().map(|r| s.spawn(move || r.key()));
+        for (i, range) in all.iter().enumerate() {
+            let key = next_key
+                .take()
+                .expect("a key per range")
+                .join()
+                .map_err(|_| Error::Internal("range key thread panicked".into()))??;
+            next_key = all.get(i + 1).map(|r| s.spawn(move || r.key()));
+            let txn = range_transactions(inputs, ctx, range, &key, checks)?;
+            if let Some(checks) = checks {
+                checks.range_done(
+                    range
+                        .filter(accounts())
+                        .select([col("account_id"), to_enum(col("customer_id"), key.clone())]),
+                )?;
+            }
+            pairs.push(cross::distinct_pairs(&txn)?);
+            let (plan, fused) = range_plan(inputs, ctx, range, &key, txn)?;
+            // The engine's group-bys stream; with the fused pass's aggregates in hand, what is
+            // left (lookups and joins of the range's customers) runs faster in memory.
+            let engine = if fused {
+                in_one_pass += 1;
+                Engine::InMemory
+            } else {
+                Engine::Streaming
+            };
+            parts.push(check_aligned(
+                plan.collect_with_engine(engine)?.unwrap_single(),
+            )?);
+            task.advance(1);
         }
-        pairs.push(cross::distinct_pairs(&txn)?);
-        let (plan, fused) = range_plan(inputs, ctx, &range, &key, txn)?;
-        // The engine's group-bys stream; with the fused pass's aggregates in hand, what is
-        // left (lookups and joins of the range's customers) runs faster in memory.
-        let engine = if fused {
-            in_one_pass += 1;
-            Engine::InMemory
-        } else {
-            Engine::Streaming
-        };
-        parts.push(check_aligned(
-            plan.collect_with_engine(engine)?.unwrap_single(),
-        )?);
-        task.advance(1);
-    }
+        Ok(())
+    })?;
     task.done();
     progress.line(&fused::summary(in_one_pass, n_ranges, ctx.fused));
     let counts = checks.map(|c| c.finish(accounts())).transpose()?;
