@@ -75,14 +75,9 @@ pub fn look_up(
     left_on: &[&str],
     right_on: &[&str],
 ) -> Result<DataFrame> {
-    let keys = |df: &DataFrame, on: &[&str]| -> Option<Vec<StringChunked>> {
-        on.iter()
-            .map(|k| Some(df.column(k).ok()?.str().ok()?.rechunk().into_owned()))
-            .collect()
-    };
     // An empty `right` is joined: a gather needs a row to gather from.
     let keyed = (right.height() > 0)
-        .then(|| keys(&left, left_on).zip(keys(&right, right_on)))
+        .then(|| text_keys(&left, left_on).zip(text_keys(&right, right_on)))
         .flatten();
     if let Some((l, r)) = keyed {
         if let Some(rows) = merge_rows(&l, &r) {
@@ -101,6 +96,23 @@ pub fn look_up(
             left_in_order(),
         )
         .collect()?)
+}
+
+/// How many rows of `left` have no row of `right` with all keys `on` equal (text keys, at most
+/// one row of `right` per key), counted by one merge of the key columns when both frames are in
+/// ascending order of the first key ([`merge_rows`]); `None` otherwise, for the engine's join.
+/// Extracts in customer order are checked against the customers without hashing a key (10M
+/// customers: 14.1M accounts and 9.9M grades on file took 1.1 s each as anti-joins).
+pub fn unmatched_by_merge(left: &DataFrame, right: &DataFrame, on: &[&str]) -> Option<usize> {
+    let rows = merge_rows(&text_keys(left, on)?, &text_keys(right, on)?)?;
+    Some(rows.null_count())
+}
+
+/// The text columns `on` of `df`, each in one chunk; `None` if one is missing or not text.
+fn text_keys(df: &DataFrame, on: &[&str]) -> Option<Vec<StringChunked>> {
+    on.iter()
+        .map(|k| Some(df.column(k).ok()?.str().ok()?.rechunk().into_owned()))
+        .collect()
 }
 
 /// For each row of `left`, the row of `right` whose keys are all equal to its own (null where
@@ -218,6 +230,47 @@ mod tests {
     fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
         let c = df.column(name).unwrap().str().unwrap().clone();
         c.iter().map(|v| v.map(str::to_string)).collect()
+    }
+
+    /// Rows without a match, counted by a merge (W01: rows of unknown customers). Worked by
+    /// hand: (C2, I2) has no row (C2 is only in I1) and C5 none at all, so 2 of 5; the same rows
+    /// out of order, or a null key, are left to the engine.
+    #[test]
+    fn unmatched_rows_counted_by_merge_or_left_to_the_engine() {
+        let left = frame(&[
+            (
+                "customer_id",
+                &[Some("C1"), Some("C1"), Some("C2"), Some("C3"), Some("C5")],
+            ),
+            (
+                "institution_id",
+                &[Some("I1"), Some("I1"), Some("I2"), Some("I1"), Some("I1")],
+            ),
+        ]);
+        let right = frame(&[
+            (
+                "customer_id",
+                &[Some("C1"), Some("C2"), Some("C3"), Some("C4")],
+            ),
+            (
+                "institution_id",
+                &[Some("I1"), Some("I1"), Some("I1"), Some("I1")],
+            ),
+        ]);
+        let on = ["customer_id", "institution_id"];
+        assert_eq!(unmatched_by_merge(&left, &right, &on), Some(2));
+        assert_eq!(unmatched_by_merge(&left, &right, &on[..1]), Some(1));
+        assert_eq!(
+            unmatched_by_merge(&left, &right.head(Some(0)), &on),
+            Some(5)
+        );
+        let reversed = left.reverse();
+        assert_eq!(unmatched_by_merge(&reversed, &right, &on), None);
+        let with_null = frame(&[
+            ("customer_id", &[Some("C1"), None]),
+            ("institution_id", &[Some("I1"), Some("I1")]),
+        ]);
+        assert_eq!(unmatched_by_merge(&with_null, &right, &on), None);
     }
 
     /// Text cast to an Enum run by run ([`to_enum`]): runs, nulls, text outside the categories,

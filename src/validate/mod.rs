@@ -139,7 +139,22 @@ fn count_orphans(lf: LazyFrame, rows: u64, ids: DataFrame, with_institution: boo
             )
             .select([col("_known").is_null().sum().alias("n")])
     } else {
-        keys_only
+        // A file in customer order, as extracts are, is merged with the customers (in their
+        // file's order); any other order is joined.
+        let on: &[&str] = if with_institution {
+            &["customer_id", "institution_id"]
+        } else {
+            &["customer_id"]
+        };
+        let file_keys = keys_only
+            .select(on.iter().map(|k| col(*k)).collect::<Vec<_>>())
+            .collect_with_engine(Engine::Streaming)?
+            .unwrap_single();
+        if let Some(n) = crate::frame::unmatched_by_merge(&file_keys, &ids, on) {
+            return Ok(n as u64);
+        }
+        file_keys
+            .lazy()
             .join(
                 ids.lazy(),
                 keys.clone(),
