@@ -75,6 +75,11 @@ pub fn look_up(
     left_on: &[&str],
     right_on: &[&str],
 ) -> Result<DataFrame> {
+    // A file read in row groups comes in hundreds of chunks (306 for 10M grades on file): the
+    // keys are read and the rows gathered from one chunk per column (10M: 0.72 s against
+    // 0.97–1.21 s).
+    let mut right = right;
+    right.rechunk_mut_par();
     // An empty `right` is joined: a gather needs a row to gather from.
     let keyed = (right.height() > 0)
         .then(|| text_keys(&left, left_on).zip(text_keys(&right, right_on)))
