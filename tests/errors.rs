@@ -373,6 +373,33 @@ fn w01_w02_rows_of_unknown_customers_are_counted_and_set_aside() {
     assert_eq!(code, 0);
 }
 
+/// W01 in a file in customer order: an unknown customer id that sorts after every other (the
+/// last row of grades.parquet) keeps the file in order, so its rows are counted by a merge with
+/// the customers rather than by a join; the count is the same, one row.
+#[test]
+fn w01_unknown_customers_counted_in_a_file_in_customer_order() {
+    let e = env();
+    e.edit("grades.parquet", |lf| {
+        lf.with_row_index("_i", None)
+            .with_column(
+                when(col("_i").eq(col("_i").max()))
+                    .then(lit("ZZZ-NOBODY"))
+                    .otherwise(col("customer_id"))
+                    .alias("customer_id"),
+            )
+            .drop(cols(["_i"]))
+    });
+    let (code, stderr) = e.run();
+    assert_eq!(code, 0, "{stderr}");
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(e.out.join("summary.json")).unwrap())
+            .unwrap();
+    let w = s["input_warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0]["file"], "grades.parquet");
+    assert_eq!(w[0]["rows"], 1);
+}
+
 /// E22 when the files carry no row-group statistics: the null-count shortcut cannot prove
 /// anything, so the values are read.
 #[test]
