@@ -237,6 +237,58 @@ mod tests {
         c.iter().map(|v| v.map(str::to_string)).collect()
     }
 
+    /// A lookup table gives each key's value, and the default for a value not in it and for
+    /// null, as the type asked for. The same holds by comparisons (at most eight keys) and by the
+    /// engine's join (more). Worked by hand: high → 0, medium → 1, low → 2.
+    #[test]
+    fn lookup_by_comparisons_or_by_join_gives_the_same_values() {
+        let df = frame(&[(
+            "g",
+            &[
+                Some("low"),
+                Some("high"),
+                None,
+                Some("other"),
+                Some("medium"),
+            ],
+        )]);
+        let want = [Some(2), Some(0), None, None, Some(1)];
+        let nine = [Some(2), Some(0), Some(9), Some(9), Some(1)];
+        let run = |keys: Vec<String>, values: Vec<i32>, default: Expr| -> Vec<Option<i32>> {
+            let out = df
+                .clone()
+                .lazy()
+                .select([lookup(col("g"), keys, values, default, DataType::Int32).alias("r")])
+                .collect()
+                .unwrap();
+            assert_eq!(out.column("r").unwrap().dtype(), &DataType::Int32);
+            out.column("r").unwrap().i32().unwrap().iter().collect()
+        };
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let null = || lit(NULL).cast(DataType::Int32);
+        let three = || names(&["high", "medium", "low"]);
+        assert_eq!(run(three(), vec![0, 1, 2], null()), want);
+        assert_eq!(run(three(), vec![0, 1, 2], lit(9)), nine);
+        // Nine keys: past the comparisons, the engine joins.
+        let mut many = three();
+        let mut values = vec![0, 1, 2];
+        for i in 0..6 {
+            many.push(format!("unused{i}"));
+            values.push(10 + i);
+        }
+        assert_eq!(run(many.clone(), values.clone(), null()), want);
+        assert_eq!(run(many, values, lit(9)), nine);
+        // A default that is a value: null and unknown text take it.
+        let out = df
+            .clone()
+            .lazy()
+            .select([lookup_u8(col("g"), names(&["high"]), vec![3], 1).alias("r")])
+            .collect()
+            .unwrap();
+        let got: Vec<Option<u8>> = out.column("r").unwrap().u8().unwrap().iter().collect();
+        assert_eq!(got, [Some(1), Some(3), None, Some(1), Some(1)]);
+    }
+
     /// Rows without a match, counted by a merge (W01: rows of unknown customers). Worked by
     /// hand: (C2, I2) has no row (C2 is only in I1) and C5 none at all, so 2 of 5; the same rows
     /// out of order, or a null key, are left to the engine.
