@@ -18,8 +18,8 @@ pub fn left_in_order() -> JoinArgs {
 /// for values not in it and for null, as `dtype`.
 ///
 /// A table of at most [`FEW`] keys is a chain of comparisons with each key: the engine's
-/// `replace_strict` joins the column with the table, which at 10M customers took 1.4 s for the
-/// review's four grade lookups.
+/// `replace_strict` joins the column with the table, and with four such grade lookups the
+/// review's final-grades query of 10M customers took 1.4 s.
 pub fn lookup<K, V>(
     expr: Expr,
     keys: Vec<K>,

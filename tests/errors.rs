@@ -355,9 +355,7 @@ fn w01_w02_rows_of_unknown_customers_are_counted_and_set_aside() {
     });
     let (code, stderr) = e.run();
     assert_eq!(code, 0, "{stderr}");
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(e.out.join("summary.json")).unwrap())
-            .unwrap();
+    let s = e.summary();
     let w = s["input_warnings"].as_array().unwrap();
     assert_eq!(w.len(), 2, "{w:?}");
     assert_eq!(w[0]["file"], "accounts.parquet");
@@ -380,20 +378,11 @@ fn w01_w02_rows_of_unknown_customers_are_counted_and_set_aside() {
 fn w01_unknown_customers_counted_in_a_file_in_customer_order() {
     let e = env();
     e.edit("grades.parquet", |lf| {
-        lf.with_row_index("_i", None)
-            .with_column(
-                when(col("_i").eq(col("_i").max()))
-                    .then(lit("ZZZ-NOBODY"))
-                    .otherwise(col("customer_id"))
-                    .alias("customer_id"),
-            )
-            .drop(cols(["_i"]))
+        set_last(lf, "customer_id", lit("ZZZ-NOBODY"))
     });
     let (code, stderr) = e.run();
     assert_eq!(code, 0, "{stderr}");
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(e.out.join("summary.json")).unwrap())
-            .unwrap();
+    let s = e.summary();
     let w = s["input_warnings"].as_array().unwrap();
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(w[0]["file"], "grades.parquet");

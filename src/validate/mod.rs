@@ -114,11 +114,13 @@ fn strictly_increasing(lf: LazyFrame, key: &str) -> Result<bool> {
 /// and the institution too where the file names it: P3, a grade of another institution is not
 /// this customer's).
 fn count_orphans(lf: LazyFrame, rows: u64, ids: DataFrame, with_institution: bool) -> Result<u64> {
-    let keys: Vec<Expr> = if with_institution {
-        vec![col("institution_id"), col("customer_id")]
+    // The customer id first: the merge below needs the files' order key first.
+    let on: &[&str] = if with_institution {
+        &["customer_id", "institution_id"]
     } else {
-        vec![col("customer_id")]
+        &["customer_id"]
     };
+    let keys: Vec<Expr> = on.iter().map(|k| col(*k)).collect();
     let keys_only = lf.select(keys.clone());
     let orphans = if rows.saturating_mul(4) < ids.height() as u64 {
         // A file of a few rows is the hash table, the customers stream past it (rather than
@@ -141,13 +143,7 @@ fn count_orphans(lf: LazyFrame, rows: u64, ids: DataFrame, with_institution: boo
     } else {
         // A file in customer order, as extracts are, is merged with the customers (in their
         // file's order); any other order is joined.
-        let on: &[&str] = if with_institution {
-            &["customer_id", "institution_id"]
-        } else {
-            &["customer_id"]
-        };
         let file_keys = keys_only
-            .select(on.iter().map(|k| col(*k)).collect::<Vec<_>>())
             .collect_with_engine(Engine::Streaming)?
             .unwrap_single();
         if let Some(n) = crate::frame::unmatched_by_merge(&file_keys, &ids, on) {

@@ -100,13 +100,18 @@ pub fn set_first(lf: LazyFrame, c: &str, v: Expr) -> LazyFrame {
 
 /// Sets column `c` of row `row` (from 0) to `v`.
 pub fn set_row(lf: LazyFrame, c: &str, row: u32, v: Expr) -> LazyFrame {
+    set_where(lf, c, col("_i").eq(lit(row)), v)
+}
+
+/// Sets column `c` of the last row to `v`.
+pub fn set_last(lf: LazyFrame, c: &str, v: Expr) -> LazyFrame {
+    set_where(lf, c, col("_i").eq(col("_i").max()), v)
+}
+
+/// Sets column `c` to `v` on the rows where `at` holds; `at` reads the row index `_i`.
+fn set_where(lf: LazyFrame, c: &str, at: Expr, v: Expr) -> LazyFrame {
     lf.with_row_index("_i", None)
-        .with_column(
-            when(col("_i").eq(lit(row)))
-                .then(v)
-                .otherwise(col(c))
-                .alias(c),
-        )
+        .with_column(when(at).then(v).otherwise(col(c)).alias(c))
         .drop(cols(["_i"]))
 }
 
