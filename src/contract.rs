@@ -2,6 +2,7 @@
 //! nullability and meaning, and which rule IDs use each column. `docs/data-contract.md`
 //! restates this table for people; a test keeps the two in step.
 
+use crate::frame::EnumCast;
 use polars::prelude::*;
 
 /// Logical column type of the contract, with the Polars dtype it maps to.
@@ -323,6 +324,19 @@ pub fn country_enum() -> DataType {
 pub fn city_enum() -> DataType {
     static T: std::sync::OnceLock<DataType> = std::sync::OnceLock::new();
     T.get_or_init(|| enum_of(&city_codes())).clone()
+}
+
+/// Text `e` cast to [`country_enum`] by one function for the whole run, so that a query casts
+/// a column once however many places ask (see [`crate::frame::EnumCast`]).
+pub fn to_country(e: Expr) -> Expr {
+    static C: std::sync::OnceLock<EnumCast> = std::sync::OnceLock::new();
+    C.get_or_init(|| EnumCast::new(country_enum())).of(e)
+}
+
+/// Text `e` cast to [`city_enum`] (see [`to_country`]).
+pub fn to_city(e: Expr) -> Expr {
+    static C: std::sync::OnceLock<EnumCast> = std::sync::OnceLock::new();
+    C.get_or_init(|| EnumCast::new(city_enum())).of(e)
 }
 
 /// `customers.parquet`: one row per customer per institution (P3).

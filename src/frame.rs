@@ -3,6 +3,7 @@
 //! table.
 
 use polars::prelude::*;
+use polars_arrow::array::{Utf8ViewArray, View};
 
 use crate::error::Result;
 
@@ -161,63 +162,223 @@ fn merge_rows(left: &[StringChunked], right: &[StringChunked]) -> Option<IdxCa> 
 }
 
 /// Text `e` cast to the Enum type `to`, a value outside its categories null, as
-/// `e.cast(to)` gives; each run of equal values is looked up once. Transactions come customer by
-/// customer, so their customer ids repeat row after row: cast this way, a book's 20M rows cost
-/// a hash lookup per customer, not per row. Input that is not text is cast by the engine.
+/// `e.cast(to)` gives, but faster on the two kinds of columns a book holds:
+/// - few short categories (country and city codes: at most [`SHORT_MAX`] categories of at most
+///   12 bytes): a row's text is held inline in its Arrow view, so each row is one load of its
+///   view and a probe of a small table ([`ShortCodes`]), no hashing of text;
+/// - otherwise (customer ids) each run of equal values is looked up once ([`codes_by_runs`]):
+///   transactions come customer by customer, so a book's 20M rows cost a lookup per customer,
+///   not per row.
+///
+/// Input that is not text is cast by the engine. Each call makes a new function, which the
+/// engine's common-subexpression elimination never folds with another: to cast one column in
+/// two places of a query (the checks and the features) once, use one [`EnumCast`].
 pub fn to_enum(e: Expr, to: DataType) -> Expr {
     let out = to.clone();
+    let short = ShortCodes::of(&to);
     e.map(
-        move |c| enum_by_runs(c.as_materialized_series(), &to).map(Column::from),
+        move |c| {
+            let s = c.as_materialized_series();
+            let (DataType::Enum(cats, mapping), DataType::String) = (&to, s.dtype()) else {
+                return s.cast(&to).map(Column::from);
+            };
+            let ca = s.str()?;
+            let codes = match &short {
+                Some(t) => t.codes(ca),
+                None => codes_by_runs(ca, cats.categories(), mapping),
+            };
+            enum_of_codes(ca, codes, &to).map(Column::from)
+        },
         move |_, f| Ok(Field::new(f.name().clone(), out.clone())),
     )
 }
 
-/// See [`to_enum`].
-fn enum_by_runs(s: &Series, to: &DataType) -> PolarsResult<Series> {
-    let (DataType::Enum(cats, mapping), DataType::String) = (to, s.dtype()) else {
-        return s.cast(to);
-    };
-    let cats = cats.categories();
-    let ca = s.str()?;
-    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
-    let mut valid = polars_arrow::bitmap::BitmapBuilder::with_capacity(ca.len());
-    for arr in ca.downcast_iter() {
-        let views = arr.views();
-        // The last value's view and code. Equal views hold equal text (inline, or the same
-        // bytes of the same buffer); text held twice in a buffer is looked up again.
-        let mut last = None;
-        for (i, view) in views.iter().enumerate() {
-            let code = if polars_arrow::array::Array::is_null(arr, i) {
-                None
-            } else {
-                match last {
-                    Some((v, code)) if v == *view => code,
-                    _ => {
-                        // SAFETY: `i` is below the array's length.
-                        let text = unsafe { arr.value_unchecked(i) };
-                        // Text in the categories' order (customer ids, each range's categories
-                        // in id order) is most often the category after the last: one
-                        // comparison instead of a probe of a table too large for the cache.
-                        let next = last.and_then(|(_, c)| c).map_or(0, |c| c as usize + 1);
-                        let code = if next < cats.len() && cats.value(next) == text {
-                            Some(next as u32)
-                        } else {
-                            mapping.get_cat(text)
-                        };
-                        last = Some((*view, code));
-                        code
-                    }
-                }
-            };
-            codes.push(code.unwrap_or(0));
-            valid.push(code.is_some());
+/// One [`to_enum`] function for every column it casts ([`EnumCast::of`]): the engine folds
+/// equal expressions of a query only when their functions are the same one, so the checks'
+/// cast of a column and the features' are computed once.
+pub struct EnumCast(Expr);
+
+impl EnumCast {
+    /// The cast to the Enum type `to`.
+    pub fn new(to: DataType) -> EnumCast {
+        EnumCast(to_enum(col(""), to))
+    }
+
+    /// `e` cast (see [`to_enum`]).
+    pub fn of(&self, e: Expr) -> Expr {
+        let mut out = self.0.clone();
+        if let Expr::AnonymousFunction { input, .. } = &mut out {
+            *input = vec![e];
+        }
+        out
+    }
+}
+
+/// Most categories an Enum type may have for [`ShortCodes`].
+const SHORT_MAX: usize = 4096;
+
+/// The categories of an Enum type, each at most 12 bytes, by their Arrow view: text that short
+/// is held inline in the view (zero-padded, which Polars checks), so equal text has equal
+/// views. An open-addressing table, a quarter full: one multiply and, most often, one probe.
+struct ShortCodes {
+    /// Each slot's category view and code ([`EMPTY`] for none).
+    slots: Vec<(u128, u32)>,
+    shift: u32,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl ShortCodes {
+    /// The table of `to`'s categories, `None` when `to` is not an Enum type of at most
+    /// [`SHORT_MAX`] categories of at most 12 bytes.
+    fn of(to: &DataType) -> Option<ShortCodes> {
+        let DataType::Enum(cats, _) = to else {
+            return None;
+        };
+        let cats = cats.categories();
+        let short = |v: Option<&str>| v.is_some_and(|t| t.len() <= View::MAX_INLINE_SIZE as usize);
+        if cats.len() > SHORT_MAX || !cats.iter().all(short) {
+            return None;
+        }
+        let bits = (cats.len().max(1) * 4).next_power_of_two().trailing_zeros();
+        let mut t = ShortCodes {
+            slots: vec![(0, EMPTY); 1 << bits],
+            shift: 64 - bits,
+        };
+        let mask = t.slots.len() - 1;
+        for (code, text) in cats.iter().enumerate() {
+            let view = View::new_inline(text?.as_bytes()).as_u128();
+            let mut slot = t.slot(view);
+            while t.slots[slot].1 != EMPTY {
+                slot = (slot + 1) & mask;
+            }
+            t.slots[slot] = (view, code as u32);
+        }
+        Some(t)
+    }
+
+    #[inline(always)]
+    fn slot(&self, view: u128) -> usize {
+        let folded = (view as u64) ^ ((view >> 64) as u64).rotate_left(32);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The code of the text whose view is `view`, if it is a category.
+    #[inline(always)]
+    fn get(&self, view: View) -> Option<u32> {
+        if !view.is_inline() {
+            return None;
+        }
+        let v = view.as_u128();
+        let mask = self.slots.len() - 1;
+        let mut slot = self.slot(v);
+        loop {
+            // SAFETY: a slot is masked to the table's length, a power of two.
+            let (key, code) = *unsafe { self.slots.get_unchecked(slot) };
+            if code == EMPTY {
+                return None;
+            }
+            if key == v {
+                return Some(code);
+            }
+            slot = (slot + 1) & mask;
         }
     }
-    let phys = UInt32Chunked::from_vec_validity(s.name().clone(), codes, valid.into_opt_validity())
-        .into_series()
-        .cast(&to.to_physical())?;
-    // SAFETY: every code is one `mapping` gave for a category of `to`.
+
+    /// The code of each row of `ca` ([`EMPTY`] where the text is not a category; a null
+    /// row's view is looked up too, and [`enum_of_codes`] masks it).
+    fn codes(&self, ca: &StringChunked) -> Vec<u32> {
+        // The last row's view and code: rows often repeat the row before (most transactions
+        // are domestic), which one comparison then settles.
+        let mut last = (u128::MAX, EMPTY);
+        let mut lookup = |view: &View| {
+            let v = view.as_u128();
+            if v != last.0 {
+                last = (v, self.get(*view).unwrap_or(EMPTY));
+            }
+            last.1
+        };
+        // Extended from each chunk's slice of views: no capacity check per row.
+        let mut codes = Vec::with_capacity(ca.len());
+        for arr in ca.downcast_iter() {
+            codes.extend(arr.views().iter().map(&mut lookup));
+        }
+        codes
+    }
+}
+
+/// The Enum column of type `to` of `ca`'s rows, whose `codes` are the categories' positions:
+/// null where `ca` is null or the code is [`EMPTY`].
+fn enum_of_codes(ca: &StringChunked, codes: Vec<u32>, to: &DataType) -> PolarsResult<Series> {
+    use polars_arrow::bitmap::Bitmap;
+    let found = Bitmap::from_trusted_len_iter(codes.iter().map(|&c| c != EMPTY));
+    let valid = match ca.rechunk_validity() {
+        Some(text) => &found & &text,
+        None => found,
+    };
+    fn physical<T: PolarsNumericType>(
+        name: PlSmallStr,
+        codes: &[u32],
+        valid: Bitmap,
+        code: impl Fn(u32) -> T::Native,
+    ) -> Series {
+        // A row left null keeps code 0, a category's.
+        let codes = codes.iter().map(|&c| code(if c == EMPTY { 0 } else { c }));
+        ChunkedArray::<T>::from_vec_validity(name, codes.collect(), Some(valid)).into_series()
+    }
+    let name = ca.name().clone();
+    let phys = match to.to_physical() {
+        DataType::UInt8 => physical::<UInt8Type>(name, &codes, valid, |c| c as u8),
+        DataType::UInt16 => physical::<UInt16Type>(name, &codes, valid, |c| c as u16),
+        _ => physical::<UInt32Type>(name, &codes, valid, |c| c),
+    };
+    // SAFETY: every code is the position of one of `to`'s categories.
     unsafe { phys.from_physical_unchecked(to) }
+}
+
+/// The code of each row of `ca` among the categories `cats` (`mapping` finds a text's),
+/// [`EMPTY`] where the text is null or not a category: each run of equal values is looked up
+/// once (see [`to_enum`]).
+fn codes_by_runs(
+    ca: &StringChunked,
+    cats: &Utf8ViewArray,
+    mapping: &CategoricalMapping,
+) -> Vec<u32> {
+    let mut codes = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        let validity = polars_arrow::array::Array::validity(arr);
+        // The last value's view and code. Equal views hold equal text (inline, or the same
+        // bytes of the same buffer); text held twice in a buffer is looked up again.
+        let mut last: Option<(View, u32)> = None;
+        codes.extend(arr.views().iter().enumerate().map(|(i, view)| {
+            // SAFETY: `i` is below the validity's length, the array's.
+            if validity.is_some_and(|v| !unsafe { v.get_bit_unchecked(i) }) {
+                return EMPTY;
+            }
+            match last {
+                Some((v, code)) if v == *view => code,
+                _ => {
+                    // SAFETY: `i` is below the array's length.
+                    let text = unsafe { arr.value_unchecked(i) };
+                    // Text in the categories' order (customer ids, each range's categories in
+                    // id order) is most often the category after the last: one comparison
+                    // instead of a probe of a table too large for the cache.
+                    let next = match last {
+                        Some((_, c)) if c != EMPTY => c as usize + 1,
+                        _ => 0,
+                    };
+                    let code = if next < cats.len() && cats.value(next) == text {
+                        next as u32
+                    } else {
+                        mapping.get_cat(text).unwrap_or(EMPTY)
+                    };
+                    last = Some((*view, code));
+                    code
+                }
+            }
+        }));
+    }
+    codes
 }
 
 #[cfg(test)]
@@ -379,8 +540,11 @@ mod tests {
             let c = s.to_physical_repr().cast(&DataType::UInt32).unwrap();
             c.u32().unwrap().iter().collect()
         };
-        let by_runs = enum_by_runs(&s, &to).unwrap();
-        assert_eq!(codes(&by_runs), want);
+        let (DataType::Enum(cats, mapping), Ok(ca)) = (&to, s.str()) else {
+            unreachable!("an Enum type and text")
+        };
+        let by_runs = codes_by_runs(ca, cats.categories(), mapping);
+        assert_eq!(codes(&enum_of_codes(ca, by_runs, &to).unwrap()), want);
         assert_eq!(codes(&s.cast(&to).unwrap()), want);
         let df = DataFrame::new(s.len(), vec![s.into()]).unwrap();
         let out = df
@@ -392,6 +556,91 @@ mod tests {
             codes(out.column("k").unwrap().as_materialized_series()),
             want
         );
+    }
+
+    /// Few short categories (country codes) are found by their views: each is looked up in a
+    /// small table, text of more than 12 bytes or in another case is no category, and a null
+    /// row stays null whatever its view holds. Worked by hand: CN 0, HK 1, the empty text 2,
+    /// ABCDEFGHIJKL (12 bytes, the most a view holds inline) 3.
+    #[test]
+    fn short_codes_found_by_their_views_as_the_engine_casts() {
+        let twelve = "ABCDEFGHIJKL";
+        let to = DataType::from_frozen_categories(
+            FrozenCategories::new(["CN", "HK", "", twelve]).unwrap(),
+        );
+        assert!(ShortCodes::of(&to).is_some());
+        let mut s = Series::new(
+            "c".into(),
+            [
+                Some("CN"),
+                Some("CN"),
+                None,
+                Some("HK"),
+                Some("cn"),
+                Some(""),
+                Some(twelve),
+                Some("ABCDEFGHIJKLM"),
+                Some("CN "),
+            ],
+        );
+        s.append(&Series::new("c".into(), [Some("HK"), None, Some("XX")]))
+            .unwrap();
+        assert_eq!(s.n_chunks(), 2);
+        let want = [
+            Some(0u32),
+            Some(0),
+            None,
+            Some(1),
+            None,
+            Some(2),
+            Some(3),
+            None,
+            None,
+            Some(1),
+            None,
+            None,
+        ];
+        let codes = |c: &Column| -> Vec<Option<u32>> {
+            assert_eq!(c.dtype(), &to);
+            // Four categories: the codes are held in one byte, as the engine holds them.
+            assert_eq!(c.to_physical_repr().dtype(), &DataType::UInt8);
+            let c = c.to_physical_repr().cast(&DataType::UInt32).unwrap();
+            c.u32().unwrap().iter().collect()
+        };
+        assert_eq!(codes(&s.cast(&to).unwrap().into()), want);
+        let df = DataFrame::new(s.len(), vec![s.into()]).unwrap();
+        let out = df
+            .lazy()
+            .select([to_enum(col("c"), to.clone())])
+            .collect()
+            .unwrap();
+        assert_eq!(codes(out.column("c").unwrap()), want);
+        // Long categories are left to the runs' lookup.
+        let long = DataType::from_frozen_categories(
+            FrozenCategories::new(["CN", "ABCDEFGHIJKLM"]).unwrap(),
+        );
+        assert!(ShortCodes::of(&long).is_none());
+    }
+
+    /// One [`EnumCast`] applied to a column in two places of a query is one function: the
+    /// engine computes the cast once (a common subexpression), which `to_enum` called twice
+    /// would not give.
+    #[test]
+    fn one_enum_cast_is_computed_once_per_column() {
+        let to = DataType::from_frozen_categories(FrozenCategories::new(["CN", "HK"]).unwrap());
+        let df = df!("c" => [Some("CN"), Some("XX"), None]).unwrap();
+        let shared = EnumCast::new(to.clone());
+        let query = |a: Expr, b: Expr| {
+            df.clone()
+                .lazy()
+                .select([a.alias("a"), b.is_null().alias("b")])
+                .explain(true)
+                .unwrap()
+        };
+        let plan = query(shared.of(col("c")), shared.of(col("c")));
+        assert!(plan.contains("__POLARS_CSER"), "{plan}");
+        let plan = query(to_enum(col("c"), to.clone()), to_enum(col("c"), to));
+        assert!(!plan.contains("__POLARS_CSER"), "{plan}");
     }
 
     /// Customers C2 in two institutions, C1, C4; grades of (C1, I1), (C2, I2), (C2, I1), (C3,

@@ -173,7 +173,7 @@ pub fn mark_offsite_city(
         .select([
             index(col("customer_id")).alias("_i"),
             // As a code of the IP cities' type: each row then compares two integers.
-            branch_city(ctx).cast(contract::city_enum()),
+            contract::to_city(branch_city(ctx)),
         ])
         .sort(["_i"], SortMultipleOptions::default())
         .collect()?;

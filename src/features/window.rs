@@ -50,10 +50,11 @@ pub fn compacted(key: &DataType) -> Vec<Expr> {
             .alias("_online"),
         col("direction").eq(lit("out")).alias("_out"),
         col("ip_address"),
-        // Codes held as one byte or two, not as text; the checks cast them to the same types
-        // (a value outside the lists is refused before any work).
-        col("ip_country").cast(contract::country_enum()),
-        col("ip_city").cast(contract::city_enum()),
+        // Codes held as one byte or two, not as text; the checks cast them by the same
+        // functions, so each column is cast once (a value outside the lists is refused before
+        // any work).
+        contract::to_country(col("ip_country")),
+        contract::to_city(col("ip_city")),
         col("device_id"),
         col("cross_border"),
         col("counterparty_kind")
@@ -65,7 +66,7 @@ pub fn compacted(key: &DataType) -> Vec<Expr> {
             .eq(lit("non_natural"))
             .or(col("counterparty_kind").eq(lit("government")))
             .alias("_cp_is_corp"),
-        col("counterparty_country").cast(contract::country_enum()),
+        contract::to_country(col("counterparty_country")),
         col("related_party"),
         col("proxy_id"),
     ]

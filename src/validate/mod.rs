@@ -351,7 +351,7 @@ fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Ve
         // Exactly the code: 'kp' or ' CN' would match no reference row and pass as harmless.
         out.push((
             format!("column '{}' has values that are not ISO 3166-1 alpha-2 codes (two capital letters, e.g. CN; lower case and spaces are refused)", c.name),
-            not_of(col(c.name), contract::country_enum()),
+            not_cast(col(c.name), contract::to_country),
         ));
     }
     if c.name.ends_with("_province") {
@@ -369,7 +369,7 @@ fn content_checks(spec: &FileSpec, c: &contract::Column, as_of: NaiveDate) -> Ve
                 "column '{}' has values that are not GB/T 2260 city codes (four digits, the first two a province code, e.g. 5301 for Kunming)",
                 c.name
             ),
-            not_of(col(c.name), contract::city_enum()),
+            not_cast(col(c.name), contract::to_city),
         ));
         if let Some((prov, _)) = contract::PLACES.iter().find(|(_, city)| *city == c.name) {
             // S2.3: a city code carries its province in its first two digits.
@@ -426,7 +426,12 @@ pub(crate) fn not_in<S: AsRef<str>>(e: Expr, values: &[S]) -> Expr {
 
 /// The non-null values of `e` that are not categories of the Enum type `t`.
 fn not_of(e: Expr, t: DataType) -> Expr {
-    e.clone().is_not_null().and(e.cast(t).is_null())
+    not_cast(e, |e| e.cast(t))
+}
+
+/// The non-null values of `e` that `cast` (to an Enum type) makes null.
+fn not_cast(e: Expr, cast: impl FnOnce(Expr) -> Expr) -> Expr {
+    e.clone().is_not_null().and(cast(e).is_null())
 }
 
 /// What the checks of one file need from the files before it.
