@@ -546,16 +546,20 @@ mod tests {
         let by_runs = codes_by_runs(ca, cats.categories(), mapping);
         assert_eq!(codes(&enum_of_codes(ca, by_runs, &to).unwrap()), want);
         assert_eq!(codes(&s.cast(&to).unwrap()), want);
+        let out = cast_in_query(s, &to);
+        assert_eq!(codes(out.as_materialized_series()), want);
+    }
+
+    /// `s` cast to `to` by [`to_enum`] in a query.
+    fn cast_in_query(s: Series, to: &DataType) -> Column {
+        let name = s.name().clone();
         let df = DataFrame::new(s.len(), vec![s.into()]).unwrap();
         let out = df
             .lazy()
-            .select([to_enum(col("k"), to.clone())])
+            .select([to_enum(col(name.clone()), to.clone())])
             .collect()
             .unwrap();
-        assert_eq!(
-            codes(out.column("k").unwrap().as_materialized_series()),
-            want
-        );
+        out.column(&name).unwrap().clone()
     }
 
     /// Few short categories (country codes) are found by their views: each is looked up in a
@@ -608,13 +612,7 @@ mod tests {
             c.u32().unwrap().iter().collect()
         };
         assert_eq!(codes(&s.cast(&to).unwrap().into()), want);
-        let df = DataFrame::new(s.len(), vec![s.into()]).unwrap();
-        let out = df
-            .lazy()
-            .select([to_enum(col("c"), to.clone())])
-            .collect()
-            .unwrap();
-        assert_eq!(codes(out.column("c").unwrap()), want);
+        assert_eq!(codes(&cast_in_query(s, &to)), want);
         // Long categories are left to the runs' lookup.
         let long = DataType::from_frozen_categories(
             FrozenCategories::new(["CN", "ABCDEFGHIJKLM"]).unwrap(),
