@@ -4,7 +4,6 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use common::repo;
 use riskgrade::generate::{generate, GenOptions};
@@ -97,11 +96,15 @@ fn a_killed_run_leaves_the_previous_outputs_and_a_rerun_succeeds() {
     let data = tmp.path().join("data");
     portfolio(&data, 400_000);
     let out = tmp.path().join("out");
+    let started = std::time::Instant::now();
     assert!(assess(&data, &out)
         .stdout(std::process::Stdio::null())
         .status()
         .unwrap()
         .success());
+    // The rerun is killed at 70% of the first run's time (past the features, before the
+    // outputs are committed), however fast this machine or the job is.
+    let kill_after = started.elapsed().mul_f64(0.7);
     let before = hashes(&out);
     let manifest = std::fs::read(out.join("manifest.json")).unwrap();
 
@@ -109,7 +112,7 @@ fn a_killed_run_leaves_the_previous_outputs_and_a_rerun_succeeds() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(kill_after);
     let still_running = child.try_wait().unwrap().is_none();
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
