@@ -55,12 +55,51 @@ where
 }
 
 /// `expr` mapped through a small lookup table to a level, `default` for values not in it;
-/// null stays null.
+/// null stays null (see [`lookup_short`]).
 pub fn lookup_u8(expr: Expr, keys: Vec<String>, values: Vec<u8>, default: u8) -> Expr {
+    if let Some(e) = lookup_short::<UInt8Type>(expr.clone(), &keys, values.clone(), default) {
+        return e;
+    }
     let e = expr.clone();
     when(e.is_null())
         .then(lit(NULL).cast(DataType::UInt8))
         .otherwise(lookup(expr, keys, values, lit(default), DataType::UInt8))
+}
+
+/// Text `expr` mapped through a table of short keys: `keys[i]` → `values[i]`, `default` for
+/// text not among the keys; null stays null. Each row is one probe of a [`ShortCodes`] table by
+/// its Arrow view, where the engine joins the column with the table (`replace_strict`) or
+/// compares it with every key. `None` when a key is longer than 12 bytes, keys repeat, or there
+/// are more than [`SHORT_MAX`]: the caller looks up as before. Input that is not text is cast
+/// to text first.
+pub fn lookup_short<T: PolarsNumericType>(
+    expr: Expr,
+    keys: &[String],
+    values: Vec<T::Native>,
+    default: T::Native,
+) -> Option<Expr> {
+    if keys.len() != values.len() {
+        return None;
+    }
+    let table = ShortCodes::of_texts(keys.iter().map(|k| Some(k.as_str())))?;
+    Some(expr.map(
+        move |c| {
+            let s = c.as_materialized_series();
+            let s = match s.dtype() {
+                DataType::String => s.clone(),
+                _ => s.cast(&DataType::String)?,
+            };
+            let ca = s.str()?;
+            let out: Vec<T::Native> = table
+                .codes(ca)
+                .into_iter()
+                .map(|c| values.get(c as usize).copied().unwrap_or(default))
+                .collect();
+            let valid = ca.rechunk_validity();
+            Ok(ChunkedArray::<T>::from_vec_validity(ca.name().clone(), out, valid).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), T::get_static_dtype())),
+    ))
 }
 
 /// `right`'s columns but its keys beside the rows of `left`, looked up on `left_on` =
@@ -235,21 +274,31 @@ impl ShortCodes {
         let DataType::Enum(cats, _) = to else {
             return None;
         };
-        let cats = cats.categories();
-        let short = |v: Option<&str>| v.is_some_and(|t| t.len() <= View::MAX_INLINE_SIZE as usize);
-        if cats.len() > SHORT_MAX || !cats.iter().all(short) {
+        Self::of_texts(cats.categories().iter())
+    }
+
+    /// The table of `texts`, each coded by its position; `None` when there are more than
+    /// [`SHORT_MAX`], one is null or longer than 12 bytes, or one repeats.
+    fn of_texts<'a>(texts: impl ExactSizeIterator<Item = Option<&'a str>>) -> Option<ShortCodes> {
+        if texts.len() > SHORT_MAX {
             return None;
         }
-        let bits = (cats.len().max(1) * 4).next_power_of_two().trailing_zeros();
+        let bits = (texts.len().max(1) * 4)
+            .next_power_of_two()
+            .trailing_zeros();
         let mut t = ShortCodes {
             slots: vec![(0, EMPTY); 1 << bits],
             shift: 64 - bits,
         };
         let mask = t.slots.len() - 1;
-        for (code, text) in cats.iter().enumerate() {
-            let view = View::new_inline(text?.as_bytes()).as_u128();
+        for (code, text) in texts.enumerate() {
+            let text = text.filter(|t| t.len() <= View::MAX_INLINE_SIZE as usize)?;
+            let view = View::new_inline(text.as_bytes()).as_u128();
             let mut slot = t.slot(view);
             while t.slots[slot].1 != EMPTY {
+                if t.slots[slot].0 == view {
+                    return None;
+                }
                 slot = (slot + 1) & mask;
             }
             t.slots[slot] = (view, code as u32);
@@ -623,6 +672,87 @@ mod tests {
     /// One [`EnumCast`] applied to a column in two places of a query is one function: the
     /// engine computes the cast once (a common subexpression), which `to_enum` called twice
     /// would not give.
+    /// A lookup through short keys gives what the engine's lookups give, worked by hand: CN 1,
+    /// HK 2, the empty text 3, ABCDEFGHIJKL (12 bytes) 4, anything else the default 9, and null
+    /// stays null. Keys longer than 12 bytes or repeated are left to the engine.
+    #[test]
+    fn short_keys_looked_up_by_their_views_as_the_engine_looks_up() {
+        let twelve = "ABCDEFGHIJKL";
+        let keys: Vec<String> = ["CN", "HK", "", twelve].map(String::from).to_vec();
+        let values = vec![1u8, 2, 3, 4];
+        let mut s = Series::new(
+            "c".into(),
+            [
+                Some("CN"),
+                None,
+                Some("HK"),
+                Some("cn"),
+                Some(""),
+                Some(twelve),
+            ],
+        );
+        s.append(&Series::new(
+            "c".into(),
+            [
+                Some("ABCDEFGHIJKLM"),
+                Some("HK "),
+                Some("HK"),
+                None,
+                Some("XX"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(s.n_chunks(), 2);
+        let want = [
+            Some(1u8),
+            None,
+            Some(2),
+            Some(9),
+            Some(3),
+            Some(4),
+            Some(9),
+            Some(9),
+            Some(2),
+            None,
+            Some(9),
+        ];
+        let run = |e: Expr| -> Vec<Option<u8>> {
+            let df = DataFrame::new(s.len(), vec![s.clone().into()]).unwrap();
+            let out = df.lazy().select([e.alias("v")]).collect().unwrap();
+            out.column("v").unwrap().u8().unwrap().iter().collect()
+        };
+        let short = lookup_short::<UInt8Type>(col("c"), &keys, values.clone(), 9).unwrap();
+        assert_eq!(run(short), want);
+        // The engine's lookups: a chain of comparisons (at most eight keys) and a join.
+        let engine = |keys: Vec<String>| {
+            let e = lookup(col("c"), keys, values.clone(), lit(9u8), DataType::UInt8);
+            when(col("c").is_null())
+                .then(lit(NULL).cast(DataType::UInt8))
+                .otherwise(e)
+        };
+        assert_eq!(run(engine(keys.clone())), want);
+        let mut many = keys.clone();
+        let mut more = values.clone();
+        for k in 0..10 {
+            many.push(format!("Z{k}"));
+            more.push(5);
+        }
+        let joined = lookup(col("c"), many, more, lit(9u8), DataType::UInt8);
+        let joined = when(col("c").is_null())
+            .then(lit(NULL).cast(DataType::UInt8))
+            .otherwise(joined);
+        assert_eq!(run(joined), want);
+        assert_eq!(
+            run(lookup_u8(col("c"), keys.clone(), values.clone(), 9)),
+            want
+        );
+        // Not for keys the views cannot hold whole, nor repeated keys.
+        let long = vec!["ABCDEFGHIJKLM".to_string()];
+        assert!(lookup_short::<UInt8Type>(col("c"), &long, vec![1], 9).is_none());
+        let twice = vec!["CN".to_string(), "CN".to_string()];
+        assert!(lookup_short::<UInt8Type>(col("c"), &twice, vec![1, 2], 9).is_none());
+    }
+
     #[test]
     fn one_enum_cast_is_computed_once_per_column() {
         let to = DataType::from_frozen_categories(FrozenCategories::new(["CN", "HK"]).unwrap());

@@ -60,7 +60,21 @@ impl CountryFacts {
 
     fn of(&self, e: Expr) -> [Expr; 4] {
         // Null stays null through the unpacking.
-        let packed = when(e.clone().is_null())
+        let short = crate::frame::lookup_short::<UInt32Type>(
+            e.clone(),
+            &self.iso,
+            self.packed.clone(),
+            Self::pack(Self::DEFAULTS),
+        );
+        let packed = short.unwrap_or_else(|| self.looked_up(e));
+        [0u32, 1, 2, 3].map(|k| {
+            (packed.clone().floor_div(lit(1u32 << (8 * k))) % lit(256u32)).cast(DataType::UInt8)
+        })
+    }
+
+    /// The packed facts of `e` by the engine (codes longer than 12 bytes).
+    fn looked_up(&self, e: Expr) -> Expr {
+        when(e.clone().is_null())
             .then(lit(NULL).cast(DataType::UInt32))
             .otherwise(lookup(
                 e,
@@ -68,10 +82,7 @@ impl CountryFacts {
                 self.packed.clone(),
                 lit(Self::pack(Self::DEFAULTS)),
                 DataType::UInt32,
-            ));
-        [0u32, 1, 2, 3].map(|k| {
-            (packed.clone().floor_div(lit(1u32 << (8 * k))) % lit(256u32)).cast(DataType::UInt8)
-        })
+            ))
     }
 }
 
