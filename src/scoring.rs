@@ -13,7 +13,7 @@ use polars::lazy::dsl;
 use polars::prelude::*;
 
 use crate::catalog::{LAW_COLUMNS, RESULT_COLUMNS};
-use crate::model::{Model, Rule, RuleKind, Tenure, Xh, E2, E4, MAX_SUBITEMS, OWN_REASON_CLASS};
+use crate::model::{Model, Rule, RuleKind, Tenure, Xh, E2, E4, OWN_REASON_CLASS};
 
 /// Output column: the segment each customer is scored in.
 pub const SEGMENT: &str = "segment";
@@ -305,66 +305,66 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
         ])
 }
 
-/// `top_subitems`: the three sub-items contributing most to the total (a·p), largest first.
-/// Key = contribution × [`MAX_SUBITEMS`] + (MAX_SUBITEMS − 1 − index): the contribution decides,
-/// then the sub-item order; each round is materialised as columns so the expression stays
-/// linear in the sub-item count.
+/// `top_subitems`: the three sub-items contributing most to the total (a·p), largest first,
+/// comma-joined; a tie goes to the sub-item listed first, and a sub-item contributing nothing
+/// is not named. One pass over the rows ([`top_names`]): as rounds of horizontal maxima over
+/// keyed copies of the contributions, the engine took about a fifth of the scoring query.
 pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
-    let slots = MAX_SUBITEMS as i64;
-    let n = model.subitems.len();
     let ids: Vec<String> = model.subitems.iter().map(|s| s.id.clone()).collect();
-    let key_cols =
-        |round: usize| -> Vec<String> { (0..n).map(|i| format!("_k{round}_{i}")).collect() };
-    let mut lf = scores.with_columns(
-        contributions(model)
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| (c * lit(slots) + lit(slots - 1 - i as i64)).alias(format!("_k0_{i}")))
-            .collect::<Vec<_>>(),
-    );
-    let rounds = 3.min(n);
-    for round in 0..rounds {
-        let keys: Vec<Expr> = key_cols(round).into_iter().map(col).collect();
-        let top = format!("_top{round}");
-        lf = lf.with_column(
-            dsl::max_horizontal(keys)
-                .expect("sub-items")
-                .alias(top.as_str()),
-        );
-        if round + 1 < rounds {
-            lf = lf.with_columns(
-                key_cols(round)
-                    .into_iter()
-                    .zip(key_cols(round + 1))
-                    .map(|(k, next)| {
-                        when(col(k.as_str()).eq(col(top.as_str())))
-                            .then(lit(-1i64))
-                            .otherwise(col(k.as_str()))
-                            .alias(next)
-                    })
-                    .collect::<Vec<_>>(),
-            );
-        }
-    }
-    let name_of = |k: Expr| {
-        let i = lit(slots - 1) - (k.clone() % lit(slots));
-        when(k.gt_eq(lit(slots)))
-            .then(i.replace_strict(
-                lit(Series::new("k".into(), (0..n as i64).collect::<Vec<_>>())),
-                lit(Series::new("v".into(), ids.clone())),
-                Some(lit(NULL).cast(DataType::String)),
-                Some(DataType::String),
-            ))
-            .otherwise(lit(NULL).cast(DataType::String))
+    let mut contributions = contributions(model).into_iter();
+    let Some(first) = contributions.next() else {
+        return scores.with_column(lit("").alias("top_subitems"));
     };
-    let list = concat_str(
-        (0..rounds)
-            .map(|r| name_of(col(format!("_top{r}"))))
-            .collect::<Vec<_>>(),
-        ",",
-        true,
-    );
-    lf.with_column(list.alias("top_subitems"))
+    let rest: Vec<Expr> = contributions.collect();
+    scores.with_column(
+        first
+            .map_many(
+                move |cols| top_names(cols, &ids),
+                &rest,
+                |_, f| Ok(Field::new(f[0].name().clone(), DataType::String)),
+            )
+            .alias("top_subitems"),
+    )
+}
+
+/// The names (`ids`, in the sub-items' order) of the three largest positive contributions
+/// `cols` of each row, largest first, the earlier sub-item first among equals; a null
+/// contribution is none.
+fn top_names(cols: &[Column], ids: &[String]) -> PolarsResult<Column> {
+    let rows = cols.first().map_or(0, |c| c.len());
+    let cols: Vec<Int64Chunked> = cols
+        .iter()
+        .map(|c| Ok(c.cast(&DataType::Int64)?.i64()?.rechunk().into_owned()))
+        .collect::<PolarsResult<_>>()?;
+    let cols: Vec<_> = cols.iter().map(|c| c.downcast_as_array()).collect();
+    let mut out = StringChunkedBuilder::new("top_subitems".into(), rows);
+    let mut text = String::new();
+    for row in 0..rows {
+        // (contribution, position) of the three largest so far, largest first.
+        let mut top: [(i64, usize); 3] = [(0, 0); 3];
+        let mut held = 0;
+        for (i, c) in cols.iter().enumerate() {
+            let Some(v) = c.get(row).filter(|v| *v >= 1) else {
+                continue;
+            };
+            // Earlier sub-items come first, so a later one passes only a smaller value.
+            let at = top[..held].iter().position(|(t, _)| v > *t).unwrap_or(held);
+            if at < 3 {
+                top.copy_within(at..2, at + 1);
+                top[at] = (v, i);
+                held = (held + 1).min(3);
+            }
+        }
+        text.clear();
+        for (k, (_, i)) in top[..held].iter().enumerate() {
+            if k > 0 {
+                text.push(',');
+            }
+            text.push_str(&ids[*i]);
+        }
+        out.append_value(&text);
+    }
+    Ok(out.finish().into_column())
 }
 
 /// The direct-highest conditions in force (XH1–XH6) as (id, predicate) pairs. XH2 and XH3
@@ -785,4 +785,34 @@ pub fn score(features: LazyFrame, model: &Model) -> LazyFrame {
     let s = subitem_scores(features, model);
     let g = top_contributors(totals_and_grades(s, model), model);
     exceptions(g, model).with_column(col("computed_grade").alias("grade"))
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The three largest contributions of each row, worked by hand: largest first, the earlier
+    /// sub-item first among equals, nothing for a sub-item contributing nothing or null, and
+    /// the empty text when none contributes (as the engine's comma-join of no names gives).
+    #[test]
+    fn top_names_three_largest_contributions_first() {
+        let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let rows: [[Option<i64>; 4]; 6] = [
+            [Some(10), Some(30), Some(20), Some(5)],
+            [Some(0), Some(0), Some(0), Some(0)],
+            [None, Some(5), None, Some(5)],
+            [Some(7), Some(7), Some(7), Some(7)],
+            [Some(0), Some(1), Some(0), Some(0)],
+            [Some(3), None, Some(9), Some(9)],
+        ];
+        let want = ["b,c,a", "", "b,d", "a,b,c", "b", "c,d,a"];
+        let cols: Vec<Column> = (0..4)
+            .map(|i| {
+                let v: Vec<Option<i64>> = rows.iter().map(|r| r[i]).collect();
+                Column::new(ids[i].as_str().into(), v)
+            })
+            .collect();
+        let out = top_names(&cols, &ids).unwrap();
+        let got: Vec<Option<&str>> = out.str().unwrap().iter().collect();
+        assert_eq!(got, want.map(Some).to_vec());
+    }
 }
