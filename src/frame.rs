@@ -599,6 +599,14 @@ mod tests {
         assert_eq!(codes(out.as_materialized_series()), want);
     }
 
+    /// Text column "c" held in two chunks: `first`'s rows, then `second`'s.
+    fn two_chunks(first: &[Option<&str>], second: &[Option<&str>]) -> Series {
+        let mut s = Series::new("c".into(), first);
+        s.append(&Series::new("c".into(), second)).unwrap();
+        assert_eq!(s.n_chunks(), 2);
+        s
+    }
+
     /// `s` cast to `to` by [`to_enum`] in a query.
     fn cast_in_query(s: Series, to: &DataType) -> Column {
         let name = s.name().clone();
@@ -622,9 +630,8 @@ mod tests {
             FrozenCategories::new(["CN", "HK", "", twelve]).unwrap(),
         );
         assert!(ShortCodes::of(&to).is_some());
-        let mut s = Series::new(
-            "c".into(),
-            [
+        let s = two_chunks(
+            &[
                 Some("CN"),
                 Some("CN"),
                 None,
@@ -635,10 +642,8 @@ mod tests {
                 Some("ABCDEFGHIJKLM"),
                 Some("CN "),
             ],
+            &[Some("HK"), None, Some("XX")],
         );
-        s.append(&Series::new("c".into(), [Some("HK"), None, Some("XX")]))
-            .unwrap();
-        assert_eq!(s.n_chunks(), 2);
         let want = [
             Some(0u32),
             Some(0),
@@ -680,9 +685,8 @@ mod tests {
         let twelve = "ABCDEFGHIJKL";
         let keys: Vec<String> = ["CN", "HK", "", twelve].map(String::from).to_vec();
         let values = vec![1u8, 2, 3, 4];
-        let mut s = Series::new(
-            "c".into(),
-            [
+        let s = two_chunks(
+            &[
                 Some("CN"),
                 None,
                 Some("HK"),
@@ -690,19 +694,14 @@ mod tests {
                 Some(""),
                 Some(twelve),
             ],
-        );
-        s.append(&Series::new(
-            "c".into(),
-            [
+            &[
                 Some("ABCDEFGHIJKLM"),
                 Some("HK "),
                 Some("HK"),
                 None,
                 Some("XX"),
             ],
-        ))
-        .unwrap();
-        assert_eq!(s.n_chunks(), 2);
+        );
         let want = [
             Some(1u8),
             None,
