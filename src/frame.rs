@@ -55,15 +55,35 @@ where
 }
 
 /// `expr` mapped through a small lookup table to a level, `default` for values not in it;
-/// null stays null (see [`lookup_short`]).
+/// null stays null (see [`lookup_level`]).
 pub fn lookup_u8(expr: Expr, keys: Vec<String>, values: Vec<u8>, default: u8) -> Expr {
-    if let Some(e) = lookup_short::<UInt8Type>(expr.clone(), &keys, values.clone(), default) {
+    lookup_level::<UInt8Type>(expr, keys, values, default)
+}
+
+/// Text `expr` mapped through a lookup table: `keys[i]` → `values[i]` (keys unique), `default`
+/// for text not among the keys; null stays null. Short keys are looked up by their views
+/// ([`lookup_short`]), others by [`lookup`].
+pub fn lookup_level<T: PolarsNumericType>(
+    expr: Expr,
+    keys: Vec<String>,
+    values: Vec<T::Native>,
+    default: T::Native,
+) -> Expr
+where
+    Series: NamedFrom<Vec<String>, [String]> + NamedFrom<Vec<T::Native>, [T::Native]>,
+{
+    if let Some(e) = lookup_short::<T>(expr.clone(), &keys, values.clone(), default) {
         return e;
     }
-    let e = expr.clone();
-    when(e.is_null())
-        .then(lit(NULL).cast(DataType::UInt8))
-        .otherwise(lookup(expr, keys, values, lit(default), DataType::UInt8))
+    let dtype = T::get_static_dtype();
+    let default = Series::new("d".into(), vec![default]);
+    let default = lit(Scalar::new(
+        dtype.clone(),
+        default.get(0).expect("one value").into_static(),
+    ));
+    when(expr.clone().is_null())
+        .then(lit(NULL).cast(dtype.clone()))
+        .otherwise(lookup(expr, keys, values, default, dtype))
 }
 
 /// Text `expr` mapped through a table of short keys: `keys[i]` → `values[i]`, `default` for
@@ -72,7 +92,7 @@ pub fn lookup_u8(expr: Expr, keys: Vec<String>, values: Vec<u8>, default: u8) ->
 /// compares it with every key. `None` when a key is longer than 12 bytes, keys repeat, or there
 /// are more than [`SHORT_MAX`]: the caller looks up as before. Input that is not text is cast
 /// to text first.
-pub fn lookup_short<T: PolarsNumericType>(
+fn lookup_short<T: PolarsNumericType>(
     expr: Expr,
     keys: &[String],
     values: Vec<T::Native>,
@@ -674,9 +694,6 @@ mod tests {
         assert!(ShortCodes::of(&long).is_none());
     }
 
-    /// One [`EnumCast`] applied to a column in two places of a query is one function: the
-    /// engine computes the cast once (a common subexpression), which `to_enum` called twice
-    /// would not give.
     /// A lookup through short keys gives what the engine's lookups give, worked by hand: CN 1,
     /// HK 2, the empty text 3, ABCDEFGHIJKL (12 bytes) 4, anything else the default 9, and null
     /// stays null. Keys longer than 12 bytes or repeated are left to the engine.
@@ -752,6 +769,9 @@ mod tests {
         assert!(lookup_short::<UInt8Type>(col("c"), &twice, vec![1, 2], 9).is_none());
     }
 
+    /// One [`EnumCast`] applied to a column in two places of a query is one function: the
+    /// engine computes the cast once (a common subexpression), which `to_enum` called twice
+    /// would not give.
     #[test]
     fn one_enum_cast_is_computed_once_per_column() {
         let to = DataType::from_frozen_categories(FrozenCategories::new(["CN", "HK"]).unwrap());

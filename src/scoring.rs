@@ -311,20 +311,12 @@ pub fn totals_and_grades(scores: LazyFrame, model: &Model) -> LazyFrame {
 /// keyed copies of the contributions, the engine took about a fifth of the scoring query.
 pub fn top_contributors(scores: LazyFrame, model: &Model) -> LazyFrame {
     let ids: Vec<String> = model.subitems.iter().map(|s| s.id.clone()).collect();
-    let mut contributions = contributions(model).into_iter();
-    let Some(first) = contributions.next() else {
-        return scores.with_column(lit("").alias("top_subitems"));
-    };
-    let rest: Vec<Expr> = contributions.collect();
-    scores.with_column(
-        first
-            .map_many(
-                move |cols| top_names(cols, &ids),
-                &rest,
-                |_, f| Ok(Field::new(f[0].name().clone(), DataType::String)),
-            )
-            .alias("top_subitems"),
-    )
+    let names = dsl::map_multiple(
+        move |cols| top_names(cols, &ids),
+        contributions(model),
+        |_, _| Ok(Field::new("top_subitems".into(), DataType::String)),
+    );
+    scores.with_column(names.alias("top_subitems"))
 }
 
 /// The names (`ids`, in the sub-items' order) of the three largest positive contributions

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::{cny_sum, count, fen, u32c, Ctx, Part, Window};
 use crate::contract;
-use crate::frame::{lookup, lookup_u8};
+use crate::frame::{lookup_level, lookup_u8};
 
 /// S2.3, S2.4: a null province is read from the same place's city code, whose first two digits
 /// are its province (GB/T 2260); validation has refused a province that contradicts its city.
@@ -60,29 +60,15 @@ impl CountryFacts {
 
     fn of(&self, e: Expr) -> [Expr; 4] {
         // Null stays null through the unpacking.
-        let short = crate::frame::lookup_short::<UInt32Type>(
-            e.clone(),
-            &self.iso,
+        let packed = lookup_level::<UInt32Type>(
+            e,
+            self.iso.clone(),
             self.packed.clone(),
             Self::pack(Self::DEFAULTS),
         );
-        let packed = short.unwrap_or_else(|| self.looked_up(e));
         [0u32, 1, 2, 3].map(|k| {
             (packed.clone().floor_div(lit(1u32 << (8 * k))) % lit(256u32)).cast(DataType::UInt8)
         })
-    }
-
-    /// The packed facts of `e` by the engine (codes longer than 12 bytes).
-    fn looked_up(&self, e: Expr) -> Expr {
-        when(e.clone().is_null())
-            .then(lit(NULL).cast(DataType::UInt32))
-            .otherwise(lookup(
-                e,
-                self.iso.clone(),
-                self.packed.clone(),
-                lit(Self::pack(Self::DEFAULTS)),
-                DataType::UInt32,
-            ))
     }
 }
 
