@@ -163,20 +163,25 @@ pub fn reclassify(df: &DataFrame) -> Result<DataFrame> {
 
 /// The row numbers of the work list's rows (those with `reasons`) in its order: by `due_date`,
 /// then `customer_id`. Rows flagged in ascending id order (as the features leave a book whose
-/// customers file is) are ordered by their row number instead of their text id: the same
-/// order, without comparing text.
+/// customers file is) are already in id order: a stable sort on the due date alone keeps them
+/// so among equal dates, without comparing text or a second key.
 fn work_list_order(df: &DataFrame) -> Result<IdxCa> {
     let ids_ascending =
         df.column("customer_id")?.is_sorted_flag() == polars::series::IsSorted::Ascending;
-    let then_by = if ids_ascending { "_row" } else { "customer_id" };
-    let order = df
+    let rows = df
         .select(["reasons", "due_date", "customer_id"])?
         .lazy()
         .with_row_index("_row", None)
-        .filter(col("reasons").is_not_null())
-        .sort(["due_date", then_by], SortMultipleOptions::default())
-        .select([col("_row")])
-        .collect()?;
+        .filter(col("reasons").is_not_null());
+    let sorted = if ids_ascending {
+        rows.sort(
+            ["due_date"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+    } else {
+        rows.sort(["due_date", "customer_id"], SortMultipleOptions::default())
+    };
+    let order = sorted.select([col("_row")]).collect()?;
     Ok(order.column("_row")?.idx()?.clone())
 }
 
@@ -370,6 +375,15 @@ pub fn summary(
 mod tests {
     use super::*;
 
+    /// `df` with its `customer_id` flagged as in ascending order, as the features flag it.
+    fn ids_flagged_sorted(df: &DataFrame) -> DataFrame {
+        let mut flagged = df.clone();
+        let mut ids = flagged.column("customer_id").unwrap().clone();
+        ids.set_sorted_flag(polars::series::IsSorted::Ascending);
+        flagged.with_column(ids).unwrap();
+        flagged
+    }
+
     #[test]
     fn work_list_by_due_date_then_customer_whether_or_not_ids_are_flagged_sorted() {
         let d = |s: &str| Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
@@ -384,11 +398,34 @@ mod tests {
         let want: Vec<Option<IdxSize>> = [4, 2, 5, 0, 3].map(Some).to_vec();
         let unflagged: Vec<Option<IdxSize>> = work_list_order(&df).unwrap().iter().collect();
         assert_eq!(unflagged, want);
-        let mut flagged = df.clone();
-        let mut ids = flagged.column("customer_id").unwrap().clone();
-        ids.set_sorted_flag(polars::series::IsSorted::Ascending);
-        flagged.with_column(ids).unwrap();
-        let got: Vec<Option<IdxSize>> = work_list_order(&flagged).unwrap().iter().collect();
+        let got: Vec<Option<IdxSize>> = work_list_order(&ids_flagged_sorted(&df))
+            .unwrap()
+            .iter()
+            .collect();
         assert_eq!(got, want);
+    }
+
+    /// Many customers on few due dates: with the ids flagged in order, the rows sorted on the
+    /// due date alone keep id order among equal dates, as the sort on (due date, text id) puts
+    /// them: the order among equal dates comes from the rows' order alone.
+    #[test]
+    fn work_list_ties_in_id_order_when_ids_are_flagged_sorted() {
+        let n = 20_000;
+        let ids: Vec<String> = (0..n).map(|i| format!("C{i:05}")).collect();
+        let day = |i: usize| NaiveDate::from_ymd_opt(2026, 11, 1 + (i * 7919 % 5) as u32);
+        let due: Vec<Option<NaiveDate>> = (0..n)
+            .map(|i| if i % 13 == 0 { None } else { day(i) })
+            .collect();
+        let reasons: Vec<Option<&str>> = (0..n)
+            .map(|i| (i % 3 != 0).then_some("review_due"))
+            .collect();
+        let df = df!("customer_id" => ids, "reasons" => reasons, "due_date" => due).unwrap();
+        let by_text: Vec<Option<IdxSize>> = work_list_order(&df).unwrap().iter().collect();
+        let by_row: Vec<Option<IdxSize>> = work_list_order(&ids_flagged_sorted(&df))
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(by_row.len(), (0..n).filter(|i| i % 3 != 0).count());
+        assert_eq!(by_row, by_text);
     }
 }
