@@ -778,6 +778,7 @@ pub fn score(features: LazyFrame, model: &Model) -> LazyFrame {
     let g = top_contributors(totals_and_grades(s, model), model);
     exceptions(g, model).with_column(col("computed_grade").alias("grade"))
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
